@@ -1,0 +1,209 @@
+"""Raw captures as WARC.gz (warcio): request, response and metadata records per exchange.
+
+Record ids derive from the URL, the fetch time and the payload hash, and WARC-Date is the fetch
+time, so the same exchanges always give the same bytes. Each record is its own gzip member, so
+``(key, offset)`` addresses one record for later re-derivation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from ingest.errors import PermanentError
+from ingest.models import Response
+
+_NS = uuid.UUID("5f0c8f1e-3a43-4c55-9a39-5c1b8a1f0e42")
+_DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP exchange to archive: the response, its role and pipeline metadata."""
+
+    response: Response
+    kind: str  # "feed" or "page"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedResponse:
+    """A response record read back from a WARC, with its metadata and offset."""
+
+    kind: str
+    url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+    offset: int
+    meta: dict[str, Any]
+    request_headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str:
+        """The first value of header ``name`` (case-insensitive), or ""."""
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), "")
+
+
+def _record_id(*parts: str) -> str:
+    return f"<urn:uuid:{uuid.uuid5(_NS, '|'.join(parts))}>"
+
+
+def _warc_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_warc(exchanges: Iterable[Exchange]) -> bytes:
+    """Serialise exchanges to WARC.gz bytes, deterministically."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    for ex in exchanges:
+        resp = ex.response
+        date = _warc_date(resp.fetched_at)
+        digest = hashlib.sha256(resp.body).hexdigest()
+        resp_id = _record_id("response", resp.final_url, date, digest)
+        target = resp.final_url
+        req_headers = StatusAndHeaders(
+            f"GET {_path(target)} HTTP/1.1", list(resp.request_headers), protocol="",
+            is_http_request=True,
+        )
+        writer.write_record(writer.create_warc_record(
+            target, "request", http_headers=req_headers,
+            warc_headers_dict={"WARC-Record-ID": _record_id("request", resp_id),
+                               "WARC-Date": date, "WARC-Concurrent-To": resp_id},
+        ))
+        headers = [(k, v) for k, v in resp.headers if k.lower() not in _DROP_HEADERS]
+        headers.append(("Content-Length", str(len(resp.body))))
+        http_headers = StatusAndHeaders(f"{resp.status} {_reason(resp.status)}", headers,
+                                        protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            target, "response", payload=io.BytesIO(resp.body), length=len(resp.body),
+            http_headers=http_headers,
+            warc_headers_dict={"WARC-Record-ID": resp_id, "WARC-Date": date},
+        ))
+        meta = {"kind": ex.kind, "url": resp.url, "final_url": resp.final_url,
+                "redirects": list(resp.redirects), **ex.meta}
+        payload = json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str).encode()
+        writer.write_record(writer.create_warc_record(
+            target, "metadata", payload=io.BytesIO(payload), length=len(payload),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Record-ID": _record_id("metadata", resp_id),
+                               "WARC-Date": date, "WARC-Concurrent-To": resp_id},
+        ))
+    return out.getvalue()
+
+
+def read_warc(data: bytes, source: str = "capture") -> Iterator[ArchivedResponse]:
+    """Yield the response records of a capture with their metadata, in file order.
+
+    A truncated or corrupt file raises ``PermanentError`` after the readable records.
+    """
+    problem = _gzip_problem(data)
+    responses: list[tuple[str, ArchivedResponse]] = []
+    metas: dict[str, dict[str, Any]] = {}
+    requests: dict[str, tuple[tuple[str, str], ...]] = {}
+    stream = ArchiveIterator(io.BytesIO(data))
+    try:
+        for record in stream:
+            rid = record.rec_headers.get_header("WARC-Record-ID")
+            if record.rec_type == "response":
+                body = record.content_stream().read()
+                offset = stream.get_record_offset()  # after reading: it consumes the record
+                http = record.http_headers
+                status = int(http.get_statuscode()) if http else 0
+                when = record.rec_headers.get_header("WARC-Date") or ""
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                responses.append((rid, ArchivedResponse(
+                    kind="page", url=url, final_url=url, status=status,
+                    headers=tuple(http.headers) if http else (), body=body,
+                    fetched_at=_parse_date(when), offset=offset, meta={},
+                )))
+            elif record.rec_type == "request":
+                target = record.rec_headers.get_header("WARC-Concurrent-To")
+                http = record.http_headers
+                requests[target] = tuple(http.headers) if http else ()
+            elif record.rec_type == "metadata":
+                target = record.rec_headers.get_header("WARC-Concurrent-To")
+                try:
+                    metas[target] = json.loads(record.content_stream().read().decode("utf-8"))
+                except ValueError:
+                    metas[target] = {}
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+        yield from _merge(responses, metas, requests)
+        raise PermanentError(f"{source}: truncated or corrupt WARC: {exc}") from None
+    yield from _merge(responses, metas, requests)
+    if problem:
+        raise PermanentError(f"{source}: truncated or corrupt WARC: {problem}")
+
+
+def _gzip_problem(data: bytes) -> str:
+    """Why the gzip stream is incomplete or corrupt, or "" when it reads to its end."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while fh.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error) as exc:
+        return str(exc)
+    return ""
+
+
+def _merge(
+    responses: list[tuple[str, ArchivedResponse]],
+    metas: dict[str, dict[str, Any]],
+    requests: dict[str, tuple[tuple[str, str], ...]],
+) -> Iterator[ArchivedResponse]:
+    for rid, resp in responses:
+        meta = metas.get(rid, {})
+        yield ArchivedResponse(
+            kind=str(meta.get("kind", "page")), url=str(meta.get("url", resp.url)),
+            final_url=resp.final_url, status=resp.status, headers=resp.headers, body=resp.body,
+            fetched_at=resp.fetched_at, offset=resp.offset, meta=meta,
+            request_headers=requests.get(rid, ()),
+        )
+    responses.clear()
+
+
+def to_exchange(archived: ArchivedResponse) -> Exchange:
+    """Turn an archived response back into an exchange (to rewrite a capture unchanged)."""
+    meta = {k: v for k, v in archived.meta.items()
+            if k not in {"kind", "url", "final_url", "redirects"}}
+    resp = Response(
+        url=archived.url, final_url=archived.final_url, status=archived.status,
+        headers=tuple((k, v) for k, v in archived.headers if k.lower() != "content-length"),
+        body=archived.body, fetched_at=archived.fetched_at,
+        request_headers=archived.request_headers,
+        redirects=tuple(archived.meta.get("redirects", ())),
+    )
+    return Exchange(resp, archived.kind, meta)
+
+
+def _parse_date(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _path(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    slash = rest.find("/")
+    return rest[slash:] if slash >= 0 else "/"
+
+
+def _reason(status: int) -> str:
+    return {200: "OK", 203: "Non-Authoritative Information", 304: "Not Modified"}.get(status, "")

@@ -1,0 +1,229 @@
+"""Settings and the feed catalog: typed, validated at start-up, errors that say what to fix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ingest.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_CATALOG = PACKAGE_DIR.parent / "feeds.yaml"
+SAMPLE_CATALOG = PACKAGE_DIR / "sample" / "catalog.yaml"
+ENV_PREFIX = "NEWS_INGEST_"
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+class Settings(BaseModel):
+    """Runtime settings. Built from the environment (``NEWS_INGEST_*``) or passed explicitly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    s3_endpoint_url: str | None = None
+    s3_access_key: str | None = Field(default=None, repr=False)
+    s3_secret_key: str | None = Field(default=None, repr=False)
+    s3_region: str = "us-east-1"
+    raw_bucket: str = "news-raw"
+    processed_bucket: str = "news-processed"
+    catalog_path: str = str(DEFAULT_CATALOG)
+    regions_path: str = ""
+    user_agent: str = "news-ingest/0.1 (+https://github.com/news-ingest/news-ingest)"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    page_deadline: float = Field(default=60.0, gt=0)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    concurrency: int = Field(default=32, ge=1, le=512)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: float = Field(default=0.5, ge=0)
+    max_retry_after: float = Field(default=30.0, ge=0)
+    respect_robots: bool = True
+    allow_private_addresses: bool = False
+    max_pages_per_feed: int = Field(default=200, ge=1)
+    min_article_words: int = Field(default=40, ge=1)
+    dedupe_window_days: int = Field(default=30, ge=1)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``NEWS_INGEST_<FIELD>`` variables; ``overrides`` win over the environment."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc, "settings", prefix=ENV_PREFIX)) from None
+
+    def fingerprint(self) -> str:
+        """A short hash of the settings that change processed output (not secrets or paths)."""
+        keep = {"min_article_words": self.min_article_words, "regions": self.regions_path}
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
+
+
+class FeedSpec(BaseModel):
+    """One feed of the catalog."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    url: str
+    publisher: str
+    language: str = "en"
+    region: str | None = None
+    tags: tuple[str, ...] = ()
+    group: str = "default"
+    enabled: bool = True
+    allow_private: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,79}", value):
+            raise ValueError(
+                "must be 1-80 lowercase letters, digits, '-', '_' or '.', starting with a "
+                "letter or digit (it is used in object keys)"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value):
+            raise ValueError("must be an ISO 639 code such as 'en' or 'pt-BR'")
+        return value
+
+    @field_validator("group")
+    @classmethod
+    def _group_is_slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", value):
+            raise ValueError("must be a short lowercase name (letters, digits, '-', '_')")
+        return value
+
+
+class Catalog(BaseModel):
+    """The validated feed catalog."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feeds: tuple[FeedSpec, ...]
+
+    def enabled(self) -> list[FeedSpec]:
+        """The enabled feeds, in catalog order."""
+        return [f for f in self.feeds if f.enabled]
+
+    def groups(self) -> list[str]:
+        """The schedule groups that have at least one enabled feed, sorted."""
+        return sorted({f.group for f in self.enabled()})
+
+    def in_group(self, group: str) -> list[FeedSpec]:
+        """The enabled feeds of ``group``."""
+        return [f for f in self.enabled() if f.group == group]
+
+    def get(self, feed_id: str) -> FeedSpec:
+        """The feed with this id; ``ConfigError`` if there is none."""
+        for feed in self.feeds:
+            if feed.id == feed_id:
+                return feed
+        raise ConfigError(f"no feed with id {feed_id!r} in the catalog")
+
+
+def load_catalog(
+    path: str | Path,
+    regions: Iterable[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Catalog:
+    """Load and validate a catalog file. ``${VAR}`` in URLs is replaced from ``env``."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"feed catalog {path} does not exist: set NEWS_INGEST_CATALOG_PATH"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"feed catalog {path} is not valid YAML: {exc}") from None
+    return parse_catalog(doc, source=str(path), regions=regions, env=env)
+
+
+def parse_catalog(
+    doc: Any,
+    source: str = "catalog",
+    regions: Iterable[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Catalog:
+    """Validate a catalog document already read from YAML."""
+    env = os.environ if env is None else env
+    if not isinstance(doc, dict) or not isinstance(doc.get("feeds"), list):
+        raise ConfigError(f"{source}: expected a mapping with a 'feeds:' list at the top")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{source}: 'defaults' must be a mapping of feed fields")
+    allowed_regions = set(regions) if regions is not None else None
+    feeds: list[FeedSpec] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(doc["feeds"], start=1):
+        where = f"{source}: feed #{index}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: each feed must be a mapping with at least id and url")
+        where += f" (id {raw.get('id')!r})" if raw.get("id") else ""
+        merged = {**defaults, **raw}
+        if isinstance(merged.get("url"), str):
+            merged["url"] = _expand(merged["url"], env, where)
+        try:
+            feed = FeedSpec(**merged)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc, where)) from None
+        if feed.id in seen:
+            raise ConfigError(f"{where}: id {feed.id!r} is already used by feed #{seen[feed.id]}")
+        if allowed_regions is not None and feed.region and feed.region not in allowed_regions:
+            raise ConfigError(
+                f"{where}: region {feed.region!r} is not in the region table "
+                f"(one of {', '.join(sorted(allowed_regions))})"
+            )
+        seen[feed.id] = index
+        feeds.append(feed)
+    if not feeds:
+        raise ConfigError(f"{source}: the catalog lists no feeds")
+    return Catalog(feeds=tuple(feeds))
+
+
+def _expand(value: str, env: Mapping[str, str], where: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"{where}: url uses ${{{name}}} but that variable is not set")
+        return env[name]
+
+    return _VAR.sub(repl, value)
+
+
+def _explain(exc: ValidationError, where: str, prefix: str = "") -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(entry)"
+        if prefix:
+            loc = prefix + loc.upper()
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field; remove it or check its spelling"
+        parts.append(f"{loc}: {msg}")
+    return f"{where}: " + "; ".join(parts)

@@ -1,0 +1,335 @@
+"""Polite, guarded HTTP fetching on httpx (asyncio).
+
+Defaults on: per-host concurrency and delay between requests, robots.txt, Retry-After, connect
+and read timeouts plus an overall deadline per URL, a body-size cap read in a stream, content-type
+and binary sniffing, redirects followed by hand (bounded, loop-checked), and an SSRF guard that
+checks every hop's resolved addresses before connecting. Failures raise ``ingest.errors`` types.
+
+Known limit: the guard resolves a host, then httpx resolves it again to connect, so a DNS server
+that answers differently within that instant (rebinding) is not caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import socket
+import time
+import urllib.robotparser
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ingest.config import Settings
+from ingest.errors import (
+    BlockedAddress,
+    ClientError,
+    ConnectFailed,
+    FetchTimeout,
+    InvalidURL,
+    RobotsDisallowed,
+    ServerError,
+    TooLarge,
+    TooManyRedirects,
+    TransientError,
+    UnsupportedContent,
+)
+from ingest.models import Response
+
+log = logging.getLogger(__name__)
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("xml", "rss", "atom", "json", "text/plain", "text/html")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
+                 b"ID3", b"OggS", b"RIFF", b"\x00\x00\x00")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, through the system resolver."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConnectFailed(f"cannot resolve {host}: {exc.strerror}") from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def is_public_address(address: str) -> bool:
+    """False for private, loopback, link-local, multicast, reserved and unspecified addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _HostGate:
+    """Per-host limit on concurrent requests plus a minimum delay between request starts."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self.sem = asyncio.Semaphore(concurrency)
+        self.delay = delay
+        self.next_start = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait_turn(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            if self.next_start > now:
+                await asyncio.sleep(self.next_start - now)
+            self.next_start = max(now, self.next_start) + self.delay
+
+    def push_back(self, seconds: float) -> None:
+        self.next_start = max(self.next_start, time.monotonic() + seconds)
+
+
+class Fetcher:
+    """An HTTP client with the pipeline's politeness and safety rules. Use as an async context."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.resolver = resolver or system_resolver
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=settings.concurrency,
+                                max_keepalive_connections=settings.concurrency),
+        )
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._gates: dict[str, _HostGate] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._checked_hosts: dict[tuple[str, int], list[str]] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        kind: str = "page",
+        etag: str = "",
+        last_modified: str = "",
+        allow_private: bool = False,
+    ) -> Response:
+        """GET ``url`` under every rule; ``kind`` is "page" or "feed" (sets accepted types)."""
+        allow_private = allow_private or self.settings.allow_private_addresses
+        try:
+            return await asyncio.wait_for(
+                self._fetch(url, kind, etag, last_modified, allow_private),
+                timeout=self.settings.page_deadline,
+            )
+        except TimeoutError:
+            raise FetchTimeout(
+                f"{url}: no complete response within {self.settings.page_deadline:g} s"
+            ) from None
+
+    async def _fetch(
+        self, url: str, kind: str, etag: str, last_modified: str, allow_private: bool
+    ) -> Response:
+        headers = {"Accept": _accept(kind)}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        chain: list[str] = []
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            host, port = await self._guard(current, allow_private)
+            if self.settings.respect_robots and kind == "page":
+                await self._check_robots(current, allow_private)
+            response = await self._request_with_retry(current, host, port, headers)
+            status, resp_headers, body, fetched_at = response
+            if status in (301, 302, 303, 307, 308):
+                location = _header(resp_headers, "location")
+                if not location:
+                    raise ClientError(f"{current}: HTTP {status} redirect without Location", status)
+                target = urljoin(current, location)
+                chain.append(current)
+                if target in chain:
+                    raise TooManyRedirects(
+                        f"{url}: redirect loop ({' -> '.join([*chain, target])})"
+                    )
+                current = target
+                continue
+            if status == 304:
+                return Response(url, current, status, resp_headers, b"", fetched_at,
+                                tuple(headers.items()), tuple(chain))
+            if status == 429 or status >= 500:
+                raise ServerError(f"{current}: HTTP {status}", status,
+                                  _retry_after(_header(resp_headers, "retry-after")))
+            if status >= 400:
+                raise ClientError(f"{current}: HTTP {status}", status)
+            _check_content(current, kind, _header(resp_headers, "content-type"), body)
+            return Response(url, current, status, resp_headers, body, fetched_at,
+                            tuple(headers.items()), tuple(chain))
+        raise TooManyRedirects(
+            f"{url}: more than {self.settings.max_redirects} redirects ({' -> '.join(chain)})"
+        )
+
+    async def _guard(self, url: str, allow_private: bool) -> tuple[str, int]:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidURL(f"{url!r} is not an absolute http(s) URL")
+        host = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise InvalidURL(f"{url!r} has an invalid port") from None
+        if not allow_private:
+            key = (host, port)
+            addresses = self._checked_hosts.get(key)
+            if addresses is None:
+                addresses = await self.resolver(host, port)
+                self._checked_hosts[key] = addresses
+            for address in addresses:
+                if not is_public_address(address):
+                    raise BlockedAddress(
+                        f"{url}: {host} resolves to {address}, a private, loopback or "
+                        "link-local address; refused (set allow_private on the feed to allow)"
+                    )
+        return host, port
+
+    async def _request_with_retry(
+        self, url: str, host: str, port: int, headers: dict[str, str]
+    ) -> tuple[int, tuple[tuple[str, str], ...], bytes, datetime]:
+        gate = self._gates.setdefault(
+            f"{host}:{port}",
+            _HostGate(self.settings.per_host_concurrency, self.settings.per_host_delay),
+        )
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._global, gate.sem:
+                await gate.wait_turn()
+                result = await self._request(url, headers)
+            status, resp_headers = result[0], result[1]
+            if status in (429, 503) and attempt == 1:
+                wait = _retry_after(_header(resp_headers, "retry-after"))
+                if wait is not None:
+                    gate.push_back(wait)
+                    if wait <= self.settings.max_retry_after:
+                        log.info("%s: HTTP %d, retrying after %.1f s", url, status, wait)
+                        continue
+            return result
+
+    async def _request(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, tuple[tuple[str, str], ...], bytes, datetime]:
+        limit = self.settings.max_body_bytes
+        try:
+            async with self.client.stream("GET", url, headers=headers) as resp:
+                fetched_at = datetime.now(UTC)
+                declared = resp.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise TooLarge(f"{url}: Content-Length {declared} exceeds the {limit}-byte cap")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(f"{url}: body exceeds the {limit}-byte cap")
+                    chunks.append(chunk)
+                return resp.status_code, tuple(resp.headers.items()), b"".join(chunks), fetched_at
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"{url}: timed out ({type(exc).__name__})") from None
+        except httpx.DecodingError as exc:
+            raise UnsupportedContent(f"{url}: cannot decode the body: {exc}") from None
+        except (httpx.TransportError, OSError) as exc:
+            raise ConnectFailed(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}") from None
+
+    async def _check_robots(self, url: str, allow_private: bool) -> None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin, allow_private)
+        parser = self._robots[origin]
+        if parser is not None and not parser.can_fetch(self.settings.user_agent, url):
+            raise RobotsDisallowed(f"{url}: disallowed by {origin}/robots.txt")
+
+    async def _load_robots(
+        self, origin: str, allow_private: bool
+    ) -> urllib.robotparser.RobotFileParser | None:
+        """robots.txt of ``origin``; None (allow all) when it is missing or unreachable."""
+        try:
+            resp = await self._fetch(f"{origin}/robots.txt", "robots", "", "", allow_private)
+        except ClientError:
+            return None
+        except TransientError as exc:
+            log.warning("%s/robots.txt unreachable (%s); fetching as if it allowed all", origin, exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - a broken robots.txt must not stop a feed
+            log.warning("%s/robots.txt unusable (%s); fetching as if it allowed all", origin, exc)
+            return None
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(resp.body.decode("utf-8", "replace").splitlines())
+        return parser
+
+
+def _accept(kind: str) -> str:
+    if kind == "feed":
+        return ("application/rss+xml, application/atom+xml, application/feed+json, "
+                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+    if kind == "robots":
+        return "text/plain, */*;q=0.5"
+    return "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def _retry_after(value: str) -> float | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bytes that are clearly not text (magic numbers, NUL bytes early on)."""
+    head = body[:1024]
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    return b"\x00" in head
+
+
+def _check_content(url: str, kind: str, content_type: str, body: bytes) -> None:
+    if kind == "robots":
+        return
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    if ctype:
+        allowed = PAGE_TYPES if kind == "page" else FEED_TYPES
+        if not any(a in ctype for a in allowed):
+            raise UnsupportedContent(f"{url}: content type {ctype!r} is not {kind} content")
+    if looks_binary(body):
+        raise UnsupportedContent(f"{url}: the body is binary data, not {kind} text")
+

@@ -1,0 +1,194 @@
+"""Object storage on boto3: every read and write of the pipeline goes through here.
+
+Works with AWS S3 and S3-compatible servers (SeaweedFS, MinIO, Garage, Ceph): give an endpoint
+URL and path-style addressing is used. Errors are mapped onto ``ingest.errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
+
+from ingest.config import Settings
+from ingest.errors import ObjectExists, StorageError, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+_TRANSIENT = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
+              "RequestTimeout"}
+
+
+def make_s3_client(settings: Settings) -> Any:
+    """A boto3 S3 client for the configured endpoint (path-style for non-AWS endpoints)."""
+    config = Config(
+        s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=60,
+        max_pool_connections=32,
+    )
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key,
+        region_name=settings.s3_region,
+        config=config,
+    )
+
+
+class ObjectStore:
+    """One bucket of an S3-compatible store."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def __repr__(self) -> str:
+        return f"ObjectStore(bucket={self.bucket!r})"
+
+    def uri(self, key: str) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{key}"
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        if_none_match: bool = False,
+    ) -> None:
+        """Write ``data`` at ``key``; with ``if_none_match`` raise ``ObjectExists`` if present."""
+        extra: dict[str, Any] = {}
+        if if_none_match:
+            extra["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra
+            )
+        except ClientError as exc:
+            code = _code(exc)
+            if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+                raise ObjectExists(f"{self.uri(key)} already exists") from None
+            raise self._mapped(exc, "write", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot write {self.uri(key)}: {exc}") from None
+        log.debug("wrote %s (%d bytes)", self.uri(key), len(data))
+
+    def get(self, key: str) -> bytes:
+        """Read the object at ``key``; ``KeyError`` if it does not exist."""
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            return bytes(resp["Body"].read())
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise KeyError(key) from None
+            raise self._mapped(exc, "read", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot read {self.uri(key)}: {exc}") from None
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        """Read a JSON object, or ``default`` when the key does not exist."""
+        try:
+            return json.loads(self.get(key))
+        except KeyError:
+            return default
+
+    def put_json(self, key: str, value: Any, if_none_match: bool = False) -> bytes:
+        """Write ``value`` as canonical JSON (sorted keys) and return the bytes written."""
+        data = dumps(value)
+        self.put(key, data, "application/json", if_none_match=if_none_match)
+        return data
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` exists."""
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return False
+            raise self._mapped(exc, "check", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under ``prefix`` in lexical order."""
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except ClientError as exc:
+            raise self._mapped(exc, "list", prefix) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot list {self.uri(prefix)}: {exc}") from None
+
+    def delete(self, key: str) -> None:
+        """Delete ``key`` (no error if it is missing)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise self._mapped(exc, "delete", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot delete {self.uri(key)}: {exc}") from None
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as exc:
+            if _code(exc) not in _MISSING | {"NoSuchBucket"}:
+                raise self._mapped(exc, "open bucket", "") from None
+        except (BotoCoreError, ConnectionError, EndpointConnectionError) as exc:
+            raise StorageUnavailable(f"cannot reach bucket {self.bucket}: {exc}") from None
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise self._mapped(exc, "create bucket", "") from None
+
+    def _mapped(self, exc: ClientError, action: str, key: str) -> Exception:
+        code = _code(exc)
+        msg = f"cannot {action} {self.uri(key)}: {code} {exc.response.get('Error', {}).get('Message', '')}"
+        if code in _TRANSIENT:
+            return StorageUnavailable(msg.strip())
+        return StorageError(msg.strip())
+
+
+def dumps(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8; the same value gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode("utf-8")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class Stores:
+    """The raw and processed buckets, built from settings or given explicitly."""
+
+    def __init__(self, raw: ObjectStore, processed: ObjectStore) -> None:
+        self.raw = raw
+        self.processed = processed
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: Any = None) -> Stores:
+        """Stores on one client for both buckets."""
+        client = client or make_s3_client(settings)
+        return cls(ObjectStore(client, settings.raw_bucket),
+                   ObjectStore(client, settings.processed_bucket))
+
+    def ensure_buckets(self) -> None:
+        """Create both buckets if needed."""
+        self.raw.ensure_bucket()
+        self.processed.ensure_bucket()
