@@ -1,0 +1,235 @@
+"""Region tagging: countries mentioned in an article, weighted by where they appear, mapped to
+world regions through a replaceable table (``ingest/data/regions.yaml``).
+
+Evidence: country names and spellings, demonyms, capitals and large cities (``gazetteer.json``,
+derived offline by ``scripts/build_gazetteer.py``), case-sensitive short forms (US, U.K., UAE),
+section hints ("Posted in: Asia-Pacific", ``article:section``) and the catalog's region hint.
+Titles and datelines weigh more than body mentions. No evidence gives no region, never a guess.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import ahocorasick
+import yaml
+
+from ingest.errors import ConfigError
+from ingest.models import RegionTags
+
+DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_TABLE = DATA / "regions.yaml"
+
+TITLE_WEIGHT = 3.0
+DATELINE_WEIGHT = 3.0
+BODY_WEIGHT = 1.0
+BODY_CAP = 6.0
+CITY_FACTOR = 0.8
+SECTION_WEIGHT = 4.0
+FEED_HINT_WEIGHT = 2.0
+MIN_REGION_SCORE = 2.0
+MIN_REGION_SHARE = 0.25
+
+# Region names as they appear in section labels, lower-cased.
+SECTION_ALIASES = {
+    "asia-pacific": "asia-pacific", "asia pacific": "asia-pacific", "asia": "asia-pacific",
+    "apac": "asia-pacific", "australia": "asia-pacific", "oceania": "asia-pacific",
+    "europe": "europe", "uk": "europe", "americas": "americas", "latin america": "americas",
+    "us": "americas", "u.s.": "americas", "north america": "americas", "canada": "americas",
+    "middle east": "middle-east", "middle-east": "middle-east", "mideast": "middle-east",
+    "africa": "africa",
+}
+# Phrases that contain a country name but are not that country: they win as longer matches.
+BLOCKERS = ("New Mexico", "New South Wales", "New England", "New Guinea", "Papua New Guinea",
+            "Guinea pig", "New Jersey", "Jersey City", "Washington Post", "Washington state",
+            "Georgia Tech", "Indian Ocean", "American Samoa", "Latin America", "South America",
+            "North America", "Central America", "Latin American", "South American",
+            "North American", "Central American", "Native American", "Turkish delight",
+            "China Sea", "Korean War", "French fries", "Irish coffee")
+_SHORT = re.compile(r"(?<![\w.])(U\.S\.A\.|U\.S\.|USA|US|U\.K\.|UK|UAE|DPRK|PRC|ROK|DRC)(?![\w])")
+_WORDCHAR = re.compile(r"\w")
+
+
+class RegionTable:
+    """Country code -> region, loaded from YAML."""
+
+    def __init__(self, regions: dict[str, list[str]]) -> None:
+        self.by_country: dict[str, str] = {}
+        for region, codes in regions.items():
+            for code in codes:
+                self.by_country[code.upper()] = region
+        self.names = tuple(sorted(regions))
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_TABLE) -> RegionTable:
+        """Read a region table; ``ConfigError`` if it is malformed."""
+        try:
+            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            regions = doc["regions"]
+            if not isinstance(regions, dict) or not all(isinstance(v, list) for v in regions.values()):
+                raise TypeError
+        except FileNotFoundError:
+            raise ConfigError(f"region table {path} does not exist") from None
+        except (yaml.YAMLError, KeyError, TypeError):
+            raise ConfigError(
+                f"region table {path}: expected 'regions:' mapping region names to lists of "
+                "ISO 3166 alpha-2 codes"
+            ) from None
+        return cls(regions)
+
+
+class Tagger:
+    """Matches place names in text and scores countries and regions."""
+
+    def __init__(self, table: RegionTable | None = None) -> None:
+        self.table = table or RegionTable.load()
+        doc = json.loads((DATA / "gazetteer.json").read_text(encoding="utf-8"))
+        self.short_forms: dict[str, str] = doc["short_forms"]
+        ambiguous = set(doc["ambiguous"])
+        self.automaton = ahocorasick.Automaton()
+        entries: dict[str, tuple[str, str, float]] = {}
+        for code, info in doc["countries"].items():
+            for kind, factor in (("cities", CITY_FACTOR), ("capitals", 1.0),
+                                 ("demonyms", 1.0), ("names", 1.0)):
+                for name in info[kind]:
+                    if name in ambiguous:
+                        continue
+                    entries[name.lower()] = (name, code, factor)
+        for phrase in BLOCKERS:
+            entries[phrase.lower()] = (phrase, "", 0.0)
+        for key, value in entries.items():
+            self.automaton.add_word(key, (len(key), *value))
+        self.automaton.make_automaton()
+
+    def tag(
+        self,
+        text: str,
+        title: str = "",
+        hints: Iterable[str] = (),
+        feed_region: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> RegionTags:
+        """Score the article; ``hints`` are section labels, ``exclude`` publisher names."""
+        text = text or ""
+        title = title or ""
+        scores: dict[str, float] = defaultdict(float)
+        body_scores: dict[str, float] = defaultdict(float)
+        evidence: list[str] = []
+        for where, chunk in (("title", title), ("text", text)):
+            for start, name, code, factor in self._matches(chunk, exclude):
+                if where == "title":
+                    weight, label = TITLE_WEIGHT * factor, "title"
+                elif start < 120 and _is_dateline(chunk, start, len(name)):
+                    weight, label = DATELINE_WEIGHT * factor, "dateline"
+                else:
+                    room = BODY_CAP - body_scores[code]
+                    weight, label = max(0.0, min(BODY_WEIGHT * factor, room)), "body"
+                    body_scores[code] += weight
+                if weight > 0:
+                    scores[code] += weight
+                    evidence.append(f"{label}:{name}={code}")
+        region_scores: dict[str, float] = defaultdict(float)
+        for code, score in scores.items():
+            region = self.table.by_country.get(code)
+            if region:
+                region_scores[region] += score
+        for hint in hints:
+            region = SECTION_ALIASES.get(hint.strip().lower())
+            if region in self.table.names:
+                region_scores[region] += SECTION_WEIGHT
+                evidence.append(f"section:{hint.strip()}={region}")
+        if feed_region and feed_region in self.table.names:
+            region_scores[feed_region] += FEED_HINT_WEIGHT
+            evidence.append(f"feed:{feed_region}")
+        ranked = sorted(region_scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ranked or ranked[0][1] < MIN_REGION_SCORE:
+            return RegionTags(countries=_rounded(scores), region_scores=_rounded(region_scores),
+                              evidence=tuple(evidence))
+        top = ranked[0][1]
+        regions = tuple(r for r, s in ranked if s >= max(MIN_REGION_SCORE, MIN_REGION_SHARE * top))
+        return RegionTags(
+            countries=_rounded(scores),
+            regions=regions,
+            primary_region=ranked[0][0],
+            region_scores=_rounded(region_scores),
+            evidence=tuple(evidence),
+        )
+
+    def _matches(self, chunk: str, exclude: Iterable[str]) -> list[tuple[int, str, str, float]]:
+        if not chunk:
+            return []
+        lower = chunk.lower()
+        if len(lower) != len(chunk):  # a few characters change length when lower-cased
+            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
+        blocked = _spans(lower, exclude)
+        found: list[tuple[int, int, str, str, float]] = []
+        for end, (length, name, code, factor) in self.automaton.iter(lower):
+            start = end - length + 1
+            if start > 0 and _WORDCHAR.match(chunk[start - 1]):
+                continue
+            if end + 1 < len(chunk) and _WORDCHAR.match(chunk[end + 1]):
+                continue
+            if not chunk[start].isupper():
+                continue  # "china" (porcelain), "turkey" (the bird)
+            found.append((start, end + 1, chunk[start:end + 1], code, factor))
+        if not _mostly_upper(chunk):
+            for m in _SHORT.finditer(chunk):
+                found.append((m.start(), m.end(), m.group(1), self.short_forms[m.group(1)], 1.0))
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        chosen: list[tuple[int, str, str, float]] = []
+        last_end = -1
+        for start, end, name, code, factor in found:
+            if start < last_end or any(s <= start < e for s, e in blocked):
+                continue
+            last_end = end
+            if code:
+                chosen.append((start, name, code, factor))
+        return chosen
+
+
+def _spans(lower: str, names: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for name in names:
+        name = (name or "").strip().lower()
+        if len(name) < 3:
+            continue
+        start = lower.find(name)
+        while start >= 0:
+            spans.append((start, start + len(name)))
+            start = lower.find(name, start + 1)
+    return spans
+
+
+def _is_dateline(chunk: str, start: int, length: int) -> bool:
+    """An upper-case place name at the start of a line followed by a comma or dash."""
+    line_start = chunk.rfind("\n", 0, start) + 1
+    if chunk[line_start:start].strip(" ()"):
+        return False
+    span = chunk[start:start + length]
+    after = chunk[start + length:start + length + 3]
+    return span.isupper() and bool(re.match(r"\s*[,(\u2014\u2013-]", after))
+
+
+def _mostly_upper(chunk: str) -> bool:
+    letters = [c for c in chunk[:2000] if c.isalpha()]
+    return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+
+def _rounded(scores: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+@functools.lru_cache(maxsize=4)
+def default_tagger(table_path: str = "") -> Tagger:
+    """A shared tagger (building the matcher takes a moment; do it once per process)."""
+    return Tagger(RegionTable.load(table_path) if table_path else None)
+
+
+def tag(text: str, title: str = "", hints: Iterable[str] = (), **kwargs: object) -> RegionTags:
+    """Tag one article with the default region table."""
+    return default_tagger().tag(text, title=title, hints=hints, **kwargs)  # type: ignore[arg-type]
