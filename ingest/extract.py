@@ -50,6 +50,10 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     if doc is None or not (doc.text or "").strip():
         raise NotAnArticle(f"{url}: no main text found (index, video or empty page?)")
     text, sections = _strip_sections(doc.text or "")
+    title = (doc.title or "").strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title:
+        text = rest.strip()  # the headline is metadata, not body text
     pagetype = (doc.pagetype or "").lower()
     words = len(_WORD.findall(text))
     if _PAYWALL.search(text) and words < 4 * min_words:
@@ -60,7 +64,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     categories = [c.strip() for c in (doc.categories or []) if c and c.strip()]
     return Extracted(
         text=text,
-        title=(doc.title or "").strip(),
+        title=title,
         authors=_authors(doc.author or ""),
         published_at=_date(doc.date or ""),
         language=_language(doc.language or "", raw_head),
@@ -68,6 +72,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
         description=(doc.description or "").strip(),
         sections=tuple(dict.fromkeys([*sections, *categories])),
         extractor=EXTRACTOR,
+        canonical_url=(doc.url or "").strip(),
     )
 
 

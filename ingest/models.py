@@ -127,6 +127,7 @@ class Extracted:
     description: str = ""
     sections: tuple[str, ...] = ()
     extractor: str = ""
+    canonical_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

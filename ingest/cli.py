@@ -1,0 +1,178 @@
+"""``news-ingest``: run pipeline steps and local servers from the shell.
+
+    news-ingest validate-catalog [PATH]
+    news-ingest poll --group G [--start ISO --end ISO]
+    news-ingest process KEY [KEY ...]
+    news-ingest report [--day YYYY-MM-DD]
+    news-ingest tag-regions < articles.jsonl > tags.jsonl
+    news-ingest serve-sample [--port N]
+    news-ingest seaweed --dir DATA [--port N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+
+from ingest.config import Settings, load_catalog
+from ingest.errors import ConfigError, IngestError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="news-ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate-catalog", help="check a feed catalog and list its groups")
+    p.add_argument("path", nargs="?")
+    p = sub.add_parser("poll", help="poll one feed group for one interval")
+    p.add_argument("--group", required=True)
+    p.add_argument("--start", help="interval start, ISO 8601 (default: this hour)")
+    p.add_argument("--end", help="interval end, ISO 8601")
+    p = sub.add_parser("process", help="process raw capture keys")
+    p.add_argument("keys", nargs="+")
+    p = sub.add_parser("report", help="articles per region in the processed bucket")
+    p.add_argument("--day", help="only this publication day")
+    sub.add_parser("tag-regions", help="JSONL (text, title) on stdin -> JSONL tags on stdout")
+    p = sub.add_parser("serve-sample", help="serve the bundled offline sample site")
+    p.add_argument("--port", type=int, default=8765)
+    p = sub.add_parser("seaweed", help="run the embedded SeaweedFS S3 server in the foreground")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--port", type=int, default=8333)
+    p.add_argument("--buckets", default="")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(_COMMANDS[args.command](args) or 0)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except IngestError as exc:
+        print(f"error ({exc.kind}): {exc}", file=sys.stderr)
+        return 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from ingest.regions import RegionTable
+
+    settings = Settings.from_env()
+    catalog = load_catalog(args.path or settings.catalog_path, regions=RegionTable.load().names)
+    enabled = catalog.enabled()
+    print(f"{len(catalog.feeds)} feeds ({len(enabled)} enabled) in groups: "
+          f"{', '.join(catalog.groups())}")
+    return 0
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from ingest import pipeline
+    from ingest.models import DataInterval
+
+    if args.start and args.end:
+        interval = DataInterval(datetime.fromisoformat(args.start), datetime.fromisoformat(args.end))
+    else:
+        interval = DataInterval.hour_of(datetime.now(UTC))
+    print(json.dumps(pipeline.poll(args.group, interval), indent=1))
+    return 0
+
+
+def _process(args: argparse.Namespace) -> int:
+    from ingest import pipeline
+
+    print(json.dumps(pipeline.process(args.keys), indent=1))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest import dataset
+    from ingest.storage import Stores
+
+    stores = Stores.from_settings(Settings.from_env())
+    prefix = f"articles/dt={args.day}/" if args.day else "articles/"
+    table = Table(title=f"Articles in s3://{stores.processed.bucket}/{prefix}")
+    for col in ("region", "articles", "canonical", "duplicates", "parts"):
+        table.add_column(col)
+    stats: dict[str, list[int]] = {}
+    keys = list(stores.processed.list(prefix))
+    for key in keys:
+        region = key.split("region=", 1)[1].split("/", 1)[0]
+        rows = dataset.read_parquet(stores.processed.get(key)).to_pylist()
+        s = stats.setdefault(region, [0, 0, 0, 0])
+        s[0] += len(rows)
+        s[1] += sum(1 for r in rows if r["is_canonical"])
+        s[2] += sum(1 for r in rows if not r["is_canonical"])
+        s[3] += 1
+    for region, (n, canon, dups, parts) in sorted(stats.items()):
+        table.add_row(region, str(n), str(canon), str(dups), str(parts))
+    console = Console()
+    console.print(table)
+    for key in keys:
+        console.print(f"  {stores.processed.uri(key)}")
+    return 0
+
+
+def _tag_regions(args: argparse.Namespace) -> int:
+    from ingest.regions import default_tagger
+
+    tagger = default_tagger()
+    for line_no, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            tags = tagger.tag(str(item.get("text") or ""), title=str(item.get("title") or ""),
+                              hints=item.get("hints") or ())
+        except (ValueError, AttributeError) as exc:
+            print(json.dumps({"line": line_no, "error": f"not a JSON object: {exc}"}))
+            continue
+        out = {**item, "primary_region": tags.primary_region, "regions": list(tags.regions),
+               "countries": tags.countries, "evidence": list(tags.evidence)}
+        print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _serve_sample(args: argparse.Namespace) -> int:
+    from ingest.sample.server import SampleServer
+
+    server = SampleServer(port=args.port)
+    print(f"serving the offline sample on {server.base}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+def _seaweed(args: argparse.Namespace) -> int:
+    from ingest.seaweed import SeaweedServer
+
+    settings = Settings.from_env()
+    buckets = tuple(b for b in args.buckets.split(",") if b) or (
+        settings.raw_bucket, settings.processed_bucket)
+    server = SeaweedServer(args.dir, s3_port=args.port,
+                           access_key=settings.s3_access_key or "newsingest",
+                           secret_key=settings.s3_secret_key or "newsingest-secret",
+                           buckets=buckets)
+    server.start()
+    print(f"SeaweedFS S3 on {server.endpoint} (data in {args.dir})", flush=True)
+    try:
+        while server.proc is not None and server.proc.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+_COMMANDS = {"validate-catalog": _validate, "poll": _poll, "process": _process,
+             "report": _report, "tag-regions": _tag_regions, "serve-sample": _serve_sample,
+             "seaweed": _seaweed}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Exact deduplication across runs: one article per canonical URL, and a cluster per text.
+
+The index is a set of append-only segments in the processed bucket, one per processing batch
+(``state/dedupe/dt=<day>/<batch>.json``), so concurrent runs never rewrite each other's state.
+"First seen" means the earliest fetch time (then the smaller article id), not processing order,
+so re-running a batch, or processing an older range later, gives the same answers; a batch's own
+segment is ignored when it is re-run, so nothing is ever a duplicate of itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_TOKEN = re.compile(r"\w+")
+
+
+def text_hash(text: str) -> str:
+    """Hash of the normalised text (NFKC, case-folded, punctuation and spacing ignored)."""
+    tokens = _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    return hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One indexed article."""
+
+    article_id: str
+    content_hash: str
+    seen_at: str  # ISO fetch time, UTC
+    cluster_id: str
+    batch: str
+
+    def order(self) -> tuple[str, str]:
+        """Sort key meaning "seen first"."""
+        return (self.seen_at, self.article_id)
+
+    def to_row(self) -> list[str]:
+        """Compact list form used in segments."""
+        return [self.article_id, self.content_hash, self.seen_at, self.cluster_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the index says about one article."""
+
+    status: str  # "new", "duplicate" or "seen" (this URL was already processed elsewhere)
+    cluster_id: str
+    duplicate_of: str | None = None
+    seen_in: str = ""
+
+
+class ExactIndex:
+    """Canonical-URL and text-hash index over a window of segments plus the current batch."""
+
+    def __init__(self, batch: str, entries: Iterable[IndexEntry] = ()) -> None:
+        self.batch = batch
+        self.by_article: dict[str, IndexEntry] = {}
+        self.by_hash: dict[str, list[IndexEntry]] = {}
+        self.added: list[IndexEntry] = []
+        for entry in entries:
+            if entry.batch != batch:
+                self._put(entry)
+
+    def _put(self, entry: IndexEntry) -> None:
+        old = self.by_article.get(entry.article_id)
+        if old is None or entry.order() < old.order():
+            self.by_article[entry.article_id] = entry
+        self.by_hash.setdefault(entry.content_hash, []).append(entry)
+
+    def decide(self, article_id: str, content_hash: str, seen_at: str) -> Decision:
+        """Classify an article and add it to the index (call in a deterministic order)."""
+        known = self.by_article.get(article_id)
+        if known is not None and known.batch != self.batch:
+            return Decision("seen", known.cluster_id, seen_in=known.batch)
+        members = [e for e in self.by_hash.get(content_hash, []) if e.article_id != article_id]
+        me = (seen_at, article_id)
+        earlier = [e for e in members if e.order() < me]
+        if members:
+            cluster = min(members, key=IndexEntry.order).cluster_id
+        else:
+            cluster = article_id
+        entry = IndexEntry(article_id, content_hash, seen_at, cluster, self.batch)
+        self._put(entry)
+        self.added.append(entry)
+        if earlier:
+            first = min(earlier, key=IndexEntry.order)
+            return Decision("duplicate", cluster, duplicate_of=first.article_id)
+        return Decision("new", cluster)
+
+    def segment(self) -> dict[str, object]:
+        """This batch's entries, to store as its segment."""
+        rows = sorted((e.to_row() for e in self.added), key=lambda r: (r[2], r[0]))
+        return {"version": 1, "batch": self.batch, "entries": rows}
+
+
+def segment_key(day: str, batch: str) -> str:
+    """Object key of a batch's segment."""
+    return f"state/dedupe/dt={day}/{batch}.json"
+
+
+def window_days(day: str, window: int) -> list[str]:
+    """The days whose segments a batch of ``day`` must see: ``window`` days either side."""
+    centre = date.fromisoformat(day)
+    return [(centre + timedelta(days=d)).isoformat() for d in range(-window, window + 1)]
+
+
+def entries_from_segment(doc: dict[str, object]) -> list[IndexEntry]:
+    """Parse a stored segment."""
+    batch = str(doc.get("batch", ""))
+    rows = doc.get("entries", [])
+    assert isinstance(rows, list)
+    return [IndexEntry(r[0], r[1], r[2], r[3], batch) for r in rows]

@@ -1,0 +1,71 @@
+"""The entry points the DAGs (and the CLI) call: plain arguments in, JSON-ready dicts out.
+
+Each function is one task body. Orchestrator context (data interval, connections) is turned into
+plain values by the caller; nothing here knows about Airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from ingest.config import Catalog, Settings, load_catalog
+from ingest.models import DataInterval
+from ingest.poll import poll_group
+from ingest.process import process_captures
+from ingest.regions import RegionTable
+from ingest.storage import Stores
+
+log = logging.getLogger(__name__)
+
+
+def load(settings: Settings | None = None) -> tuple[Settings, Catalog]:
+    """Settings (from the environment unless given) and the validated catalog."""
+    settings = settings or Settings.from_env()
+    table = RegionTable.load(settings.regions_path) if settings.regions_path else RegionTable.load()
+    return settings, load_catalog(settings.catalog_path, regions=table.names)
+
+
+def feed_groups(settings: Settings | None = None) -> list[str]:
+    """The schedule groups with enabled feeds (one poll task each)."""
+    _, catalog = load(settings)
+    return catalog.groups()
+
+
+def interval_of(start: datetime | None, end: datetime | None, fallback: datetime) -> DataInterval:
+    """The run's data interval; a manual run without one works on the hour of ``fallback``."""
+    if start is not None and end is not None and end > start:
+        return DataInterval(start, end)
+    return DataInterval.hour_of(fallback)
+
+
+def poll(group: str, interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:
+    """Poll one feed group for one interval; returns capture keys and per-feed outcomes."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    result = poll_group(settings, stores, catalog, group, interval)
+    summary = result.as_dict()
+    for feed in summary["feeds"]:
+        log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s", feed["feed_id"],
+                 feed["status"], feed["entries"], feed["new_entries"], feed["pages_ok"],
+                 feed["pages_failed"], feed["error"])
+    return summary
+
+
+def process(capture_keys: list[str], settings: Settings | None = None) -> dict[str, Any]:
+    """Process a batch of raw captures into the processed bucket; returns keys and counts."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    result = process_captures(settings, stores, capture_keys, catalog=catalog)
+    for item in result.skipped:
+        log.info("skipped %s", item["reason"])
+    for item in result.errors:
+        log.warning("failed %s", item)
+    return result.as_dict()
+
+
+def ensure_buckets(settings: Settings | None = None) -> None:
+    """Create the raw and processed buckets if they do not exist."""
+    settings = settings or Settings.from_env()
+    Stores.from_settings(settings).ensure_buckets()

@@ -1,0 +1,133 @@
+"""A local HTTP server for the offline sample site (and for tests and benchmarks).
+
+It serves files under a directory, replacing ``{{BASE}}`` with its own address, answers
+conditional requests (ETag / If-None-Match, Last-Modified / If-Modified-Since) with 304, and can
+add a fixed latency per response. Extra routes can be registered as callables for fault cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import threading
+import time
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+SITE = Path(__file__).resolve().parent / "site"
+LAST_MODIFIED = formatdate(1396224000, usegmt=True)  # 2014-03-31T00:00:00Z
+TYPES = {".xml": "application/xml; charset=utf-8", ".json": "application/feed+json",
+         ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+class SampleServer:
+    """Serve ``root`` on 127.0.0.1 in a background thread. Use as a context manager."""
+
+    def __init__(self, root: Path = SITE, host: str = "127.0.0.1", port: int = 0,
+                 latency: float = 0.0) -> None:
+        self.root = root
+        self.latency = latency
+        self.routes: dict[str, Route] = {}
+        self.files: dict[str, bytes] = {}
+        self.hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server._handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.request_queue_size = 1024
+        self.host = host
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> SampleServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start serving in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until interrupted."""
+        try:
+            self.httpd.serve_forever()
+        finally:
+            self.httpd.server_close()
+
+    def _body(self, path: str) -> bytes | None:
+        if path in self.files:
+            return self.files[path]
+        target = (self.root / path.lstrip("/")).resolve()
+        if not str(target).startswith(str(self.root.resolve())) or not target.is_file():
+            return None
+        return target.read_bytes().replace(b"{{BASE}}", self.base.encode())
+
+    def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        path = req.path.split("?", 1)[0]
+        with self._lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+        if self.latency:
+            time.sleep(self.latency)
+        if path in self.routes:
+            self.routes[path](req)
+            return
+        body = self._body(path)
+        if body is None:
+            send(req, 404, b"not found", "text/plain")
+            return
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        if req.headers.get("If-None-Match") == etag or _not_modified_since(
+                req.headers.get("If-Modified-Since")):
+            send(req, 304, b"", None, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+            return
+        suffix = Path(path).suffix
+        ctype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+        send(req, 200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+
+
+def _not_modified_since(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        return parsedate_to_datetime(value) >= parsedate_to_datetime(LAST_MODIFIED)
+    except (TypeError, ValueError):
+        return False
+
+
+def send(req: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str | None,
+         headers: dict[str, str] | None = None) -> None:
+    """Write a complete response."""
+    req.send_response(status)
+    if ctype:
+        req.send_header("Content-Type", ctype)
+    for key, value in (headers or {}).items():
+        req.send_header(key, value)
+    if status != 304:
+        req.send_header("Content-Length", str(len(body)))
+    req.end_headers()
+    if status != 304 and body:
+        req.wfile.write(body)
