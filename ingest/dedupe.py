@@ -80,10 +80,7 @@ class ExactIndex:
         members = [e for e in self.by_hash.get(content_hash, []) if e.article_id != article_id]
         me = (seen_at, article_id)
         earlier = [e for e in members if e.order() < me]
-        if members:
-            cluster = min(members, key=IndexEntry.order).cluster_id
-        else:
-            cluster = article_id
+        cluster = min(members, key=IndexEntry.order).cluster_id if members else article_id
         entry = IndexEntry(article_id, content_hash, seen_at, cluster, self.batch)
         self._put(entry)
         self.added.append(entry)

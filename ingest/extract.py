@@ -38,10 +38,7 @@ _WORD = re.compile(r"\w+")
 
 def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     """Extract the article in ``html``; raise ``NotAnArticle`` (with a reason) if there is none."""
-    if isinstance(html, str):
-        raw_head = html[:4096].encode("utf-8", "ignore")
-    else:
-        raw_head = html[:4096]
+    raw_head = html[:4096].encode("utf-8", "ignore") if isinstance(html, str) else html[:4096]
     if not raw_head.strip():
         raise NotAnArticle(f"{url}: empty page")
     doc = bare_extraction(

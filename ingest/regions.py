@@ -168,7 +168,7 @@ class Tagger:
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
         blocked = _spans(lower, exclude)
         found: list[tuple[int, int, str, str, float]] = []
-        for end, (length, name, code, factor) in self.automaton.iter(lower):
+        for end, (length, _name, code, factor) in self.automaton.iter(lower):
             start = end - length + 1
             if start > 0 and _WORDCHAR.match(chunk[start - 1]):
                 continue

@@ -108,7 +108,7 @@ def main() -> None:
                     and "," not in name and name not in entry["names"]):
                 entry["names"].append(name)  # type: ignore[attr-defined]
         demonym = info.get("demonym")
-        if demonym and demonym not in entry["demonyms"] and not (alpha2 == "HK"):
+        if demonym and demonym not in entry["demonyms"] and alpha2 != "HK":
             entry["demonyms"].append(demonym)  # type: ignore[attr-defined]
         capital = info.get("capital") or []
         for name in [capital] if isinstance(capital, str) else capital:
