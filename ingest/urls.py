@@ -1,6 +1,6 @@
 """URL canonicalisation and the ids derived from it.
 
-``canonical_url`` builds on courlan's strict normalisation (scheme and host case, default ports,
+``canonical_url`` builds on courlan's normalisation (scheme and host case, default ports,
 tracking parameters, fragments, sorted query) and adds AMP handling. ``url_key`` goes further for
 identity: it ignores the scheme and the www./m./amp. host prefixes, so the http and https, desktop,
 mobile and AMP copies of one page share one ``article_id``.
@@ -21,7 +21,7 @@ _AMP_PARAMS = {"amp", "outputtype", "output"}
 def canonical_url(url: str) -> str:
     """The normalised form of ``url`` (tracking parameters, fragment and AMP markers removed)."""
     try:
-        normal = normalize_url(url.strip(), strict=True)
+        normal = normalize_url(url.strip())
     except (ValueError, TypeError):
         normal = url.strip()
     parts = urlsplit(normal)

@@ -1,0 +1,45 @@
+# news-ingest: the README's commands. Everything installs into ./.venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AIRFLOW_PIN := apache-airflow==3.3.2
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export NEWS_INGEST_S3_ENDPOINT_URL ?= http://127.0.0.1:8333
+export NEWS_INGEST_S3_ACCESS_KEY ?= newsingest
+export NEWS_INGEST_S3_SECRET_KEY ?= newsingest-secret
+export NEWS_INGEST_CATALOG_PATH ?= $(CURDIR)/feeds.yaml
+AIRFLOW_PORT ?= 8080
+
+.PHONY: install run demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt $(AIRFLOW_PIN)
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+## make run: SeaweedFS on 127.0.0.1:8333 (data in ./data) + Airflow standalone with the DAGs unpaused
+run: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW_PORT=$(AIRFLOW_PORT) $(BIN)/python scripts/standalone.py run
+
+## make demo: offline sample through Airflow (one poll run, one event-driven process run)
+demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/standalone.py demo
+
+## make test: lint, types, unit, integration, DAG and end-to-end tests
+test: install
+	$(BIN)/ruff check ingest dags plugins tests bench scripts
+	$(BIN)/mypy
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/process.py
+	$(BIN)/python bench/poll.py
+
+clean:
+	rm -rf $(VENV) .airflow data

@@ -1,0 +1,52 @@
+"""
+### news_process
+
+Event-driven: runs whenever **news-raw** gets an event (no timer). Reads the raw captures named
+by the triggering events (several events can arrive in one run), extracts text and metadata,
+canonicalises URLs, deduplicates against the stored index, tags regions, and writes Hive-style
+Parquet partitions (`articles/dt=.../region=.../`) plus a run manifest, written last, to the
+processed bucket. Emits an event on **news-processed** naming the partitions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import dag, task
+from news_assets import PROCESSED, RAW
+
+
+@dag(
+    dag_id="news_process",
+    schedule=[RAW],
+    start_date=datetime(2010, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    tags=["news", "process"],
+    doc_md=__doc__,
+)
+def news_process() -> None:
+    @task(outlets=[PROCESSED])
+    def process(**context: Any) -> dict[str, Any]:
+        """Process every capture named by the triggering news-raw events."""
+        from news_ingest_airflow import settings
+
+        from ingest.pipeline import process as run_process
+
+        keys: set[str] = set()
+        for events in (context.get("triggering_asset_events") or {}).values():
+            for event in events:
+                keys.update((event.extra or {}).get("captures", []))
+        summary = run_process(sorted(keys), settings())
+        context["outlet_events"][PROCESSED].extra = {
+            "manifest": summary["manifest"], "partitions": summary["partitions"],
+            "counts": summary["counts"],
+        }
+        return summary
+
+    process()
+
+
+news_process()

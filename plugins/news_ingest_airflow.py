@@ -1,0 +1,43 @@
+"""Airflow-side glue for news-ingest: build ``ingest`` settings from Airflow connections.
+
+The S3 endpoint and credentials come from the Airflow connection ``news_s3`` when it exists
+(type ``aws``: login = access key id, password = secret key, extra ``{"endpoint_url": ...,
+"region_name": ...}``); otherwise from ``NEWS_INGEST_*`` environment variables. Imported inside
+task bodies only, never at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+CONN_ID = "news_s3"
+
+
+def s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
+    """Settings fields taken from the Airflow connection, or {} when it is not defined."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        log.info("no Airflow connection %r; S3 settings come from the environment", conn_id)
+        return {}
+    extra = conn.extra_dejson or {}
+    endpoint = extra.get("endpoint_url") or (conn.host or None)
+    return {
+        "s3_endpoint_url": endpoint,
+        "s3_access_key": conn.login or None,
+        "s3_secret_key": conn.password or None,
+        "s3_region": extra.get("region_name") or None,
+    }
+
+
+def settings() -> Settings:
+    """Pipeline settings for a task: environment plus the ``news_s3`` connection."""
+    return Settings.from_env(**s3_overrides())

@@ -1,0 +1,51 @@
+"""Exact dedupe index: first seen, re-runs and late backfills."""
+
+from __future__ import annotations
+
+from ingest.dedupe import ExactIndex, entries_from_segment, text_hash, window_days
+
+
+def test_text_hash_ignores_case_spacing_and_punctuation() -> None:
+    assert text_hash("Hello,  World!\n") == text_hash("hello world")
+    assert text_hash("Hello world") != text_hash("Hello there world")
+
+
+def test_first_seen_is_canonical_and_copies_join_its_cluster() -> None:
+    idx = ExactIndex("b1")
+    a = idx.decide("a", "h", "2014-03-31T01:00:00")
+    b = idx.decide("b", "h", "2014-03-31T02:00:00")
+    c = idx.decide("c", "other", "2014-03-31T03:00:00")
+    assert (a.status, a.cluster_id) == ("new", "a")
+    assert (b.status, b.cluster_id, b.duplicate_of) == ("duplicate", "a", "a")
+    assert (c.status, c.cluster_id) == ("new", "c")
+
+
+def test_rerunning_a_batch_ignores_its_own_segment() -> None:
+    first = ExactIndex("b1")
+    first.decide("a", "h", "2014-03-31T01:00:00")
+    stored = entries_from_segment(first.segment())
+    again = ExactIndex("b1", stored)
+    assert again.decide("a", "h", "2014-03-31T01:00:00").status == "new"
+    assert again.segment() == first.segment()
+
+
+def test_same_url_in_a_later_batch_is_seen_not_duplicated() -> None:
+    first = ExactIndex("b1")
+    first.decide("a", "h", "2014-03-31T01:00:00")
+    later = ExactIndex("b2", entries_from_segment(first.segment()))
+    d = later.decide("a", "h2", "2014-04-01T01:00:00")
+    assert (d.status, d.seen_in) == ("seen", "b1")
+
+
+def test_backfilled_older_copy_keeps_the_existing_cluster_and_is_not_its_own_duplicate() -> None:
+    newer = ExactIndex("b-new")
+    newer.decide("new", "h", "2014-04-10T00:00:00")
+    older = ExactIndex("b-old", entries_from_segment(newer.segment()))
+    d = older.decide("old", "h", "2014-03-01T00:00:00")
+    assert d.status == "new"  # it was seen first, so it is canonical
+    assert d.cluster_id == "new"  # but cluster ids stay as assigned
+    assert d.duplicate_of is None
+
+
+def test_window_days() -> None:
+    assert window_days("2014-03-31", 1) == ["2014-03-30", "2014-03-31", "2014-04-01"]

@@ -1,0 +1,79 @@
+"""Feed parsing from bytes: every format, malformed and mislabelled input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ingest.config import PACKAGE_DIR
+from ingest.errors import FeedParseError
+from ingest.feeds import parse_feed
+from tests.conftest import FIXTURES
+
+SITE = PACKAGE_DIR / "sample" / "site"
+BASE = "http://news.test"
+
+
+def sample(path: str) -> bytes:
+    return (SITE / path).read_bytes().replace(b"{{BASE}}", BASE.encode())
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "count"),
+    [
+        ("globaltimes/rss/asia-pacific.xml", "rss20", 2),
+        ("eurodesk/atom.xml", "atom10", 2),
+        ("mideast/rdf.xml", "rss10", 2),
+        ("americas/feed.json", "json1.1", 2),
+    ],
+)
+def test_every_format_gives_entries_with_absolute_links(path: str, fmt: str, count: int) -> None:
+    parsed = parse_feed(sample(path), f"{BASE}/{path}", "f")
+    assert parsed.format == fmt
+    assert len(parsed.entries) == count
+    assert all(e.url.startswith(BASE + "/") for e in parsed.entries)
+    assert all(e.title for e in parsed.entries)
+    assert all(e.published_at is not None and e.published_at.tzinfo for e in parsed.entries)
+
+
+def test_rss_dates_are_converted_to_utc() -> None:
+    parsed = parse_feed(sample("globaltimes/rss/asia-pacific.xml"), BASE, "gt")
+    assert parsed.entries[0].published_at == datetime(2014, 3, 30, 17, 28, 1, tzinfo=UTC)
+    assert parsed.entries[0].feed_id == "gt"
+
+
+def test_malformed_xml_still_yields_what_is_readable_and_reports_it() -> None:
+    parsed = parse_feed((FIXTURES / "feeds" / "malformed.xml").read_bytes(), BASE, "f")
+    assert parsed.warning  # the parser's complaint is kept for the report
+    assert [e.url for e in parsed.entries][:1] == ["https://news.example/a"]
+
+
+def test_wrong_charset_declared_utf8_but_latin1_bytes() -> None:
+    parsed = parse_feed((FIXTURES / "feeds" / "wrong_charset.xml").read_bytes(), BASE, "f")
+    assert len(parsed.entries) == 1
+    assert "prices rise" in parsed.entries[0].title
+    assert parsed.entries[0].url == "https://news.example/cafe"
+
+
+def test_relative_links_resolve_against_the_feed_url_and_linkless_items_are_dropped() -> None:
+    parsed = parse_feed((FIXTURES / "feeds" / "relative.xml").read_bytes(),
+                        "https://news.example/feeds/world.xml", "f")
+    assert [e.url for e in parsed.entries] == ["https://news.example/world/story-1.html"]
+    assert parsed.entries[0].entry_id == "id-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<html><body><p>Just a page</p></body></html>", "not a feed"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a feed"),
+        (b'{"items": [oops', "malformed JSON Feed"),
+        (b'{"title": "no items"}', "not a JSON Feed"),
+    ],
+)
+def test_documents_without_a_feed_raise_a_clear_error(body: bytes, message: str) -> None:
+    with pytest.raises(FeedParseError, match=message):
+        parse_feed(body, f"{BASE}/feed", "f")

@@ -1,0 +1,66 @@
+"""First region tagging: the seed article and the basic rules."""
+
+from __future__ import annotations
+
+from ingest.regions import RegionTable, default_tagger, tag
+from tests.conftest import shared_path
+
+
+def test_seed_article_is_asia_pacific_with_evidence() -> None:
+    seed = shared_path("examples", "globaltimes-2014-03-31-japan-nk-talks.txt").read_text()
+    title, _, body = seed.partition("\n")
+    tags = tag(body, title=title, hints=["Asia-Pacific"], exclude=["Global Times"])
+    assert tags.primary_region == "asia-pacific"
+    assert tags.regions[0] == "asia-pacific"
+    assert {"JP", "KP", "CN", "KR", "US"} <= set(tags.countries)
+    assert max(tags.countries, key=lambda c: tags.countries[c]) == "JP"
+    assert "title:Japan=JP" in tags.evidence
+    assert "section:Asia-Pacific=asia-pacific" in tags.evidence
+
+
+def test_dateline_and_title_weigh_more_than_body() -> None:
+    tags = tag("PARIS, May 2 - Officials met. Later Kenya was mentioned once.")
+    assert tags.primary_region == "europe"
+    assert tags.countries["FR"] > tags.countries["KE"]
+    assert "dateline:PARIS=FR" in tags.evidence
+
+
+def test_no_evidence_gives_no_region() -> None:
+    for text in ("", "The committee met on Tuesday to discuss the budget.", "<p></p>"):
+        tags = tag(text)
+        assert tags.primary_region is None and tags.regions == ()
+
+
+def test_lower_case_common_words_are_not_countries() -> None:
+    tags = tag("We ate turkey from fine china plates while we chatted about nothing.")
+    assert tags.countries == {}
+
+
+def test_short_forms_are_case_sensitive() -> None:
+    assert "US" in tag("Officials in the US said so.").countries
+    assert "US" not in tag("Let us go and tell us more.").countries
+    assert tag("Talks in the UAE and the U.K. ended.").countries.keys() >= {"AE", "GB"}
+
+
+def test_blockers_beat_shorter_names() -> None:
+    tags = tag("Storms hit New South Wales and New Mexico on Friday.")
+    assert "GB" not in tags.countries and "MX" not in tags.countries
+
+
+def test_publisher_name_is_not_evidence() -> None:
+    tags = tag("The Japan Times reported the vote in the city council.",
+               exclude=["The Japan Times"])
+    assert "JP" not in tags.countries
+
+
+def test_region_table_covers_the_default_taxonomy() -> None:
+    table = RegionTable.load()
+    assert table.names == ("africa", "americas", "asia-pacific", "europe", "middle-east")
+    expect = {"JP": "asia-pacific", "AU": "asia-pacific", "IR": "middle-east", "EG": "middle-east",
+              "GE": "europe", "CY": "europe", "AM": "europe", "RU": "europe", "NG": "africa",
+              "BR": "americas", "US": "americas", "SA": "middle-east", "IN": "asia-pacific"}
+    assert {c: table.by_country[c] for c in expect} == expect
+
+
+def test_tagger_is_shared() -> None:
+    assert default_tagger() is default_tagger()
