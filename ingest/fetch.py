@@ -60,12 +60,24 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def is_public_address(address: str) -> bool:
-    """False for private, loopback, link-local, multicast, reserved and unspecified addresses."""
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_public_address(address: str) -> bool:
+    """False for private, loopback, link-local, multicast, reserved and unspecified addresses."""
+    ip = _ip(address)
     return ip.is_global and not ip.is_multicast
+
+
+def is_never_allowed(address: str) -> bool:
+    """Link-local (cloud metadata services), multicast and unspecified addresses: refused even
+    for feeds that may use private addresses."""
+    ip = _ip(address)
+    return ip.is_link_local or ip.is_multicast or ip.is_unspecified
 
 
 class _HostGate:
@@ -150,7 +162,12 @@ class Fetcher:
         chain: list[str] = []
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            host, port = await self._guard(current, allow_private)
+            try:
+                host, port = await self._guard(current, allow_private)
+            except BlockedAddress as exc:
+                if not chain:
+                    raise
+                raise BlockedAddress(f"{url}: redirect refused: {exc}") from None
             if self.settings.respect_robots and kind == "page":
                 await self._check_robots(current, allow_private)
             response = await self._request_with_retry(current, host, port, headers)
@@ -191,18 +208,22 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise InvalidURL(f"{url!r} has an invalid port") from None
-        if not allow_private:
-            key = (host, port)
-            addresses = self._checked_hosts.get(key)
-            if addresses is None:
-                addresses = await self.resolver(host, port)
-                self._checked_hosts[key] = addresses
-            for address in addresses:
-                if not is_public_address(address):
-                    raise BlockedAddress(
-                        f"{url}: {host} resolves to {address}, a private, loopback or "
-                        "link-local address; refused (set allow_private on the feed to allow)"
-                    )
+        key = (host, port)
+        addresses = self._checked_hosts.get(key)
+        if addresses is None:
+            addresses = await self.resolver(host, port)
+            self._checked_hosts[key] = addresses
+        for address in addresses:
+            if is_never_allowed(address):
+                raise BlockedAddress(
+                    f"{url}: {host} resolves to {address}, a link-local, multicast or "
+                    "unspecified address; always refused"
+                )
+            if not allow_private and not is_public_address(address):
+                raise BlockedAddress(
+                    f"{url}: {host} resolves to {address}, a private, loopback or "
+                    "link-local address; refused (set allow_private on the feed to allow)"
+                )
         return host, port
 
     async def _request_with_retry(

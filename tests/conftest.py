@@ -46,7 +46,7 @@ def settings(seaweed: SeaweedServer) -> Settings:
         s3_secret_key=seaweed.secret_key, raw_bucket=f"raw-{os.getpid()}-{n}",
         processed_bucket=f"processed-{os.getpid()}-{n}", per_host_delay=0.0,
         per_host_concurrency=8, connect_timeout=2.0, read_timeout=2.0, page_deadline=5.0,
-        max_retry_after=1.0,
+        max_retry_after=1.0, max_body_bytes=1024 * 1024,
     )
 
 

@@ -47,7 +47,7 @@ class SampleServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd = _QuietServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.request_queue_size = 1024
         self.host = host
@@ -107,6 +107,16 @@ class SampleServer:
         suffix = Path(path).suffix
         ctype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
         send(req, 200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A threading server that does not print tracebacks when a client hangs up early."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 def _not_modified_since(value: str | None) -> bool:

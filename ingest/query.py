@@ -1,0 +1,55 @@
+"""DuckDB over the processed bucket: a connection with S3 credentials and an ``articles`` view.
+
+DuckDB reads S3 through its httpfs extension. Where DuckDB cannot download extensions (offline
+machines), the ``duckdb-ext-httpfs`` package from PyPI supplies it; this module points DuckDB at
+it when it is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from ingest.config import Settings
+
+
+def _bundled_extension_dir() -> str | None:
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "extensions"
+    return str(path) if path.is_dir() else None
+
+
+def connect(settings: Settings) -> Any:
+    """A DuckDB connection whose ``articles`` view reads every processed partition."""
+    import duckdb
+
+    con = duckdb.connect()
+    ext_dir = _bundled_extension_dir()
+    if ext_dir:
+        con.execute(f"SET extension_directory = '{ext_dir}'")
+    con.execute("LOAD httpfs")
+    params = {"REGION": settings.s3_region}
+    if settings.s3_access_key:
+        params["KEY_ID"] = settings.s3_access_key
+        params["SECRET"] = settings.s3_secret_key or ""
+    if settings.s3_endpoint_url:
+        endpoint = settings.s3_endpoint_url
+        params["ENDPOINT"] = endpoint.split("://", 1)[-1].rstrip("/")
+        params["URL_STYLE"] = "path"
+        params["USE_SSL"] = "true" if endpoint.startswith("https") else "false"
+    body = ", ".join(f"{k} {v}" if k == "USE_SSL" else f"{k} '{_quote(v)}'"
+                     for k, v in params.items())
+    con.execute(f"CREATE OR REPLACE SECRET news_s3 (TYPE s3, {body})")
+    con.execute(
+        "CREATE OR REPLACE VIEW articles AS SELECT * FROM read_parquet("
+        f"'s3://{settings.processed_bucket}/articles/*/*/*.parquet', hive_partitioning = true, "
+        "union_by_name = true)"
+    )
+    return con
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")

@@ -1,0 +1,197 @@
+"""Poll and process against real SeaweedFS and a real local HTTP server, faults included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ingest import dataset
+from ingest.config import SAMPLE_CATALOG, Settings, load_catalog, parse_catalog
+from ingest.errors import StorageUnavailable
+from ingest.models import DataInterval
+from ingest.poll import capture_key, poll_group, state_key
+from ingest.process import process_captures
+from ingest.query import connect
+from ingest.sample.server import SampleServer
+from ingest.storage import Stores, make_s3_client
+from tests.support.faults import CuttableProxy, install_fault_routes, rss
+
+pytestmark = pytest.mark.integration
+
+INTERVAL = DataInterval(datetime(2014, 3, 31, tzinfo=UTC), datetime(2014, 3, 31, 1, tzinfo=UTC))
+NEXT = DataInterval(datetime(2014, 3, 31, 1, tzinfo=UTC), datetime(2014, 3, 31, 2, tzinfo=UTC))
+
+
+def snapshot(stores: Stores) -> dict[str, bytes]:
+    out = {}
+    for store in (stores.raw, stores.processed):
+        for key in store.list(""):
+            if not key.startswith(("state/feeds/", "reports/")):
+                out[f"{store.bucket}/{key}"] = store.get(key)
+    return out
+
+
+def rows(stores: Stores) -> list[dict[str, Any]]:
+    found = []
+    for key in stores.processed.list("articles/"):
+        found += dataset.read_parquet(stores.processed.get(key)).to_pylist()
+    return found
+
+
+def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
+    catalog = load_catalog(SAMPLE_CATALOG)
+    polled = poll_group(settings, stores, catalog, "sample", INTERVAL)
+    assert [o.status for o in polled.outcomes] == ["ok"] * 5
+    assert len(polled.capture_keys) == 5
+    assert polled.capture_keys[0].startswith("captures/dt=2014-03-31/feed=sample-")
+    result = process_captures(settings, stores, polled.capture_keys, catalog=catalog)
+    assert result.counts["articles"] == 8
+    assert result.counts["duplicates"] == 1
+    assert result.counts["skipped"] == 3
+    reasons = sorted(s["reason"].split(": ", 1)[1] for s in result.skipped)
+    assert any("paywall" in r for r in reasons) and any("video page" in r for r in reasons)
+    assert result.regions == {"africa": 1, "americas": 1, "asia-pacific": 2, "europe": 3,
+                              "middle-east": 1}
+    got = rows(stores)
+    seed = next(r for r in got if r["url"].endswith("japan-nk-talks.html"))
+    assert seed["primary_region"] == "asia-pacific"
+    assert "Posted in" not in seed["text"] and "Disqus" not in seed["text"]
+    assert seed["title"].startswith("Japan, N.Korea hold first government-level talks")
+    assert seed["feed_id"] == "sample-globaltimes-asia-pacific"
+    assert seed["is_canonical"] and seed["dup_cluster_id"] == seed["article_id"]
+    assert seed["raw_ref"].startswith(f"s3://{settings.raw_bucket}/captures/dt=2014-03-31/")
+    assert seed["schema_version"] == 1 and seed["extractor"].startswith("trafilatura/")
+    dup = next(r for r in got if not r["is_canonical"])
+    original = next(r for r in got if r["article_id"] == dup["duplicate_of"])
+    assert dup["dup_cluster_id"] == original["article_id"]
+    assert {dup["feed_id"], original["feed_id"]} == {"sample-americas-daily", "sample-eurodesk"}
+    manifest = stores.processed.get_json(result.manifest_key)
+    assert manifest["partitions"] == result.partitions and manifest["counts"]["articles"] == 8
+
+    # re-running the same interval and batch writes the same keys with the same bytes
+    before = snapshot(stores)
+    again = poll_group(settings, stores, catalog, "sample", INTERVAL)
+    assert {o.status for o in again.outcomes} == {"not_modified"}
+    assert again.capture_keys == polled.capture_keys
+    rerun = process_captures(settings, stores, again.capture_keys, catalog=catalog)
+    assert rerun.counts == result.counts
+    assert snapshot(stores) == before
+
+    # the next interval has nothing new: no capture, no rows
+    later = poll_group(settings, stores, catalog, "sample", NEXT)
+    assert later.capture_keys == []
+
+
+def test_duckdb_reads_the_partitions_straight_from_s3(
+        settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
+    catalog = load_catalog(SAMPLE_CATALOG)
+    keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
+    process_captures(settings, stores, keys, catalog=catalog)
+    con = connect(settings)
+    got = con.execute("""SELECT region, count(*) FROM articles WHERE is_canonical
+                         GROUP BY region ORDER BY region""").fetchall()
+    assert got == [("africa", 1), ("americas", 1), ("asia-pacific", 2), ("europe", 2),
+                   ("middle-east", 1)]
+
+
+@pytest.fixture
+def fault_site() -> Iterator[tuple[SampleServer, dict[str, int]]]:
+    with SampleServer() as server:
+        switches = install_fault_routes(server)
+        server.files["/good.xml"] = rss(server.base, ["/ok", "/flaky", "/gone", "/to-metadata",
+                                                      "/huge", "/binary.html", "/loop-a"])
+        server.files["/feed500.xml"] = b""
+        server.routes["/feed500.xml"] = server.routes["/error500"]
+        yield server, switches
+
+
+def fault_catalog(base: str) -> Any:
+    feeds = [
+        {"id": "good", "url": f"{base}/good.xml"},
+        {"id": "broken-xml", "url": f"{base}/malformed.xml"},
+        {"id": "server-error", "url": f"{base}/feed500.xml"},
+        {"id": "not-found", "url": f"{base}/nothing.xml"},
+        {"id": "slow", "url": f"{base}/slow"},
+    ]
+    return parse_catalog({"defaults": {"publisher": "Test", "group": "g", "allow_private": True},
+                          "feeds": feeds}, env={})
+
+
+def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
+        settings: Settings, stores: Stores, fault_site: Any) -> None:
+    server, switches = fault_site
+    catalog = fault_catalog(server.base)
+    result = poll_group(settings, stores, catalog, "g", INTERVAL)
+    by_id = {o.feed_id: o for o in result.outcomes}
+    assert by_id["good"].status == "ok"
+    assert by_id["good"].pages_ok == 1 and by_id["good"].pages_failed == 6
+    errors = {e["url"].rsplit("/", 1)[1]: e for e in by_id["good"].page_errors}
+    assert errors["flaky"]["kind"] == "transient" and "HTTP 503" in errors["flaky"]["error"]
+    assert "HTTP 404" in errors["gone"]["error"]
+    assert "169.254.169.254" in errors["to-metadata"]["error"]
+    assert "cap" in errors["huge"]["error"] and "binary" in errors["binary.html"]["error"]
+    assert "redirect loop" in errors["loop-a"]["error"]
+    assert by_id["broken-xml"].status == "error" and "not a feed" in by_id["broken-xml"].error
+    assert by_id["server-error"].status == "error" and "HTTP 500" in by_id["server-error"].error
+    assert by_id["not-found"].status == "error" and "HTTP 404" in by_id["not-found"].error
+    assert by_id["slow"].status == "error" and "timed out" in by_id["slow"].error
+    report = stores.raw.get_json(result.report_key)
+    assert report["counts"]["feeds_failed"] == 4
+    state = stores.raw.get_json(state_key("good"))
+    assert [p["url"].rsplit("/", 1)[1] for p in state["pending"]] == ["flaky"]
+    assert stores.raw.get_json(state_key("server-error"))["failures"] == 1
+
+    # the flaky server recovers; re-running the same interval adds only the missing page
+    switches["flaky_ok"] = 1
+    first_capture = stores.raw.get(capture_key("good", INTERVAL))
+    again = poll_group(settings, stores, catalog, "g", INTERVAL)
+    good = {o.feed_id: o for o in again.outcomes}["good"]
+    assert good.status == "not_modified" and good.pages_ok == 1 and good.pages_failed == 0
+    assert stores.raw.get_json(state_key("good"))["pending"] == []
+    assert len(stores.raw.get(capture_key("good", INTERVAL))) > len(first_capture)
+    processed = process_captures(settings, stores, again.capture_keys, catalog=catalog)
+    titles = sorted(r["title"] for r in rows(stores))
+    assert titles == ["A fine story", "Flaky story back online"]
+    assert processed.counts["articles"] == 2
+
+
+def test_storage_outage_mid_run_loses_nothing_and_a_rerun_completes(
+        settings: Settings, sample_server: SampleServer) -> None:
+    proxy = CuttableProxy(int((settings.s3_endpoint_url or "").rsplit(":", 1)[1]))
+    try:
+        via_proxy = settings.model_copy(update={"s3_endpoint_url": proxy.endpoint})
+        stores = Stores.from_settings(via_proxy, make_s3_client(via_proxy))
+        stores.ensure_buckets()
+        catalog = load_catalog(SAMPLE_CATALOG)
+        # cut storage while the Global Times page is being served: the run is mid-way
+        page = "/globaltimes/content/2014/03/31/japan-nk-talks.html"
+        original = sample_server._body(page)
+        assert original is not None
+
+        def cut_then_serve(req: Any) -> None:
+            proxy.cut()
+            from ingest.sample.server import send
+            send(req, 200, original, "text/html; charset=utf-8")
+
+        sample_server.routes[page] = cut_then_serve
+        with pytest.raises(StorageUnavailable, match="re-run to complete"):
+            poll_group(via_proxy, stores, catalog, "sample", INTERVAL)
+        del sample_server.routes[page]
+        proxy.restore()
+        done = poll_group(via_proxy, stores, catalog, "sample", INTERVAL)
+        assert len(done.capture_keys) == 5
+        assert all(o.status in {"ok", "not_modified", "unchanged"} for o in done.outcomes)
+        result = process_captures(via_proxy, stores, done.capture_keys, catalog=catalog)
+        assert result.counts["articles"] == 8 and result.counts["failed"] == 0
+        # the processing step survives an outage the same way
+        proxy.cut()
+        with pytest.raises(StorageUnavailable):
+            process_captures(via_proxy, stores, done.capture_keys, catalog=catalog)
+        proxy.restore()
+        assert process_captures(via_proxy, stores, done.capture_keys,
+                                catalog=catalog).counts == result.counts
+    finally:
+        proxy.close()
