@@ -6,6 +6,9 @@ by the triggering events (several events can arrive in one run), extracts text a
 canonicalises URLs, deduplicates against the stored index, tags regions, and writes Hive-style
 Parquet partitions (`articles/dt=.../region=.../`) plus a run manifest, written last, to the
 processed bucket. Emits an event on **news-processed** naming the partitions.
+
+A manual run can name captures itself: trigger with conf `{"captures": ["captures/dt=.../x.warc.gz"]}`
+to (re)process exactly those raw captures.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def news_process() -> None:
 
         from ingest.pipeline import process as run_process
 
-        keys: set[str] = set()
+        conf = getattr(context.get("dag_run"), "conf", None) or {}
+        keys: set[str] = set(conf.get("captures") or [])
         for events in (context.get("triggering_asset_events") or {}).values():
             for event in events:
                 keys.update((event.extra or {}).get("captures", []))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 
 from trafilatura import bare_extraction
+from trafilatura.settings import Document
 
 from ingest.errors import NotAnArticle
 from ingest.models import Extracted
@@ -44,7 +45,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     doc = bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, favor_precision=True,
     )
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, Document) or not (doc.text or "").strip():
         raise NotAnArticle(f"{url}: no main text found (index, video or empty page?)")
     text, sections = _strip_sections(doc.text or "")
     title = (doc.title or "").strip()

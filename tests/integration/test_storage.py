@@ -51,7 +51,7 @@ def test_unreachable_endpoint_is_transient_with_a_clear_message() -> None:
 
 def test_wrong_credentials_are_permanent(settings: Settings) -> None:
     bad = settings.model_copy(update={"s3_secret_key": "wrong"})
-    with pytest.raises(StorageError, match="cannot (write|open bucket)"):
+    with pytest.raises(StorageError, match=r"cannot (write|open bucket)"):
         Stores.from_settings(bad).raw.put("k", b"x")
 
 

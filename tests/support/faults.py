@@ -7,6 +7,7 @@ not a mock of our code. The proxy sits between boto3 and SeaweedFS to cut storag
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
@@ -192,10 +193,8 @@ class CuttableProxy:
         self.down = True
         with self.lock:
             for conn in self.conns:
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 conn.close()
             self.conns.clear()
 

@@ -1,0 +1,70 @@
+"""dag.test() of each DAG on the offline sample, against real SeaweedFS and the sample server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.config import SAMPLE_CATALOG, Settings
+from ingest.sample.server import SampleServer
+from ingest.storage import Stores
+from tests.dags.conftest import ROOT
+
+pytestmark = pytest.mark.airflow
+
+
+def use(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"S3_ENDPOINT_URL": settings.s3_endpoint_url, "S3_ACCESS_KEY": settings.s3_access_key,
+           "S3_SECRET_KEY": settings.s3_secret_key, "RAW_BUCKET": settings.raw_bucket,
+           "PROCESSED_BUCKET": settings.processed_bucket, "CATALOG_PATH": str(SAMPLE_CATALOG),
+           "PER_HOST_DELAY": "0"}
+    for key, value in env.items():
+        monkeypatch.setenv(f"NEWS_INGEST_{key}", str(value))
+
+
+def load(dag_id: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py")).dags[dag_id]
+
+
+def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
+                           sample_server: SampleServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    use(settings, monkeypatch)
+    # a manual run at 01:00 covers the hour before it
+    run = load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
+    assert run.state == "success"
+    captures = sorted(stores.raw.list("captures/"))
+    assert len(captures) == 5
+    assert all("/20140331T0000Z-20140331T0100Z.warc.gz" in k for k in captures)
+    assert list(stores.raw.list("reports/poll/dt=2014-03-31/")) == [
+        "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/sample.json"]
+
+    run = load("news_process").test(run_conf={"captures": captures})
+    assert run.state == "success"
+    parts = list(stores.processed.list("articles/"))
+    assert "articles/dt=2014-03-31/region=asia-pacific/" in " ".join(parts)
+    manifests = list(stores.processed.list("runs/"))
+    assert len(manifests) == 1
+    assert stores.processed.get_json(manifests[0])["counts"]["articles"] == 8
+
+
+def test_a_failing_feed_does_not_fail_the_poll_run(
+        airflow_db: Path, settings: Settings, stores: Stores, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    use(settings, monkeypatch)
+    catalog = tmp_path / "feeds.yaml"
+    catalog.write_text(
+        "feeds:\n"
+        "  - {id: dead, url: 'http://127.0.0.1:9/feed.xml', publisher: Dead, allow_private: true}\n",
+        encoding="utf-8")
+    monkeypatch.setenv("NEWS_INGEST_CATALOG_PATH", str(catalog))
+    run = load("news_poll").test(logical_date=datetime(2014, 4, 1, 1, tzinfo=UTC))
+    assert run.state == "success"
+    report = stores.raw.get_json(
+        "reports/poll/dt=2014-04-01/20140401T0000Z-20140401T0100Z/default.json")
+    assert report["feeds"][0]["status"] == "error"
+    assert "127.0.0.1:9" in report["feeds"][0]["error"]
