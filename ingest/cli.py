@@ -115,7 +115,7 @@ def _report(args: argparse.Namespace) -> int:
     console = Console()
     console.print(table)
     for key in keys:
-        console.print(f"  {stores.processed.uri(key)}")
+        console.print(f"  {stores.processed.uri(key)}", soft_wrap=True)
     return 0
 
 

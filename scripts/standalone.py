@@ -1,0 +1,224 @@
+"""Run news-ingest on Airflow standalone with the embedded SeaweedFS: ``make run`` and ``make demo``.
+
+    python scripts/standalone.py run    # SeaweedFS + Airflow with the DAGs unpaused; Ctrl-C stops
+    python scripts/standalone.py demo   # offline sample: one poll and one process run, then a table
+
+The ``Standalone`` class is also the end-to-end tests' harness: it starts ``airflow standalone``
+on a given AIRFLOW_HOME and port, logs in through the REST API and waits for DAG runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Standalone:
+    """``airflow standalone`` (LocalExecutor on SQLite) in a subprocess, driven over REST."""
+
+    def __init__(self, home: Path, port: int = 8080, env: dict[str, str] | None = None,
+                 log_path: Path | None = None) -> None:
+        self.home = home
+        self.port = port
+        self.base = f"http://localhost:{port}"
+        self.log_path = log_path or home / "standalone.log"
+        bindir = str(Path(sys.executable).parent)
+        self.env = {
+            **os.environ,
+            "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._token = ""
+
+    def start(self, timeout: float = 300.0) -> Standalone:
+        """Start Airflow and wait until its API answers and login works."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process
+        self.proc = subprocess.Popen(["airflow", "standalone"], env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     cwd=str(self.home))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"airflow standalone exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    self.login()
+                    return self
+            except (httpx.HTTPError, FileNotFoundError, KeyError):
+                pass
+            time.sleep(2)
+        raise RuntimeError(f"Airflow did not come up on {self.base}; see {self.log_path}")
+
+    def password(self) -> str:
+        """The generated admin password (simple auth manager)."""
+        path = self.home / "simple_auth_manager_passwords.json.generated"
+        return str(json.loads(path.read_text())["admin"])
+
+    def login(self) -> None:
+        """Get a bearer token for the REST API."""
+        resp = httpx.post(f"{self.base}/auth/token",
+                          json={"username": "admin", "password": self.password()}, timeout=10)
+        resp.raise_for_status()
+        self._token = resp.json()["access_token"]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the REST API; returns the decoded JSON (raises on HTTP errors)."""
+        headers = {"Authorization": f"Bearer {self._token}"}
+        resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers, timeout=30,
+                             **kwargs)
+        if resp.status_code == 401:
+            self.login()
+            headers = {"Authorization": f"Bearer {self._token}"}
+            resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers,
+                                 timeout=30, **kwargs)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def wait_for_dags(self, dag_ids: list[str], timeout: float = 180.0) -> None:
+        """Wait until the DAG processor has parsed every DAG in ``dag_ids``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = {d["dag_id"] for d in self.api("GET", "/dags", params={"limit": 100})["dags"]}
+            if set(dag_ids) <= found:
+                return
+            time.sleep(2)
+        raise TimeoutError(f"DAGs {dag_ids} not parsed within {timeout:g} s; see {self.log_path}")
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """All runs of a DAG, oldest first."""
+        data = self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100,
+                                                                   "order_by": "run_after"})
+        return list(data["dag_runs"])
+
+    def wait_for_runs(self, dag_id: str, count: int, timeout: float = 300.0,
+                      done: tuple[str, ...] = ("success", "failed")) -> list[dict[str, Any]]:
+        """Wait until ``dag_id`` has at least ``count`` finished runs; return all its runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = self.runs(dag_id)
+            if sum(r["state"] in done for r in runs) >= count:
+                return runs
+            time.sleep(2)
+        raise TimeoutError(f"{dag_id}: fewer than {count} finished runs after {timeout:g} s")
+
+    def stop(self) -> None:
+        """Stop Airflow and every process it started."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def _s3_env(endpoint: str, access: str, secret: str) -> dict[str, str]:
+    return {"NEWS_INGEST_S3_ENDPOINT_URL": endpoint, "NEWS_INGEST_S3_ACCESS_KEY": access,
+            "NEWS_INGEST_S3_SECRET_KEY": secret}
+
+
+def run() -> int:
+    """``make run``: SeaweedFS with data in ./data and Airflow with the DAGs unpaused."""
+    from ingest.config import Settings
+    from ingest.seaweed import SeaweedServer
+    from ingest.storage import Stores
+
+    settings = Settings.from_env()
+    port = int(os.environ.get("AIRFLOW_PORT", "8080"))
+    s3_port = int((settings.s3_endpoint_url or "http://127.0.0.1:8333").rsplit(":", 1)[1])
+    seaweed = SeaweedServer(ROOT / "data" / "seaweed", s3_port=s3_port,
+                            access_key=settings.s3_access_key or "newsingest",
+                            secret_key=settings.s3_secret_key or "newsingest-secret",
+                            buckets=(settings.raw_bucket, settings.processed_bucket))
+    seaweed.start()
+    Stores.from_settings(settings).ensure_buckets()
+    print(f"SeaweedFS S3: {seaweed.endpoint} (data in {seaweed.data_dir})", flush=True)
+    home = Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow"))
+    airflow = Standalone(home, port=port, env=_s3_env(seaweed.endpoint, seaweed.access_key,
+                                                      seaweed.secret_key))
+    try:
+        airflow.start()
+        airflow.wait_for_dags(["news_poll", "news_process"])
+        print(f"Airflow UI: {airflow.base}  login: admin / {airflow.password()}", flush=True)
+        print("DAGs news_poll and news_process are unpaused. Ctrl-C stops everything.", flush=True)
+        while airflow.proc is not None and airflow.proc.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        airflow.stop()
+        seaweed.stop()
+    return 0
+
+
+def demo() -> int:
+    """``make demo``: the offline sample through Airflow, then articles per region."""
+    from ingest.config import SAMPLE_CATALOG, Settings
+    from ingest.sample.server import SampleServer
+    from ingest.seaweed import SeaweedServer, free_port
+    from ingest.storage import Stores
+
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="news-ingest-demo-"))
+    seaweed = SeaweedServer(work / "seaweed").start()
+    sample = SampleServer().__enter__()
+    env = {**_s3_env(seaweed.endpoint, seaweed.access_key, seaweed.secret_key),
+           "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
+           "NEWS_INGEST_SAMPLE_BASE": sample.base, "NEWS_INGEST_PER_HOST_DELAY": "0"}
+    os.environ.update(env)
+    settings = Settings.from_env()
+    Stores.from_settings(settings).ensure_buckets()
+    airflow = Standalone(work / "airflow", port=free_port(), env=env)
+    try:
+        print(f"Starting Airflow (AIRFLOW_HOME={airflow.home}) ...", flush=True)
+        airflow.start()
+        airflow.wait_for_dags(["news_poll", "news_process"])
+        print("news_poll is unpaused: waiting for its scheduled run ...", flush=True)
+        poll = airflow.wait_for_runs("news_poll", 1)[0]
+        print(f"news_poll {poll['dag_run_id']}: {poll['state']}", flush=True)
+        proc = airflow.wait_for_runs("news_process", 1)[0]
+        print(f"news_process {proc['dag_run_id']} (triggered by the news-raw asset): "
+              f"{proc['state']}", flush=True)
+        from ingest.cli import main as cli
+
+        cli(["report"])
+        ok = poll["state"] == proc["state"] == "success"
+        print(f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s",
+              flush=True)
+        return 0 if ok else 1
+    finally:
+        airflow.stop()
+        sample.__exit__(None, None, None)
+        seaweed.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    sys.exit({"run": run, "demo": demo}[command]())
