@@ -19,7 +19,7 @@ from ingest.storage import Stores
 from tests.dags.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import Standalone  # noqa: E402
+from standalone import Standalone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
