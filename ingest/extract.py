@@ -40,10 +40,6 @@ _PAYWALL = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
-# Dates from markup and structured data only (htmldate's text scan is slow and the feed entry
-# gives the publication time anyway).
-_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
-
 
 def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     """Extract the article in ``html``; raise ``NotAnArticle`` (with a reason) if there is none."""
@@ -127,7 +123,10 @@ def _metadata(tree: Any, url: str) -> Document:
         meta.title = extract_title(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
-    meta.date = find_date(tree, url=meta.url or url, **_DATE_PARAMS)
+    # dates from markup and structured data only: htmldate's text scan is slow, and the feed
+    # entry gives the publication time anyway
+    meta.date = find_date(tree, url=meta.url or url, extensive_search=False, original_date=True,
+                          outputformat="%Y-%m-%d")
     return meta
 
 
