@@ -41,13 +41,14 @@ class Settings(BaseModel):
     page_deadline: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
-    concurrency: int = Field(default=32, ge=1, le=512)
+    concurrency: int = Field(default=64, ge=1, le=512)
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_delay: float = Field(default=0.5, ge=0)
     max_retry_after: float = Field(default=30.0, ge=0)
     respect_robots: bool = True
     allow_private_addresses: bool = False
     max_pages_per_feed: int = Field(default=200, ge=1)
+    fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
     min_article_words: int = Field(default=40, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
 

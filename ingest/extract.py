@@ -30,7 +30,9 @@ _SECTION_LINE = re.compile(
 )
 _BOILERPLATE_LINE = re.compile(
     r"^\s*(?:blog comments powered by disqus|comments powered by disqus|share this( article)?:?"
-    r"|advertisement)\s*$",
+    r"|advertisement"
+    r"|source\s*:[^\n]{0,120}?published\s*:[^\n]{0,40}"  # "Source:Agencies Published: 2014-3-31"
+    r")\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _HTML_LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)

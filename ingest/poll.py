@@ -1,19 +1,28 @@
-"""Polling: conditional GET of each feed, new entries, page fetches, one WARC capture per feed.
+"""Polling: conditional GET of each feed, new entries, page fetches, one WARC capture per group.
 
-Per feed and interval the capture key is ``captures/dt=<day>/feed=<id>/<interval>.warc.gz``. A
-re-run of the same interval reads that capture back, fetches only what is still missing, and
-rewrites it only if something was added, so the same interval gives the same bytes.
+One poll task handles one feed group for one interval and touches the object store a handful of
+times whatever the group's size (object stores charge per request, and on two cores boto3's
+per-request cost limits a poll of hundreds of feeds):
 
-Feed state (``state/feeds/<id>.json``) holds the validators (ETag, Last-Modified), the body hash
-for servers that ignore them, the entries already seen, the pages still pending after a transient
-failure (retried on the next run, even when the feed answers 304) and the failure count. The
-capture is written before the state, so a crash in between refetches rather than loses pages.
+- ``state/feeds/group=<group>.json``: per feed, the validators (ETag, Last-Modified), the body
+  hash for servers that ignore them, the entries already seen, the pages still pending after a
+  transient failure (retried by the next run, even when the feed answers 304) and the failure
+  count; plus the keys of the group's recent captures. A feed that moves to another group starts
+  with fresh state (its entries are fetched again; processing skips URLs it already has).
+- ``captures/dt=<day>/group=<group>/<interval>.warc.gz``: the feed documents and pages fetched in
+  that interval, each record tagged with its feed id. A re-run of the same interval reads it
+  back, fetches only what is still missing and rewrites it only if something was added, so the
+  same interval gives the same bytes.
+- ``reports/poll/dt=<day>/<interval>/<group>.json``: every feed's outcome with its errors.
+
+The capture is written before the state, so a failure in between refetches rather than loses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,18 +39,19 @@ from ingest.urls import url_key
 
 log = logging.getLogger(__name__)
 
-MAX_SEEN = 5000
+MAX_SEEN = 2000
 MAX_PAGE_ATTEMPTS = 5
+MAX_CAPTURES = 48
 
 
-def capture_key(feed_id: str, interval: DataInterval) -> str:
-    """Object key of a feed's raw capture for an interval."""
-    return f"captures/dt={interval.day}/feed={feed_id}/{interval.label}.warc.gz"
+def capture_key(group: str, interval: DataInterval) -> str:
+    """Object key of a group's raw capture for an interval."""
+    return f"captures/dt={interval.day}/group={group}/{interval.label}.warc.gz"
 
 
-def state_key(feed_id: str) -> str:
-    """Object key of a feed's polling state."""
-    return f"state/feeds/{feed_id}.json"
+def state_key(group: str) -> str:
+    """Object key of a group's polling state."""
+    return f"state/feeds/group={group}.json"
 
 
 def report_key(group: str, interval: DataInterval) -> str:
@@ -56,12 +66,13 @@ class PollResult:
     group: str
     interval: DataInterval
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    capture_key: str = ""
     report_key: str = ""
 
     @property
     def capture_keys(self) -> list[str]:
-        """Keys of the captures written or confirmed by this run, sorted."""
-        return sorted(o.capture_key for o in self.outcomes if o.capture_key)
+        """Keys of the captures written or confirmed by this run."""
+        return [self.capture_key] if self.capture_key else []
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (what goes to XCom and the report)."""
@@ -91,73 +102,103 @@ def poll_group(
 ) -> PollResult:
     """Poll every enabled feed of ``group``; one failing feed never fails the others.
 
-    Raises ``StorageUnavailable`` at the end if the object store failed for some feed, so the
-    orchestrator retries the task; everything that was stored stays stored.
+    Raises ``StorageUnavailable`` when the object store fails, so the orchestrator retries the
+    task; a re-run then completes what was missed.
     """
+    key = capture_key(group, interval)
+    state = stores.raw.get_json(state_key(group), {}) or {}
+    before = json.dumps(state, sort_keys=True)
+    feeds_state: dict[str, dict[str, Any]] = state.setdefault("feeds", {})
+    previous: list[Exchange] = []
+    if key in state.get("captures", []) or not feeds_state:
+        previous = _existing(stores, key)
     feeds = catalog.in_group(group)
-    result = PollResult(group, interval)
-    result.outcomes = asyncio.run(_poll_all(settings, stores, feeds, interval, fetcher))
-    result.report_key = report_key(group, interval)
-    storage_failures = [o for o in result.outcomes if o.status == "storage_error"]
-    try:
-        stores.raw.put_json(result.report_key, result.as_dict())
-    except StorageUnavailable:
-        if not storage_failures:
-            raise
-    if storage_failures:
-        names = ", ".join(o.feed_id for o in storage_failures)
-        raise StorageUnavailable(f"object store failed while polling {names}; re-run to complete")
+    polled = asyncio.run(_poll_all(settings, feeds, feeds_state, previous, fetcher))
+    result = PollResult(group, interval, report_key=report_key(group, interval))
+    new: list[Exchange] = []
+    for feed, (outcome, exchanges, feed_state) in zip(feeds, polled, strict=True):
+        result.outcomes.append(outcome)
+        feeds_state[feed.id] = feed_state
+        new.extend(exchanges)
+    if new:
+        try:
+            stores.raw.put(key, build_warc(previous + new), "application/warc")
+        except StorageUnavailable as exc:
+            raise StorageUnavailable(f"{exc}; nothing of this poll was stored, re-run to complete") from None
+        state["captures"] = [*(k for k in state.get("captures", []) if k != key), key][-MAX_CAPTURES:]
+    if new or previous:
+        result.capture_key = key
+        captured = {str(ex.meta.get("feed_id", "")) for ex in previous + new}
+        for outcome in result.outcomes:
+            if outcome.feed_id in captured:
+                outcome.capture_key = key
+    if json.dumps(state, sort_keys=True) != before:
+        stores.raw.put_json(state_key(group), state)
+    stores.raw.put_json(result.report_key, result.as_dict())
     return result
+
+
+def _existing(stores: Stores, key: str) -> list[Exchange]:
+    try:
+        data = stores.raw.get(key)
+    except KeyError:
+        return []
+    try:
+        return [to_exchange(a) for a in read_warc(data, key)]
+    except PermanentError as exc:
+        log.warning("%s is damaged (%s); fetching its pages again", key, exc)
+        return []
 
 
 async def _poll_all(
     settings: Settings,
-    stores: Stores,
     feeds: list[FeedSpec],
-    interval: DataInterval,
+    feeds_state: dict[str, dict[str, Any]],
+    previous: list[Exchange],
     fetcher: Fetcher | None,
-) -> list[FeedOutcome]:
+) -> list[tuple[FeedOutcome, list[Exchange], dict[str, Any]]]:
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
+    captured: dict[str, set[str]] = {}
+    has_feed_doc: set[str] = set()
+    for ex in previous:
+        feed_id = str(ex.meta.get("feed_id", ""))
+        if ex.kind == "page":
+            captured.setdefault(feed_id, set()).add(ex.response.url)
+        else:
+            has_feed_doc.add(feed_id)
     try:
-        poller = _FeedPoller(settings, stores, fetcher, interval)
-        return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
+        poller = _FeedPoller(settings, fetcher)
+        return list(await asyncio.gather(*(
+            poller.poll(feed, dict(feeds_state.get(feed.id, {})), captured.get(feed.id, set()),
+                        feed.id in has_feed_doc)
+            for feed in feeds
+        )))
     finally:
         if own:
-            await fetcher.client.aclose()
+            await fetcher.aclose()
 
 
 class _FeedPoller:
-    def __init__(self, settings: Settings, stores: Stores, fetcher: Fetcher,
-                 interval: DataInterval) -> None:
+    def __init__(self, settings: Settings, fetcher: Fetcher) -> None:
         self.settings = settings
-        self.stores = stores
         self.fetcher = fetcher
-        self.interval = interval
 
-    async def poll(self, feed: FeedSpec) -> FeedOutcome:
+    async def poll(self, feed: FeedSpec, state: dict[str, Any], captured: set[str],
+                   has_feed_doc: bool) -> tuple[FeedOutcome, list[Exchange], dict[str, Any]]:
         outcome = FeedOutcome(feed.id)
+        exchanges: list[Exchange] = []
         try:
-            await self._poll(feed, outcome)
-        except StorageUnavailable as exc:
-            outcome.status, outcome.error = "storage_error", str(exc)
-            log.error("feed %s: %s", feed.id, exc)
+            await self._poll(feed, state, captured, has_feed_doc, outcome, exchanges)
         except Exception as exc:
             outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
             log.exception("feed %s: unexpected failure", feed.id)
-        return outcome
+        return outcome, exchanges, state
 
-    async def _poll(self, feed: FeedSpec, outcome: FeedOutcome) -> None:
-        key = capture_key(feed.id, self.interval)
-        state: dict[str, Any] = await asyncio.to_thread(
-            self.stores.raw.get_json, state_key(feed.id), {}
-        ) or {}
-        previous = await asyncio.to_thread(self._existing, key)
-        captured_urls = {ex.response.url for ex in previous if ex.kind == "page"}
-        exchanges: list[Exchange] = []
+    async def _poll(self, feed: FeedSpec, state: dict[str, Any], captured: set[str],
+                    has_feed_doc: bool, outcome: FeedOutcome, exchanges: list[Exchange]) -> None:
         entries: list[FeedEntry] = []
         now = datetime.now(UTC).isoformat()
-        state["last_polled"] = now
         try:
             resp = await self.fetcher.fetch(
                 feed.url, kind="feed", etag=state.get("etag", ""),
@@ -171,14 +212,16 @@ class _FeedPoller:
         else:
             outcome.http_status = resp.status
             entries = self._read_feed(feed, resp, state, outcome)
-            if resp.status == 200 and outcome.status != "unchanged":
+            if resp.status == 200 and outcome.status != "unchanged" and not has_feed_doc:
                 exchanges.append(Exchange(resp, "feed", {"feed_id": feed.id}))
-        todo = self._select(feed, entries, state, captured_urls, outcome)
+        todo = self._select(feed, entries, state, captured, outcome)
+        if not self.settings.fetch_pages:
+            todo = []
         pages = await asyncio.gather(*(self._fetch_page(feed, e) for e in todo))
         pending: dict[str, dict[str, Any]] = {p["url"]: p for p in state.get("pending", [])}
         seen: dict[str, str] = dict(state.get("seen", {}))
         for entry, (response, error) in zip(todo, pages, strict=True):
-            ident = _entry_key(entry)
+            ident = url_key(entry.url)
             if response is not None:
                 outcome.pages_ok += 1
                 exchanges.append(Exchange(response, "page", _entry_meta(entry)))
@@ -191,37 +234,19 @@ class _FeedPoller:
             attempts = int(pending.get(entry.url, {}).get("attempts", 0)) + 1
             if isinstance(error, TransientError) and attempts < MAX_PAGE_ATTEMPTS:
                 pending[entry.url] = {**_entry_meta(entry), "url": entry.url,
-                                      "entry_id": entry.entry_id, "attempts": attempts,
-                                      "last_error": str(error)}
+                                      "attempts": attempts, "last_error": str(error)}
             else:
                 seen.setdefault(ident, now)  # quarantined: recorded in the report, not retried
                 pending.pop(entry.url, None)
-        if exchanges:
-            merged = previous + [ex for ex in exchanges
-                                 if not (ex.kind == "feed" and any(p.kind == "feed" for p in previous))]
-            await asyncio.to_thread(self.stores.raw.put, key, build_warc(merged),
-                                    "application/warc")
-            outcome.capture_key = key
-        elif previous:
-            outcome.capture_key = key
-        state["seen"] = dict(sorted(seen.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
-        state["pending"] = sorted(pending.values(), key=lambda p: p["url"])
+        if seen:
+            state["seen"] = dict(sorted(seen.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
+        if pending or "pending" in state:
+            state["pending"] = sorted(pending.values(), key=lambda p: p["url"])
         if outcome.status == "pending":
             outcome.status = "ok"
-            state["failures"] = 0
-            state["last_error"] = ""
-        await asyncio.to_thread(self.stores.raw.put_json, state_key(feed.id), state)
-
-    def _existing(self, key: str) -> list[Exchange]:
-        try:
-            data = self.stores.raw.get(key)
-        except KeyError:
-            return []
-        try:
-            return [to_exchange(a) for a in read_warc(data, key)]
-        except PermanentError as exc:
-            log.warning("%s is damaged (%s); fetching its pages again", key, exc)
-            return []
+            if state.get("failures") or state.get("last_error"):
+                state["failures"] = 0
+                state["last_error"] = ""
 
     def _read_feed(self, feed: FeedSpec, resp: Response, state: dict[str, Any],
                    outcome: FeedOutcome) -> list[FeedEntry]:
@@ -252,7 +277,7 @@ class _FeedPoller:
         seen = state.get("seen", {})
         todo: dict[str, FeedEntry] = {}
         for entry in entries:
-            if _entry_key(entry) not in seen and entry.url not in captured:
+            if url_key(entry.url) not in seen and entry.url not in captured:
                 todo.setdefault(entry.url, entry)
         outcome.new_entries = len(todo)
         for item in state.get("pending", []):
@@ -273,10 +298,6 @@ class _FeedPoller:
         except IngestError as exc:
             log.info("feed %s: page %s failed: %s", feed.id, entry.url, exc)
             return None, exc
-
-
-def _entry_key(entry: FeedEntry) -> str:
-    return url_key(entry.url)
 
 
 def _entry_meta(entry: FeedEntry) -> dict[str, Any]:

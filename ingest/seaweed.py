@@ -7,6 +7,7 @@ side, and data is kept under ``data_dir``. Used by ``make run``, the demo and th
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,10 +35,18 @@ def weed_binary() -> str:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that is free right now, below 55000 (SeaweedFS derives some
+    ports by adding 10000, which must stay valid)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 55000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port found between 20000 and 55000")
 
 
 class SeaweedServer:

@@ -32,7 +32,7 @@ def make_s3_client(settings: Settings) -> Any:
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=5,
         read_timeout=60,
-        max_pool_connections=32,
+        max_pool_connections=64,
     )
     return boto3.session.Session().client(
         "s3",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import socketserver
 import threading
 import time
 from collections.abc import Callable
@@ -48,8 +49,6 @@ class SampleServer:
                 return
 
         self.httpd = _QuietServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 1024
         self.host = host
         self.port = self.httpd.server_address[1]
         self.base = f"http://{host}:{self.port}"
@@ -111,6 +110,16 @@ class SampleServer:
 
 class _QuietServer(ThreadingHTTPServer):
     """A threading server that does not print tracebacks when a client hangs up early."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS lookup of the address (slow when offline)."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys

@@ -38,8 +38,8 @@ def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
     run = load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
     assert run.state == "success"
     captures = sorted(stores.raw.list("captures/"))
-    assert len(captures) == 5
-    assert all("/20140331T0000Z-20140331T0100Z.warc.gz" in k for k in captures)
+    assert captures == [
+        "captures/dt=2014-03-31/group=sample/20140331T0000Z-20140331T0100Z.warc.gz"]
     assert list(stores.raw.list("reports/poll/dt=2014-03-31/")) == [
         "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/sample.json"]
 

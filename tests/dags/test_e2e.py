@@ -54,7 +54,8 @@ def test_poll_event_triggers_process_and_parquet_lands(airflow: Standalone, stor
 
     events = airflow.api("GET", "/assets/events", params={"limit": 10})["asset_events"]
     raw_events = [e for e in events if e["uri"].startswith("s3://news-raw")]
-    assert raw_events and len(raw_events[0]["extra"]["captures"]) == 5
+    assert raw_events and len(raw_events[0]["extra"]["captures"]) == 1
+    assert "/group=sample/" in raw_events[0]["extra"]["captures"][0]
 
     parts = list(stores.processed.list("articles/dt=2014-03-31/"))
     assert any("/region=asia-pacific/" in p for p in parts)

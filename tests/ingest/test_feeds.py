@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from ingest.config import PACKAGE_DIR
 from ingest.errors import FeedParseError
-from ingest.feeds import parse_feed
+from ingest.feeds import parse_fast, parse_feed, parse_with_feedparser
 from tests.conftest import FIXTURES
 
 SITE = PACKAGE_DIR / "sample" / "site"
@@ -77,3 +78,57 @@ def test_relative_links_resolve_against_the_feed_url_and_linkless_items_are_drop
 def test_documents_without_a_feed_raise_a_clear_error(body: bytes, message: str) -> None:
     with pytest.raises(FeedParseError, match=message):
         parse_feed(body, f"{BASE}/feed", "f")
+
+
+FIXTURE_FEEDS = [
+    "globaltimes/rss/asia-pacific.xml", "eurodesk/atom.xml", "mideast/rdf.xml", "africa/rss.xml",
+]
+
+
+@pytest.mark.parametrize("path", FIXTURE_FEEDS)
+def test_fast_path_agrees_with_feedparser(path: str) -> None:
+    body = sample(path)
+    fast = parse_fast(body, f"{BASE}/{path}", "f")
+    slow = parse_with_feedparser(body, f"{BASE}/{path}", "f")
+    assert fast is not None
+    assert [(e.url, e.entry_id, e.title, e.published_at) for e in fast.entries] == [
+        (e.url, e.entry_id, e.title, e.published_at) for e in slow.entries]
+    assert fast.format == slow.format and fast.title == slow.title
+
+
+def test_fast_path_handles_escaped_titles_permalink_guids_and_html_atom_titles() -> None:
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+           b"<item><title>Tom &amp; Jerry &lt;b&gt;live&lt;/b&gt;</title>"
+           b"<guid>https://news.example/g1</guid></item>"
+           b'<item><title>No link</title><guid isPermaLink="false">tag:1</guid></item>'
+           b"</channel></rss>")
+    fast = parse_fast(rss, "https://news.example/feed", "f")
+    assert fast is not None
+    assert [(e.url, e.title) for e in fast.entries] == [
+        ("https://news.example/g1", "Tom & Jerry live")]
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry>'
+            b'<title type="html">Caf&amp;eacute; &lt;i&gt;news&lt;/i&gt;</title>'
+            b'<link href="/a/1"/><id>urn:1</id><updated>2014-03-31T10:00:00Z</updated>'
+            b"</entry></feed>")
+    fast = parse_fast(atom, "https://news.example/atom", "f")
+    assert fast is not None
+    entry = fast.entries[0]
+    assert (entry.url, entry.title) == ("https://news.example/a/1", "Café news")
+    assert entry.published_at == datetime(2014, 3, 31, 10, tzinfo=UTC)
+
+
+def test_fast_path_declines_what_it_cannot_read_safely() -> None:
+    assert parse_fast((FIXTURES / "feeds" / "malformed.xml").read_bytes(), BASE, "f") is None
+    assert parse_fast((FIXTURES / "feeds" / "wrong_charset.xml").read_bytes(), BASE, "f") is None
+    assert parse_fast(b'<feed xmlns="http://purl.org/atom/ns#"><title>0.3</title></feed>',
+                      BASE, "f") is None
+
+
+def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+            '<rss version="2.0"><channel><title>t</title><item><title>&x;</title>'
+            "<link>https://news.example/1</link></item></channel></rss>").encode()
+    parsed = parse_feed(body, BASE, "f")
+    assert all("TOP-SECRET" not in e.title for e in parsed.entries)

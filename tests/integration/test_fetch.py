@@ -23,7 +23,7 @@ from ingest.errors import (
 )
 from ingest.fetch import Fetcher, is_public_address
 from ingest.sample.server import SampleServer
-from tests.support.faults import HostMapTransport, install_fault_routes, resolver_with
+from tests.support.faults import TRUSTED_IP, install_fault_routes, resolver_with
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ HOST = "news.test"
 
 @pytest.fixture
 def fault_server() -> Iterator[tuple[SampleServer, dict[str, int]]]:
-    with SampleServer() as server:
+    with SampleServer(host=TRUSTED_IP) as server:
         switches = install_fault_routes(server)
         yield server, switches
 
@@ -43,8 +43,8 @@ def fetch(server: SampleServer, path: str, **kwargs: Any) -> Any:
                         page_deadline=3.0, max_body_bytes=1024 * 1024, max_retry_after=2.0)
 
     async def go() -> Any:
-        async with Fetcher(settings, transport=HostMapTransport(HOST, server.port),
-                           resolver=resolver_with(HOST)) as fetcher:
+        async with Fetcher(settings, resolver=resolver_with(HOST),
+                           trusted_addresses=frozenset({TRUSTED_IP})) as fetcher:
             return await fetcher.fetch(f"http://{HOST}:{server.port}{path}", **kwargs)
 
     return asyncio.run(go())
@@ -108,7 +108,7 @@ def test_loopback_is_refused_unless_allowed(fault_server: Any) -> None:
         async with Fetcher(settings) as fetcher:
             return await fetcher.fetch(f"{server.base}/ok", allow_private=allow)
 
-    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.77"):
         asyncio.run(go(False))
     assert asyncio.run(go(True)).status == 200
 

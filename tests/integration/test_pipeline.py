@@ -45,8 +45,8 @@ def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: Sa
     catalog = load_catalog(SAMPLE_CATALOG)
     polled = poll_group(settings, stores, catalog, "sample", INTERVAL)
     assert [o.status for o in polled.outcomes] == ["ok"] * 5
-    assert len(polled.capture_keys) == 5
-    assert polled.capture_keys[0].startswith("captures/dt=2014-03-31/feed=sample-")
+    assert polled.capture_keys == [
+        "captures/dt=2014-03-31/group=sample/20140331T0000Z-20140331T0100Z.warc.gz"]
     result = process_captures(settings, stores, polled.capture_keys, catalog=catalog)
     assert result.counts["articles"] == 8
     assert result.counts["duplicates"] == 1
@@ -140,18 +140,18 @@ def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
     assert by_id["slow"].status == "error" and "timed out" in by_id["slow"].error
     report = stores.raw.get_json(result.report_key)
     assert report["counts"]["feeds_failed"] == 4
-    state = stores.raw.get_json(state_key("good"))
-    assert [p["url"].rsplit("/", 1)[1] for p in state["pending"]] == ["flaky"]
-    assert stores.raw.get_json(state_key("server-error"))["failures"] == 1
+    state = stores.raw.get_json(state_key("g"))["feeds"]
+    assert [p["url"].rsplit("/", 1)[1] for p in state["good"]["pending"]] == ["flaky"]
+    assert state["server-error"]["failures"] == 1
 
     # the flaky server recovers; re-running the same interval adds only the missing page
     switches["flaky_ok"] = 1
-    first_capture = stores.raw.get(capture_key("good", INTERVAL))
+    first_capture = stores.raw.get(capture_key("g", INTERVAL))
     again = poll_group(settings, stores, catalog, "g", INTERVAL)
     good = {o.feed_id: o for o in again.outcomes}["good"]
     assert good.status == "not_modified" and good.pages_ok == 1 and good.pages_failed == 0
-    assert stores.raw.get_json(state_key("good"))["pending"] == []
-    assert len(stores.raw.get(capture_key("good", INTERVAL))) > len(first_capture)
+    assert stores.raw.get_json(state_key("g"))["feeds"]["good"]["pending"] == []
+    assert len(stores.raw.get(capture_key("g", INTERVAL))) > len(first_capture)
     processed = process_captures(settings, stores, again.capture_keys, catalog=catalog)
     titles = sorted(r["title"] for r in rows(stores))
     assert titles == ["A fine story", "Flaky story back online"]
@@ -182,7 +182,7 @@ def test_storage_outage_mid_run_loses_nothing_and_a_rerun_completes(
         del sample_server.routes[page]
         proxy.restore()
         done = poll_group(via_proxy, stores, catalog, "sample", INTERVAL)
-        assert len(done.capture_keys) == 5
+        assert len(done.capture_keys) == 1
         assert all(o.status in {"ok", "not_modified", "unchanged"} for o in done.outcomes)
         result = process_captures(via_proxy, stores, done.capture_keys, catalog=catalog)
         assert result.counts["articles"] == 8 and result.counts["failed"] == 0

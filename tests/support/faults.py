@@ -1,8 +1,8 @@
-"""Fault routes for the local HTTP server, a host-mapping transport and a cuttable TCP proxy.
+"""Fault routes for the local HTTP server, a name resolver for tests and a cuttable TCP proxy.
 
-The transport lets tests use a hostname ("news.test") that the SSRF guard sees as a public
-address while the bytes still go to the local server: the swappable-transport pattern of httpx,
-not a mock of our code. The proxy sits between boto3 and SeaweedFS to cut storage mid-run.
+Tests serve "news.test" from a dedicated loopback address (``TRUSTED_IP``) that the fetcher is
+told to treat as public, so the SSRF guard still refuses every other private address; nothing
+is mocked. The proxy sits between boto3 and SeaweedFS to cut storage mid-run.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-
-import httpx
+from typing import Any
 
 from ingest.sample.server import SampleServer, send
 
-PUBLIC_IP = "93.184.216.34"
+TRUSTED_IP = "127.0.0.77"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000
 
 def article(title: str, sentence: str) -> bytes:
@@ -90,7 +89,7 @@ def install_fault_routes(server: SampleServer) -> dict[str, int]:
 
     @route("/to-loopback")
     def _to_loopback(req: BaseHTTPRequestHandler) -> None:
-        send(req, 301, b"", "text/plain", {"Location": f"{server.base}/ok"})
+        send(req, 301, b"", "text/plain", {"Location": f"http://127.0.0.1:{server.port}/ok"})
 
     @route("/ok")
     def _ok(req: BaseHTTPRequestHandler) -> None:
@@ -142,24 +141,7 @@ def install_fault_routes(server: SampleServer) -> dict[str, int]:
     return switches
 
 
-class HostMapTransport(httpx.AsyncBaseTransport):
-    """Send requests for ``host`` to 127.0.0.1:``port`` (curl --resolve style)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == self.host:
-            request.url = request.url.copy_with(host="127.0.0.1", port=self.port)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def resolver_with(host: str, address: str = PUBLIC_IP) -> Callable[[str, int], object]:
+def resolver_with(host: str, address: str = TRUSTED_IP) -> Callable[[str, int], Any]:
     """A resolver that answers ``address`` for ``host`` and resolves everything else for real."""
     from ingest.fetch import system_resolver
 
