@@ -3,7 +3,7 @@
 
 Polls the feed catalog (`feeds.yaml`, or `NEWS_INGEST_CATALOG_PATH`) once per data interval:
 one mapped task per **feed group**, each doing conditional GETs of its feeds, fetching the new
-articles politely and writing one raw WARC capture per feed and interval to the raw bucket.
+articles politely and writing one raw WARC capture per group and interval to the raw bucket.
 The last task emits an event on the **news-raw** asset whose extra names the capture keys;
 `news_process` runs on that event.
 
