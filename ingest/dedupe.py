@@ -62,6 +62,7 @@ class ExactIndex:
         self.by_article: dict[str, IndexEntry] = {}
         self.by_hash: dict[str, list[IndexEntry]] = {}
         self.added: list[IndexEntry] = []
+        self._decided: set[str] = set()
         for entry in entries:
             if entry.batch != batch:
                 self._put(entry)
@@ -75,8 +76,9 @@ class ExactIndex:
     def decide(self, article_id: str, content_hash: str, seen_at: str) -> Decision:
         """Classify an article and add it to the index (call in a deterministic order)."""
         known = self.by_article.get(article_id)
-        if known is not None and known.batch != self.batch:
+        if known is not None and (known.batch != self.batch or article_id in self._decided):
             return Decision("seen", known.cluster_id, seen_in=known.batch)
+        self._decided.add(article_id)
         members = [e for e in self.by_hash.get(content_hash, []) if e.article_id != article_id]
         me = (seen_at, article_id)
         earlier = [e for e in members if e.order() < me]

@@ -68,3 +68,22 @@ def test_a_failing_feed_does_not_fail_the_poll_run(
         "reports/poll/dt=2014-04-01/20140401T0000Z-20140401T0100Z/default.json")
     assert report["feeds"][0]["status"] == "error"
     assert "127.0.0.1:9" in report["feeds"][0]["error"]
+
+
+def test_s3_settings_come_from_the_news_s3_connection(
+        airflow_db: Path, settings: Settings, stores: Stores, sample_server: SampleServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from ingest.seaweed import free_port
+
+    use(settings, monkeypatch)
+    # the environment points at a dead endpoint; only the Airflow connection is right
+    monkeypatch.setenv("NEWS_INGEST_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("NEWS_INGEST_S3_ACCESS_KEY", "wrong")
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_S3", json.dumps({
+        "conn_type": "aws", "login": settings.s3_access_key, "password": settings.s3_secret_key,
+        "extra": {"endpoint_url": settings.s3_endpoint_url, "region_name": "us-east-1"}}))
+    run = load("news_poll").test(logical_date=datetime(2014, 3, 31, 5, tzinfo=UTC))
+    assert run.state == "success"
+    assert list(stores.raw.list("captures/dt=2014-03-31/group=sample/"))

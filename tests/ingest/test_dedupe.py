@@ -49,3 +49,11 @@ def test_backfilled_older_copy_keeps_the_existing_cluster_and_is_not_its_own_dup
 
 def test_window_days() -> None:
     assert window_days("2014-03-31", 1) == ["2014-03-30", "2014-03-31", "2014-04-01"]
+
+
+def test_the_same_url_twice_in_one_batch_gives_one_row() -> None:
+    idx = ExactIndex("b1")
+    assert idx.decide("a", "h", "2014-03-31T01:00:00").status == "new"
+    again = idx.decide("a", "h", "2014-03-31T01:00:05")
+    assert (again.status, again.seen_in) == ("seen", "b1")
+    assert len(idx.segment()["entries"]) == 1  # type: ignore[arg-type]

@@ -132,3 +132,13 @@ def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
             "<link>https://news.example/1</link></item></channel></rss>").encode()
     parsed = parse_feed(body, BASE, "f")
     assert all("TOP-SECRET" not in e.title for e in parsed.entries)
+
+
+def test_rss_091_and_092_are_read() -> None:
+    for version in ("0.91", "0.92"):
+        body = (f'<?xml version="1.0"?><rss version="{version}"><channel><title>Old</title>'
+                "<item><title>Old school</title><link>https://news.example/old</link>"
+                "<description>d</description></item></channel></rss>").encode()
+        parsed = parse_feed(body, BASE, "f")
+        assert parsed.format == "rss" + version.replace(".", "")
+        assert [e.url for e in parsed.entries] == ["https://news.example/old"]

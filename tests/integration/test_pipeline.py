@@ -105,6 +105,10 @@ def fault_site() -> Iterator[tuple[SampleServer, dict[str, int]]]:
                                                       "/huge", "/binary.html", "/loop-a"])
         server.files["/feed500.xml"] = b""
         server.routes["/feed500.xml"] = server.routes["/error500"]
+        server.files["/latin1.xml"] = (  # declared UTF-8, sent as Latin-1
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Café</title>'
+            f"<item><title>Café crème prices rise</title><link>{server.base}/ok</link></item>"
+            "</channel></rss>").encode("latin-1")
         yield server, switches
 
 
@@ -115,6 +119,7 @@ def fault_catalog(base: str) -> Any:
         {"id": "server-error", "url": f"{base}/feed500.xml"},
         {"id": "not-found", "url": f"{base}/nothing.xml"},
         {"id": "slow", "url": f"{base}/slow"},
+        {"id": "wrong-charset", "url": f"{base}/latin1.xml"},
     ]
     return parse_catalog({"defaults": {"publisher": "Test", "group": "g", "allow_private": True},
                           "feeds": feeds}, env={})
@@ -138,6 +143,9 @@ def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
     assert by_id["server-error"].status == "error" and "HTTP 500" in by_id["server-error"].error
     assert by_id["not-found"].status == "error" and "HTTP 404" in by_id["not-found"].error
     assert by_id["slow"].status == "error" and "timed out" in by_id["slow"].error
+    # declared UTF-8, sent Latin-1: the feed is read anyway and its page fetched
+    assert by_id["wrong-charset"].status == "ok" and by_id["wrong-charset"].entries == 1
+    assert by_id["wrong-charset"].pages_ok == 1
     report = stores.raw.get_json(result.report_key)
     assert report["counts"]["feeds_failed"] == 4
     state = stores.raw.get_json(state_key("g"))["feeds"]
