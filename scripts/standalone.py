@@ -40,6 +40,7 @@ class Standalone:
             "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
@@ -142,6 +143,10 @@ def _s3_env(endpoint: str, access: str, secret: str) -> dict[str, str]:
             "NEWS_INGEST_S3_SECRET_KEY": secret}
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
     """``make run``: SeaweedFS with data in ./data and Airflow with the DAGs unpaused."""
     from ingest.config import Settings
@@ -158,6 +163,7 @@ def run() -> int:
     seaweed.start()
     Stores.from_settings(settings).ensure_buckets()
     print(f"SeaweedFS S3: {seaweed.endpoint} (data in {seaweed.data_dir})", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything, as Ctrl-C does
     home = Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow"))
     airflow = Standalone(home, port=port, env=_s3_env(seaweed.endpoint, seaweed.access_key,
                                                       seaweed.secret_key))
@@ -183,6 +189,7 @@ def demo() -> int:
     from ingest.seaweed import SeaweedServer, free_port
     from ingest.storage import Stores
 
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="news-ingest-demo-"))
     seaweed = SeaweedServer(work / "seaweed").start()
