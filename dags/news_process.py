@@ -34,16 +34,13 @@ def news_process() -> None:
     @task(outlets=[PROCESSED])
     def process(**context: Any) -> dict[str, Any]:
         """Process every capture named by the triggering news-raw events."""
-        from news_ingest_airflow import settings
+        from news_ingest_airflow import capture_keys, settings
 
         from ingest.pipeline import process as run_process
 
-        conf = getattr(context.get("dag_run"), "conf", None) or {}
-        keys: set[str] = set(conf.get("captures") or [])
-        for events in (context.get("triggering_asset_events") or {}).values():
-            for event in events:
-                keys.update((event.extra or {}).get("captures", []))
-        summary = run_process(sorted(keys), settings())
+        conf = getattr(context.get("dag_run"), "conf", None)
+        keys = capture_keys(conf, context.get("triggering_asset_events"))
+        summary = run_process(keys, settings())
         context["outlet_events"][PROCESSED].extra = {
             "manifest": summary["manifest"], "partitions": summary["partitions"],
             "counts": summary["counts"],

@@ -24,7 +24,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from ingest.errors import PermanentError
-from ingest.models import Response
+from ingest.models import Response, header_value
 
 _NS = uuid.UUID("5f0c8f1e-3a43-4c55-9a39-5c1b8a1f0e42")
 _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -56,8 +56,7 @@ class ArchivedResponse:
 
     def header(self, name: str) -> str:
         """The first value of header ``name`` (case-insensitive), or ""."""
-        lname = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lname), "")
+        return header_value(self.headers, name)
 
 
 def _record_id(*parts: str) -> str:

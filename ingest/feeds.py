@@ -26,7 +26,7 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from lxml import etree
 
 from ingest.errors import FeedParseError
-from ingest.models import FeedEntry, ParsedFeed
+from ingest.models import FeedEntry, ParsedFeed, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _when(*candidates: Any) -> datetime | None:
 def _quick_date(value: str) -> datetime | None:
     """RFC 822 and ISO 8601 dates, the common cases, without feedparser's parser chain."""
     if value[:1].isdigit() and "-" in value[:8]:
-        dt = _iso(value)
+        dt = parse_iso(value)
         if dt is not None:
             return dt
     parts = email.utils.parsedate_tz(value)
@@ -242,7 +242,7 @@ def _parse_json_feed(body: bytes, url: str, feed_id: str) -> ParsedFeed:
         if not isinstance(link, str) or not link:
             continue
         link = urljoin(url, link.strip())
-        published = _iso(item.get("date_published") or item.get("date_modified"))
+        published = parse_iso(item.get("date_published") or item.get("date_modified"))
         entries.append(
             FeedEntry(
                 feed_id=feed_id,
@@ -256,12 +256,3 @@ def _parse_json_feed(body: bytes, url: str, feed_id: str) -> ParsedFeed:
     return ParsedFeed(entries=tuple(entries), title=str(doc.get("title", "")),
                       format="json" + version.rsplit("/", 1)[-1], warning=warning)
 
-
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

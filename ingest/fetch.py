@@ -41,7 +41,7 @@ from ingest.errors import (
     TransientError,
     UnsupportedContent,
 )
-from ingest.models import Response
+from ingest.models import Response, header_value
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class Fetcher:
             response = await self._request_with_retry(current, host, port, headers)
             status, resp_headers, body, fetched_at = response
             if status in (301, 302, 303, 307, 308):
-                location = _header(resp_headers, "location")
+                location = header_value(resp_headers, "location")
                 if not location:
                     raise ClientError(f"{current}: HTTP {status} redirect without Location", status)
                 target = urljoin(current, location)
@@ -241,10 +241,10 @@ class Fetcher:
                                 tuple(headers.items()), tuple(chain))
             if status == 429 or status >= 500:
                 raise ServerError(f"{current}: HTTP {status}", status,
-                                  _retry_after(_header(resp_headers, "retry-after")))
+                                  _retry_after(header_value(resp_headers, "retry-after")))
             if status >= 400:
                 raise ClientError(f"{current}: HTTP {status}", status)
-            _check_content(current, kind, _header(resp_headers, "content-type"), body)
+            _check_content(current, kind, header_value(resp_headers, "content-type"), body)
             return Response(url, current, status, resp_headers, body, fetched_at,
                             tuple(headers.items()), tuple(chain))
         raise TooManyRedirects(
@@ -296,7 +296,7 @@ class Fetcher:
                     result = await self._request(url, headers)
             status, resp_headers = result[0], result[1]
             if status in (429, 503) and attempt == 1:
-                wait = _retry_after(_header(resp_headers, "retry-after"))
+                wait = _retry_after(header_value(resp_headers, "retry-after"))
                 if wait is not None:
                     gate.push_back(wait)
                     if wait <= self.settings.max_retry_after:
@@ -368,13 +368,6 @@ def _accept(kind: str) -> str:
     if kind == "robots":
         return "text/plain, */*;q=0.5"
     return "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return ""
 
 
 def _retry_after(value: str) -> float | None:

@@ -13,6 +13,25 @@ def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
+def parse_iso(value: object) -> datetime | None:
+    """An ISO 8601 string (``Z`` allowed) as an aware UTC datetime; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def header_value(headers: tuple[tuple[str, str], ...], name: str, default: str = "") -> str:
+    """The first value of header ``name`` in a header tuple (case-insensitive)."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return default
+
+
 @dataclass(frozen=True, slots=True)
 class DataInterval:
     """The half-open time window [start, end) a run works on."""
@@ -90,11 +109,7 @@ class Response:
 
     def header(self, name: str, default: str = "") -> str:
         """The first value of header ``name`` (case-insensitive)."""
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return default
+        return header_value(self.headers, name, default)
 
 
 @dataclass(frozen=True, slots=True)

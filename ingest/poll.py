@@ -33,7 +33,7 @@ from ingest.config import Catalog, FeedSpec, Settings
 from ingest.errors import IngestError, PermanentError, StorageUnavailable, TransientError
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher
-from ingest.models import DataInterval, FeedEntry, FeedOutcome, Response
+from ingest.models import DataInterval, FeedEntry, FeedOutcome, Response, parse_iso
 from ingest.storage import Stores
 from ingest.urls import url_key
 
@@ -285,7 +285,7 @@ class _FeedPoller:
                 todo[item["url"]] = FeedEntry(
                     feed_id=feed.id, url=item["url"], entry_id=item.get("entry_id", item["url"]),
                     title=item.get("entry_title", ""),
-                    published_at=_parse_time(item.get("entry_published_at")),
+                    published_at=parse_iso(item.get("entry_published_at")),
                 )
         return list(todo.values())[: self.settings.max_pages_per_feed]
 
@@ -308,11 +308,3 @@ def _entry_meta(entry: FeedEntry) -> dict[str, Any]:
         "entry_published_at": entry.published_at.isoformat() if entry.published_at else None,
     }
 
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None

@@ -27,7 +27,7 @@ from ingest.dedupe import (
 )
 from ingest.errors import NotAnArticle, PermanentError
 from ingest.extract import EXTRACTOR, extract
-from ingest.models import Extracted
+from ingest.models import Extracted, parse_iso
 from ingest.regions import Tagger, default_tagger
 from ingest.storage import Stores
 from ingest.urls import article_id, canonical_url, domain, same_site
@@ -198,7 +198,7 @@ def _load_index(stores: Stores, day: str, batch: str, settings: Settings) -> lis
 def _row(cand: _Candidate, decision: Any, feed: FeedSpec | None, tagger: Tagger,
          stores: Stores, chash: str) -> dict[str, Any]:
     doc, page = cand.doc, cand.page
-    entry_published = _time(page.meta.get("entry_published_at"))
+    entry_published = parse_iso(page.meta.get("entry_published_at"))
     exclude = [n for n in (doc.site_name, feed.publisher if feed else "") if n]
     tags = tagger.tag(doc.text, title=doc.title or str(page.meta.get("entry_title", "")),
                       hints=doc.sections, feed_region=feed.region if feed else None,
@@ -237,12 +237,4 @@ def _published(page: datetime | None, entry: datetime | None) -> datetime | None
         return entry
     return page
 
-
-def _time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 

@@ -38,6 +38,16 @@ def s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
     }
 
 
+def capture_keys(conf: dict[str, Any] | None, triggering_asset_events: Any) -> list[str]:
+    """Every capture key named by the run's conf (``captures``) and by all triggering asset
+    events (several events can arrive in one run), sorted and without repeats."""
+    keys: set[str] = set((conf or {}).get("captures") or [])
+    for events in (triggering_asset_events or {}).values():
+        for event in events:
+            keys.update((event.extra or {}).get("captures", []))
+    return sorted(keys)
+
+
 def settings() -> Settings:
     """Pipeline settings for a task: environment plus the ``news_s3`` connection."""
     return Settings.from_env(**s3_overrides())
