@@ -29,11 +29,17 @@ TITLE_WEIGHT = 3.0
 DATELINE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0
 BODY_CAP = 6.0
-CITY_FACTOR = 0.8
+LARGE_CITY_FACTOR = 0.8
+CITY_FACTOR = 0.6
+ADMIN_FACTOR = 0.8
 SECTION_WEIGHT = 4.0
 FEED_HINT_WEIGHT = 2.0
-MIN_REGION_SCORE = 2.0
+MIN_REGION_SCORE = 0.75
 MIN_REGION_SHARE = 0.25
+# Names that are also first names or surnames: not evidence next to another capitalised word.
+PERSONISH = {"Jordan", "Chad", "Israel", "Kenya", "Georgia", "India", "Paris", "Chelsea",
+             "Victoria", "Sydney", "Austin", "Houston", "Phoenix", "Florence", "Regina",
+             "Madison", "Orlando", "Lincoln", "Jackson", "Eugene", "Troy"}
 
 # Region names as they appear in section labels, lower-cased.
 SECTION_ALIASES = {
@@ -90,18 +96,26 @@ class Tagger:
         self.table = table or RegionTable.load()
         doc = json.loads((DATA / "gazetteer.json").read_text(encoding="utf-8"))
         self.short_forms: dict[str, str] = doc["short_forms"]
+        self.alternates: dict[str, list[str]] = doc.get("alternates", {})
         ambiguous = set(doc["ambiguous"])
         self.automaton = ahocorasick.Automaton()
-        entries: dict[str, tuple[str, str, float]] = {}
+        entries: dict[str, tuple[str, str, float, str]] = {}
         for code, info in doc["countries"].items():
-            for kind, factor in (("cities", CITY_FACTOR), ("capitals", 1.0),
-                                 ("demonyms", 1.0), ("names", 1.0)):
-                for name in info[kind]:
+            large = set(info.get("large", []))
+            for kind, factor in (("cities", CITY_FACTOR), ("regions", ADMIN_FACTOR),
+                                 ("capitals", 1.0), ("demonyms", 1.0), ("names", 1.0)):
+                for name in info.get(kind, []):
                     if name in ambiguous:
                         continue
-                    entries[name.lower()] = (name, code, factor)
+                    weight = LARGE_CITY_FACTOR if kind == "cities" and name in large else factor
+                    entries[name.lower()] = (name, code, weight, kind)
         for phrase in BLOCKERS:
-            entries[phrase.lower()] = (phrase, "", 0.0)
+            entries.setdefault(phrase.lower(), (phrase, "", 0.0, "blocker"))
+        # Georgia: the US state or the country, settled by the other evidence (see tag()).
+        entries["georgia"] = ("Georgia", "?GE-US", 1.0, "names")
+        entries["jordan"] = ("Jordan", "JO", 1.0, "names")
+        abbrevs = "|".join(re.escape(a) for a in doc.get("us_state_abbreviations", []))
+        self.us_abbrev = re.compile(rf"(?<=[A-Za-z], )({abbrevs})(?![\w.])") if abbrevs else None
         for key, value in entries.items():
             self.automaton.add_word(key, (len(key), *value))
         self.automaton.make_automaton()
@@ -120,19 +134,32 @@ class Tagger:
         scores: dict[str, float] = defaultdict(float)
         body_scores: dict[str, float] = defaultdict(float)
         evidence: list[str] = []
-        for where, chunk in (("title", title), ("text", text)):
-            for start, name, code, factor in self._matches(chunk, exclude):
-                if where == "title":
-                    weight, label = TITLE_WEIGHT * factor, "title"
-                elif start < 120 and _is_dateline(chunk, start, len(name)):
-                    weight, label = DATELINE_WEIGHT * factor, "dateline"
-                else:
-                    room = BODY_CAP - body_scores[code]
-                    weight, label = max(0.0, min(BODY_WEIGHT * factor, room)), "body"
-                    body_scores[code] += weight
-                if weight > 0:
-                    scores[code] += weight
-                    evidence.append(f"{label}:{name}={code}")
+        found = [(where, m) for where, chunk in (("title", title), ("text", text))
+                 for m in self._matches(chunk, exclude, where == "title")]
+        resolved = self._resolve_alternates(found)
+        for (where, (start, name, _code, factor)), code in zip(found, resolved, strict=True):
+            chunk = title if where == "title" else text
+            if where == "title":
+                weight, label = TITLE_WEIGHT * factor, "title"
+            elif start < 120 and _is_dateline(chunk, start, len(name)):
+                weight, label = DATELINE_WEIGHT * factor, "dateline"
+            else:
+                room = BODY_CAP - body_scores[code]
+                weight, label = max(0.0, min(BODY_WEIGHT * factor, room)), "body"
+                body_scores[code] += weight
+            if weight > 0:
+                scores[code] += weight
+                evidence.append(f"{label}:{name}={code}")
+        if "?GE-US" in scores:
+            georgia = scores.pop("?GE-US")
+            other_us, other_ge = scores.get("US", 0.0), scores.get("GE", 0.0)
+            if other_us > other_ge:
+                scores["US"] += georgia
+            elif other_ge > other_us:
+                scores["GE"] += georgia
+            evidence = [e.replace("=?GE-US", "=US" if other_us > other_ge else
+                                  "=GE" if other_ge > other_us else "=?")
+                        for e in evidence]
         region_scores: dict[str, float] = defaultdict(float)
         for code, score in scores.items():
             region = self.table.by_country.get(code)
@@ -160,7 +187,26 @@ class Tagger:
             evidence=tuple(evidence),
         )
 
-    def _matches(self, chunk: str, exclude: Iterable[str]) -> list[tuple[int, str, str, float]]:
+    def _resolve_alternates(self, found: list[tuple[str, tuple[int, str, str, float]]]) -> list[str]:
+        """Country of each match; a place name that other countries share goes to one of them
+        when the article has other evidence for that country and none for the usual owner
+        ("Paris" with "Texas", "Athens" with "Ohio", "London" with "Kentucky")."""
+        solid: dict[str, int] = defaultdict(int)
+        for _, (_, name, code, _) in found:
+            if name not in self.alternates:
+                solid[code] += 1
+        codes = []
+        for _, (_, name, code, _) in found:
+            others = self.alternates.get(name)
+            if others and not solid.get(code):
+                backed = [c for c in others if solid.get(c)]
+                if backed:
+                    code = max(backed, key=lambda c: solid[c])
+            codes.append(code)
+        return codes
+
+    def _matches(self, chunk: str, exclude: Iterable[str],
+                 title: bool = False) -> list[tuple[int, str, str, float]]:
         if not chunk:
             return []
         lower = chunk.lower()
@@ -168,7 +214,7 @@ class Tagger:
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
         blocked = _spans(lower, exclude)
         found: list[tuple[int, int, str, str, float]] = []
-        for end, (length, _name, code, factor) in self.automaton.iter(lower):
+        for end, (length, _name, code, factor, kind) in self.automaton.iter(lower):
             start = end - length + 1
             if start > 0 and _WORDCHAR.match(chunk[start - 1]):
                 continue
@@ -176,10 +222,18 @@ class Tagger:
                 continue
             if not chunk[start].isupper():
                 continue  # "china" (porcelain), "turkey" (the bird)
-            found.append((start, end + 1, chunk[start:end + 1], code, factor))
+            name = chunk[start:end + 1]
+            person_like = name in PERSONISH or kind == "cities"
+            if (person_like or kind == "regions") and _next_to_capitalised(
+                    chunk, start, end + 1, title or not person_like):
+                continue  # "Michael Jordan", "Jordan Peterson", "Paris Hilton"
+            found.append((start, end + 1, name, code, factor))
         if not _mostly_upper(chunk):
             for m in _SHORT.finditer(chunk):
                 found.append((m.start(), m.end(), m.group(1), self.short_forms[m.group(1)], 1.0))
+            if self.us_abbrev is not None:
+                for m in self.us_abbrev.finditer(chunk):
+                    found.append((m.start(), m.end(), m.group(1), "US", ADMIN_FACTOR))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         chosen: list[tuple[int, str, str, float]] = []
         last_end = -1
@@ -190,6 +244,28 @@ class Tagger:
             if code:
                 chosen.append((start, name, code, factor))
         return chosen
+
+
+_CAP_BEFORE = re.compile(r"\b([A-Z][a-z]+)\s+$")
+_CAP_AFTER = re.compile(r"\s+[A-Z][a-z]+")
+_NOT_NAMES = {"The", "In", "From", "To", "Of", "And", "For", "On", "At", "By", "With", "Northern",
+              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+              "January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December", "Mr", "Mrs", "Ms", "Dr",
+              "Southern", "Eastern", "Western", "Central", "North", "South", "East", "West",
+              "Said", "Says", "New", "Greater", "Upper", "Lower"}
+
+
+def _next_to_capitalised(chunk: str, start: int, end: int, title: bool) -> bool:
+    """Whether a name stands in a run of capitalised words, like a person's full name
+    ("Michael Jordan", "Jordan Peterson"); in title-case headlines only the word before counts."""
+    before = _CAP_BEFORE.search(chunk[max(0, start - 30):start])
+    if before and before.group(1) not in _NOT_NAMES:
+        return True
+    if title or chunk[start:end].isupper():
+        return False
+    after = _CAP_AFTER.match(chunk, end)
+    return bool(after and after.group(0).strip() not in _NOT_NAMES)
 
 
 def _spans(lower: str, names: Iterable[str]) -> list[tuple[int, int]]:

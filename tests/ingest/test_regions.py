@@ -19,7 +19,7 @@ def test_seed_article_is_asia_pacific_with_evidence() -> None:
 
 
 def test_dateline_and_title_weigh_more_than_body() -> None:
-    tags = tag("PARIS, May 2 - Officials met. Later Kenya was mentioned once.")
+    tags = tag("PARIS, May 2 - Officials met. A delegate from Kenya was mentioned once.")
     assert tags.primary_region == "europe"
     assert tags.countries["FR"] > tags.countries["KE"]
     assert "dateline:PARIS=FR" in tags.evidence
@@ -47,6 +47,19 @@ def test_blockers_beat_shorter_names() -> None:
     assert "GB" not in tags.countries and "MX" not in tags.countries
 
 
+def test_person_names_are_not_places() -> None:
+    assert "JO" not in tag("Michael Jordan scored 40 points on Friday.").countries
+    assert "JO" not in tag("The critic Jordan Peterson spoke.").countries
+    assert tag("Troops crossed into Jordan on Friday.").countries.keys() == {"JO"}
+    assert "RU" not in tag("The president met Vladimir Putin for talks.").countries
+
+
+def test_georgia_follows_the_other_evidence() -> None:
+    assert tag("Atlanta, the capital of Georgia, voted; Texas too.").countries.get("US", 0) > 0
+    assert "US" not in tag("Tbilisi said Georgia wants talks; Georgian troops left.").countries
+    assert tag("Tbilisi said Georgia wants talks.").countries.get("GE", 0) >= 2
+
+
 def test_publisher_name_is_not_evidence() -> None:
     tags = tag("The Japan Times reported the vote in the city council.",
                exclude=["The Japan Times"])
@@ -64,3 +77,13 @@ def test_region_table_covers_the_default_taxonomy() -> None:
 
 def test_tagger_is_shared() -> None:
     assert default_tagger() is default_tagger()
+
+
+def test_shared_place_names_follow_the_article_context() -> None:
+    assert tag("A Paris man was arrested, Texas police said.").primary_region == "americas"
+    assert tag("A Paris man was arrested, French police said.").primary_region == "europe"
+
+
+def test_a_single_state_or_province_is_evidence() -> None:
+    assert tag("Drivers in Minnesota were warned about ice.").primary_region == "americas"
+    assert tag("Floods hit Queensland again.").primary_region == "asia-pacific"

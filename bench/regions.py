@@ -1,0 +1,140 @@
+"""Region tagging: primary-region accuracy on labelled news and throughput.
+
+Labels come from the annotated geoparsing corpora in ../shared/benchdata/geo (TR-News, LGL):
+each toponym there is resolved to a GeoNames entry with its country. Rule: map every annotated
+toponym mention to its country's region through the default region table; an article's label is
+the region of a strict majority (> 50 %) of its mentions; articles without toponyms or without
+such a majority are left out. GeoWebNews (GWN) has coordinates but no countries and is not used
+yet. The tagger sees only the title and the text.
+
+Prints accuracy overall and per region (with counts), articles/s on 5 KB articles on one core,
+and the matcher's start-up time.
+Run: python bench/regions.py [--show-errors N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from ingest.regions import RegionTable, Tagger
+
+from common import SHARED, pin_one_core
+
+GEONAMES_ALIASES = {
+    "United States": "US", "United Kingdom": "GB", "Russia": "RU", "South Korea": "KR",
+    "North Korea": "KP", "Iran": "IR", "Syria": "SY", "Vietnam": "VN", "Laos": "LA",
+    "Czechia": "CZ", "Czech Republic": "CZ", "Palestinian Territory": "PS", "Macedonia": "MK",
+    "North Macedonia": "MK", "Republic of the Congo": "CG", "Democratic Republic of the Congo": "CD",
+    "Ivory Coast": "CI", "Bolivia": "BO", "Venezuela": "VE", "Tanzania": "TZ", "Moldova": "MD",
+    "Taiwan": "TW", "Brunei": "BN", "Cabo Verde": "CV", "Cape Verde": "CV", "Eswatini": "SZ",
+    "Swaziland": "SZ", "Myanmar": "MM", "Burma": "MM", "Kosovo": "XK", "Vatican": "VA",
+    "Micronesia": "FM", "Hong Kong": "HK", "Macao": "MO", "East Timor": "TL", "Timor-Leste": "TL",
+}
+
+
+@dataclass
+class Labelled:
+    source: str
+    docid: str
+    title: str
+    text: str
+    label: str
+
+
+def country_codes() -> dict[str, str]:
+    import json
+
+    from ingest.regions import DATA
+
+    doc = json.loads((DATA / "gazetteer.json").read_text(encoding="utf-8"))
+    codes = {}
+    for code, info in doc["countries"].items():
+        for name in [info["name"], *info["names"]]:
+            codes.setdefault(name, code)
+    codes.update(GEONAMES_ALIASES)
+    return codes
+
+
+def labelled_articles(table: RegionTable) -> tuple[list[Labelled], Counter[str]]:
+    codes = country_codes()
+    unknown: Counter[str] = Counter()
+    out = []
+    for name in ("TR-News.xml", "lgl.xml"):
+        root = ET.parse(SHARED / "benchdata" / "geo" / name).getroot()
+        for art in root.iter("article"):
+            regions: Counter[str] = Counter()
+            for country in art.iterfind("./toponyms/toponym/gaztag/country"):
+                cname = (country.text or "").strip()
+                code = codes.get(cname)
+                if code is None:
+                    unknown[cname] += 1
+                    continue
+                region = table.by_country.get(code)
+                if region:
+                    regions[region] += 1
+            total = sum(regions.values())
+            if not total:
+                continue
+            region, count = regions.most_common(1)[0]
+            if count * 2 <= total:
+                continue
+            out.append(Labelled(name.split(".")[0], art.get("docid", ""),
+                                (art.findtext("title") or "").strip(),
+                                (art.findtext("text") or "").strip(), region))
+    return out, unknown
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--show-errors", type=int, default=0)
+    args = parser.parse_args()
+    pin_one_core()
+    start = time.perf_counter()
+    tagger = Tagger()
+    startup = time.perf_counter() - start
+    articles, unknown = labelled_articles(tagger.table)
+    correct: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    errors = []
+    for art in articles:
+        tags = tagger.tag(art.text, title=art.title)
+        ok = tags.primary_region == art.label
+        totals[art.label] += 1
+        correct[art.label] += ok
+        by_source[art.source][0] += ok
+        by_source[art.source][1] += 1
+        if not ok:
+            errors.append((art, tags))
+    n = len(articles)
+    print(f"labelled articles: {n} (TR-News + LGL, strict-majority region of annotated toponyms)")
+    if unknown:
+        print(f"  toponym countries not mapped: {dict(unknown.most_common(8))}")
+    print(f"primary-region accuracy: {sum(correct.values()) / n:.3f} (target >= 0.92)")
+    for source, (ok, total) in sorted(by_source.items()):
+        print(f"  {source:8} {ok / total:.3f} ({total} articles)")
+    print(f"{'region':14} {'articles':>8} {'accuracy':>9}")
+    for region in sorted(totals, key=lambda r: -totals[r]):
+        flag = "" if totals[region] < 10 else "  (target >= 0.85)"
+        print(f"{region:14} {totals[region]:8d} {correct[region] / totals[region]:9.3f}{flag}")
+    for art, tags in errors[: args.show_errors]:
+        print(f"- {art.source}:{art.docid} label={art.label} got={tags.primary_region} "
+              f"{art.title[:60]!r} {tags.evidence[:6]}")
+
+    body = " ".join(a.text for a in articles)
+    chunks = [body[i:i + 5000] for i in range(0, min(len(body), 5000 * 400), 5000)]
+    tagger.tag(chunks[0])
+    start = time.perf_counter()
+    for chunk in chunks:
+        tagger.tag(chunk)
+    rate = len(chunks) / (time.perf_counter() - start)
+    print(f"throughput: {rate:.0f} articles/s on 5 KB articles, one core (target >= 2000)")
+    print(f"start-up (building the matcher): {startup:.3f} s (target < 1 s)")
+
+
+if __name__ == "__main__":
+    main()
