@@ -291,9 +291,14 @@ def _is_dateline(chunk: str, start: int, length: int) -> bool:
     return span.isupper() and bool(re.match(r"\s*[,(\u2014\u2013-]", after))
 
 
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
+
+
 def _mostly_upper(chunk: str) -> bool:
-    letters = [c for c in chunk[:2000] if c.isalpha()]
-    return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+    head = chunk[:2000]
+    upper, lower = len(_UPPER.findall(head)), len(_LOWER.findall(head))
+    return upper + lower > 20 and upper > 4 * lower
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:
