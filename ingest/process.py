@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ingest import dataset
+from ingest import dataset, regions
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dedupe import (
@@ -43,8 +43,10 @@ def batch_id(keys: list[str]) -> str:
 
 
 def config_hash(settings: Settings) -> str:
-    """Hash of what shapes processed output: extractor version, schema and settings."""
-    raw = f"{EXTRACTOR}|{dataset.SCHEMA_VERSION}|{settings.fingerprint()}"
+    """Hash of what shapes processed output: extractor version, schema, settings, and the
+    gazetteer and region table the tagger was built from."""
+    raw = (f"{EXTRACTOR}|{dataset.SCHEMA_VERSION}|{settings.fingerprint()}|"
+           f"{regions.data_fingerprint(settings.regions_path)}")
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 

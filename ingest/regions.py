@@ -10,6 +10,7 @@ Titles and datelines weigh more than body mentions. No evidence gives no region,
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -303,6 +304,14 @@ def _mostly_upper(chunk: str) -> bool:
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 2) for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+@functools.lru_cache(maxsize=4)
+def data_fingerprint(table_path: str = "") -> str:
+    """Short hash of the gazetteer and region table files (changes when either changes)."""
+    digest = hashlib.sha256((DATA / "gazetteer.json").read_bytes())
+    digest.update(Path(table_path or DEFAULT_TABLE).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ingest.regions import RegionTable, default_tagger, tag
 from tests.conftest import shared_path
 
@@ -87,3 +89,15 @@ def test_shared_place_names_follow_the_article_context() -> None:
 def test_a_single_state_or_province_is_evidence() -> None:
     assert tag("Drivers in Minnesota were warned about ice.").primary_region == "americas"
     assert tag("Floods hit Queensland again.").primary_region == "asia-pacific"
+
+
+def test_config_hash_changes_with_the_region_table(tmp_path: Path) -> None:
+    from ingest.config import Settings
+    from ingest.process import config_hash
+    from ingest.regions import DEFAULT_TABLE
+
+    other = tmp_path / "regions.yaml"
+    other.write_text(DEFAULT_TABLE.read_text(encoding="utf-8") + "\n# north america split\n",
+                     encoding="utf-8")
+    assert config_hash(Settings()) == config_hash(Settings())
+    assert config_hash(Settings(regions_path=str(other))) != config_hash(Settings())
