@@ -58,7 +58,9 @@ BLOCKERS = ("New Mexico", "New South Wales", "New England", "New Guinea", "Papua
             "North America", "Central America", "Latin American", "South American",
             "North American", "Central American", "Native American", "Turkish delight",
             "China Sea", "Korean War", "French fries", "Irish coffee")
-_SHORT = re.compile(r"(?<![\w.])(U\.S\.A\.|U\.S\.|USA|US|U\.K\.|UK|UAE|DPRK|PRC|ROK|DRC)(?![\w])")
+# candidates for the case-sensitive short forms (US, U.S., UK, UAE, DPRK...), checked against the
+# gazetteer's list; starting with a character class keeps the scan fast
+_SHORT = re.compile(r"[UDPR](?<=\b[UDPR])[A-Z.]{1,5}(?![\w])")
 _WORDCHAR = re.compile(r"\w")
 
 
@@ -124,9 +126,13 @@ class Tagger:
         entries["georgia"] = ("Georgia", "?GE-US", 1.0, "names")
         entries["jordan"] = ("Jordan", "JO", 1.0, "names")
         abbrevs = "|".join(re.escape(a) for a in doc.get("us_state_abbreviations", []))
-        self.us_abbrev = re.compile(rf"(?<=[A-Za-z], )({abbrevs})(?![\w.])") if abbrevs else None
-        for key, value in entries.items():
-            self.automaton.add_word(key, (len(key), *value))
+        self.us_abbrev = re.compile(rf", ({abbrevs})(?![\w.])") if abbrevs else None
+        # Keys in their written case plus all capitals (datelines): matching the text as it is
+        # skips the many lower-case hits ("Iran" in "veteran") a case-folded search wades through.
+        for value in entries.values():
+            name = value[0]
+            for key in {name, name.upper(), name[:1].upper() + name[1:]}:
+                self.automaton.add_word(key, (len(key), *value))
         self.automaton.make_automaton()
 
     def tag(
@@ -218,19 +224,18 @@ class Tagger:
                  title: bool = False) -> list[tuple[int, str, str, float]]:
         if not chunk:
             return []
-        lower = chunk.lower()
-        if len(lower) != len(chunk):  # a few characters change length when lower-cased
-            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
-        blocked = _spans(lower, exclude)
+        blocked = _spans(chunk, exclude)
         found: list[tuple[int, int, str, str, float]] = []
-        for end, (length, _name, code, factor, kind) in self.automaton.iter(lower):
+        size = len(chunk)
+        for end, (length, _name, code, factor, kind) in self.automaton.iter(chunk):
             start = end - length + 1
-            if start > 0 and _WORDCHAR.match(chunk[start - 1]):
-                continue
-            if end + 1 < len(chunk) and _WORDCHAR.match(chunk[end + 1]):
-                continue
+            # cheapest test first: most raw matches sit inside lower-case words
             if not chunk[start].isupper():
-                continue  # "china" (porcelain), "turkey" (the bird)
+                continue  # "china" (porcelain), "turkey" (the bird), "Mali" in "Somalia"
+            if start > 0 and (chunk[start - 1].isalnum() or chunk[start - 1] == "_"):
+                continue
+            if end + 1 < size and (chunk[end + 1].isalnum() or chunk[end + 1] == "_"):
+                continue
             name = chunk[start:end + 1]
             person_like = name in PERSONISH or kind == "cities"
             if (person_like or kind == "regions") and _next_to_capitalised(
@@ -239,10 +244,19 @@ class Tagger:
             found.append((start, end + 1, name, code, factor))
         if not _mostly_upper(chunk):
             for m in _SHORT.finditer(chunk):
-                found.append((m.start(), m.end(), m.group(1), self.short_forms[m.group(1)], 1.0))
-            if self.us_abbrev is not None:
+                if m.start() and chunk[m.start() - 1] == ".":
+                    continue
+                token = m.group(0)
+                if token not in self.short_forms:
+                    token = token.rstrip(".")  # "US." at the end of a sentence
+                    if token not in self.short_forms:
+                        continue
+                code = self.short_forms[token]
+                found.append((m.start(), m.start() + len(token), token, code, 1.0))
+            if self.us_abbrev is not None and ", " in chunk:
                 for m in self.us_abbrev.finditer(chunk):
-                    found.append((m.start(), m.end(), m.group(1), "US", ADMIN_FACTOR))
+                    if m.start() > 0 and chunk[m.start() - 1].isalpha():
+                        found.append((m.start(1), m.end(1), m.group(1), "US", ADMIN_FACTOR))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         chosen: list[tuple[int, str, str, float]] = []
         last_end = -1
@@ -277,12 +291,15 @@ def _next_to_capitalised(chunk: str, start: int, end: int, title: bool) -> bool:
     return bool(after and after.group(0).strip() not in _NOT_NAMES)
 
 
-def _spans(lower: str, names: Iterable[str]) -> list[tuple[int, int]]:
+def _spans(chunk: str, names: Iterable[str]) -> list[tuple[int, int]]:
+    names = [n.strip().lower() for n in names if n and len(n.strip()) >= 3]
+    if not names:
+        return []
+    lower = chunk.lower()
+    if len(lower) != len(chunk):  # a few characters change length when lower-cased
+        lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
     spans = []
     for name in names:
-        name = (name or "").strip().lower()
-        if len(name) < 3:
-            continue
         start = lower.find(name)
         while start >= 0:
             spans.append((start, start + len(name)))
@@ -305,7 +322,7 @@ _LOWER = re.compile(r"[a-z]")
 
 
 def _mostly_upper(chunk: str) -> bool:
-    head = chunk[:2000]
+    head = chunk[:400]
     upper, lower = len(_UPPER.findall(head)), len(_LOWER.findall(head))
     return upper + lower > 20 and upper > 4 * lower
 
