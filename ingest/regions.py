@@ -35,7 +35,7 @@ CITY_FACTOR = 0.6
 ADMIN_FACTOR = 0.8
 SECTION_WEIGHT = 4.0
 FEED_HINT_WEIGHT = 2.0
-MIN_REGION_SCORE = 0.75
+MIN_REGION_SCORE = 0.6  # one mention of a city is evidence
 MIN_REGION_SHARE = 0.25
 # Names that are also first names or surnames: not evidence next to another capitalised word.
 PERSONISH = {"Jordan", "Chad", "Israel", "Kenya", "Georgia", "India", "Paris", "Chelsea",
@@ -104,9 +104,9 @@ class Tagger:
         ambiguous = set(doc["ambiguous"])
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, tuple[str, str, float, str]] = {}
-        # lowest priority first, so country names beat capitals beat divisions beat cities;
+        # lowest priority first, so country names beat capitals beat cities beat divisions;
         # a name taken from another country keeps that country as an alternate
-        for kind, factor in (("cities", CITY_FACTOR), ("regions", ADMIN_FACTOR),
+        for kind, factor in (("regions", ADMIN_FACTOR), ("cities", CITY_FACTOR),
                              ("capitals", 1.0), ("demonyms", 1.0), ("names", 1.0)):
             for code, info in doc["countries"].items():
                 large = set(info.get("large", []))
@@ -167,14 +167,11 @@ class Tagger:
                 evidence.append(f"{label}:{name}={code}")
         if "?GE-US" in scores:
             georgia = scores.pop("?GE-US")
-            other_us, other_ge = scores.get("US", 0.0), scores.get("GE", 0.0)
-            if other_us > other_ge:
-                scores["US"] += georgia
-            elif other_ge > other_us:
-                scores["GE"] += georgia
-            evidence = [e.replace("=?GE-US", "=US" if other_us > other_ge else
-                                  "=GE" if other_ge > other_us else "=?")
-                        for e in evidence]
+            # any sign of the country (Tbilisi, Georgian) wins: US evidence is in every other story
+            target = "GE" if scores.get("GE") else "US" if scores.get("US") else ""
+            if target:
+                scores[target] += georgia
+            evidence = [e.replace("=?GE-US", f"={target or '?'}") for e in evidence]
         region_scores: dict[str, float] = defaultdict(float)
         for code, score in scores.items():
             region = self.table.by_country.get(code)

@@ -75,6 +75,7 @@ COMMON_WORDS = {  # place names that are ordinary English words, or common given
     "Troy", "Marion", "Regina", "Madison", "Chester", "Lincoln", "Jackson", "Hamilton", "Kati",
     "Douglas", "Mary", "Nordland", "Commonwealth", "Rodney", "Moore", "Anderson", "Harrison",
     "Patterson", "Marshall", "Charlotte", "Paradise", "Pearl", "Sandy", "Pleasant", "Colon",
+    "Island", "Eagle", "Linda", "Joy", "Grace", "Angel", "Ada", "Ruth", "Ira", "Carmel", "Beverly",
 }
 SKIP = {"Jordan", "Georgia", "Chad", "Guinea", "Niger", "Turkey", "China", "Jersey", "Mali",
         "Victoria", "City of Victoria", "Washington D.C.", "Kingston", "Bermuda", "Wales", "Sudan",
@@ -128,7 +129,8 @@ def main() -> None:
         names = [info["name"], *(info.get("altSpellings") or [])]
         for name in names:
             if (name and name.isascii() and len(name) > 3 and not name.isupper()
-                    and "," not in name and name not in entry["names"]):
+                    and "," not in name and name not in entry["names"]
+                    and name not in COMMON_WORDS):
                 entry["names"].append(name)  # type: ignore[attr-defined]
         demonym = info.get("demonym")
         if demonym and demonym not in entry["demonyms"] and alpha2 != "HK":

@@ -60,6 +60,9 @@ def test_georgia_follows_the_other_evidence() -> None:
     assert tag("Atlanta, the capital of Georgia, voted; Texas too.").countries.get("US", 0) > 0
     assert "US" not in tag("Tbilisi said Georgia wants talks; Georgian troops left.").countries
     assert tag("Tbilisi said Georgia wants talks.").countries.get("GE", 0) >= 2
+    visit = tag("A senior U.S. official visited Georgia. Georgian leaders met him.",
+                title="U.S. official visits Georgia")
+    assert "body:Georgia=GE" in visit.evidence
 
 
 def test_publisher_name_is_not_evidence() -> None:
