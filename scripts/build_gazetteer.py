@@ -75,7 +75,7 @@ COMMON_WORDS = {  # place names that are ordinary English words, or common given
     "Troy", "Marion", "Regina", "Madison", "Chester", "Lincoln", "Jackson", "Hamilton", "Kati",
     "Douglas", "Mary", "Nordland", "Commonwealth", "Rodney", "Moore", "Anderson", "Harrison",
     "Patterson", "Marshall", "Charlotte", "Paradise", "Pearl", "Sandy", "Pleasant", "Colon",
-    "Island", "Eagle", "Linda", "Joy", "Grace", "Angel", "Ada", "Ruth", "Ira", "Carmel", "Beverly",
+    "Island", "Eagle", "Linda", "Allen", "Milton", "Fishers", "Glenrock", "Joy", "Grace", "Angel", "Ada", "Ruth", "Ira", "Carmel", "Beverly",
 }
 SKIP = {"Jordan", "Georgia", "Chad", "Guinea", "Niger", "Turkey", "China", "Jersey", "Mali",
         "Victoria", "City of Victoria", "Washington D.C.", "Kingston", "Bermuda", "Wales", "Sudan",
