@@ -1,4 +1,5 @@
-"""Exact deduplication across runs: one article per canonical URL, and a cluster per text.
+"""Deduplication: exact (canonical URL, normalised-text hash) across runs, and near-duplicate
+clustering with MinHash/LSH (``cluster(items)``, ``NearDuplicateIndex``).
 
 The index is a set of append-only segments in the processed bucket, one per processing batch
 (``state/dedupe/dt=<day>/<batch>.json``), so concurrent runs never rewrite each other's state.
@@ -15,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 _TOKEN = re.compile(r"\w+")
 
@@ -114,3 +116,104 @@ def entries_from_segment(doc: dict[str, object]) -> list[IndexEntry]:
     rows = doc.get("entries", [])
     assert isinstance(rows, list)
     return [IndexEntry(r[0], r[1], r[2], r[3], batch) for r in rows]
+
+
+# --- near-duplicates ------------------------------------------------------------------------
+
+MIN_SHINGLES = 12  # shorter texts (headlines, boilerplate stubs) stay singletons
+JACCARD_MIN = 0.5
+CONTAINMENT_MIN = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why an item joined a cluster: the earlier item it matched and how closely."""
+
+    duplicate_of: str
+    jaccard: float
+    containment: float
+
+
+class NearDuplicateIndex:
+    """MinHash/LSH index that assigns each added text to a cluster (first member's id).
+
+    Candidates come from LSH bands (42 bands of 3 rows: pairs above a Jaccard of about 0.35 are
+    almost always seen); a candidate is a duplicate when the estimated Jaccard is at least 0.5,
+    or when the smaller text is at least 75 % contained in the larger and at least 40 % of its
+    size (a truncated copy, not a boilerplate blurb that appears inside many stories). A text
+    that matches members of several clusters joins them (union-find; the earliest first member
+    names the merged cluster).
+    """
+
+    def __init__(self) -> None:
+        from ingest.minhash import sketch
+
+        self._sketch = sketch
+        self.buckets: dict[bytes, list[str]] = {}
+        self.sketches: dict[str, Any] = {}
+        self.parent: dict[str, str] = {}
+        self.order: dict[str, int] = {}
+        self.matches: dict[str, Match] = {}
+
+    def find(self, item_id: str) -> str:
+        """The current cluster id of an indexed item."""
+        root = item_id
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item_id] != root:  # path compression
+            self.parent[item_id], item_id = root, self.parent[item_id]
+        return root
+
+    def add(self, item_id: str, text: str) -> str:
+        """Index one text and return its cluster id (its own id when it matches nothing)."""
+        from ingest.minhash import similarity
+
+        if item_id in self.parent:
+            return self.find(item_id)
+        self.parent[item_id] = item_id
+        self.order[item_id] = len(self.order)
+        sk = self._sketch(text)
+        if sk.size < MIN_SHINGLES:
+            return item_id
+        keys = sk.band_keys()
+        seen: set[str] = set()
+        best: tuple[float, str, float, float] | None = None
+        roots: set[str] = set()
+        for key in keys:
+            for other in self.buckets.get(key, ()):
+                if other in seen:
+                    continue
+                seen.add(other)
+                other_sk = self.sketches[other]
+                jac, cont = similarity(sk, other_sk)
+                comparable = min(sk.size, other_sk.size) >= 0.4 * max(sk.size, other_sk.size)
+                if jac >= JACCARD_MIN or (cont >= CONTAINMENT_MIN and comparable):
+                    roots.add(self.find(other))
+                    score = max(jac, cont)
+                    if best is None or score > best[0]:
+                        best = (score, other, jac, cont)
+        for key in keys:
+            self.buckets.setdefault(key, []).append(item_id)
+        self.sketches[item_id] = sk
+        if best is None:
+            return item_id
+        _, other, jac, cont = best
+        self.matches[item_id] = Match(other, round(jac, 3), round(cont, 3))
+        first = min(roots, key=self.order.__getitem__)
+        for root in roots | {item_id}:
+            self.parent[root] = first
+        return first
+
+
+def cluster(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Cluster ``(id, text)`` items: id -> cluster id (the id of the cluster's first member).
+
+    Items are taken in the order given ("first seen"); empty, one-word and boilerplate-only
+    texts become singletons; ids seen twice keep their first cluster.
+    """
+    index = NearDuplicateIndex()
+    ids = []
+    for item_id, text in items:
+        index.add(item_id, text)
+        ids.append(item_id)
+    return {item_id: index.find(item_id) for item_id in ids}

@@ -1,0 +1,75 @@
+"""Near-duplicate clustering: syndication variants join, hard negatives and junk stay apart."""
+
+from __future__ import annotations
+
+from ingest.dedupe import NearDuplicateIndex, cluster
+from ingest.minhash import normalise, similarity, sketch
+
+STORY = (
+    "The central bank raised interest rates by a quarter point on Tuesday, citing persistent "
+    "inflation in services and a tight labour market. Officials said further increases were "
+    "possible if price pressures did not ease over the coming months, while some members argued "
+    "for a pause. Markets had largely expected the move, and bond yields rose slightly after the "
+    "announcement. The governor told reporters that the outlook remained uncertain given slowing "
+    "growth abroad, and that the committee would watch wage settlements closely this spring."
+)
+OTHER = (
+    "The city council approved a new budget on Monday that expands bus services and repairs "
+    "dozens of bridges, after months of debate over property taxes. Council members said the "
+    "plan would hire two hundred drivers and extend night routes to the eastern suburbs, where "
+    "commuters have complained about long waits. Opponents argued that the spending relied on "
+    "optimistic revenue forecasts and could force cuts to libraries and parks next year."
+)
+BLURB = ("Sign up for our morning newsletter to get the day's top stories delivered to your "
+         "inbox, and follow us on social media for breaking news and videos from our newsroom.")
+
+
+def test_syndication_variants_cluster_with_the_original() -> None:
+    words = STORY.split(" ")
+    items = [
+        ("orig", STORY),
+        ("wire", "WASHINGTON (Reuters) - " + STORY + "\nReporting by Jane Doe; Editing by Tim"),
+        ("cut", " ".join(words[: len(words) * 2 // 3])),
+        ("quotes", STORY.replace("'", "\u2019").replace(" ", "  ")),
+        ("related", STORY.replace(". Markets", ".\nRelated: Stocks rally\nMarkets")),
+        ("other", OTHER),
+    ]
+    got = cluster(items)
+    assert {got[k] for k in ("orig", "wire", "cut", "quotes", "related")} == {"orig"}
+    assert got["other"] == "other"
+
+
+def test_leaked_boilerplate_does_not_join_different_stories() -> None:
+    got = cluster([("a", STORY + "\n" + BLURB), ("blurb", BLURB), ("b", OTHER + "\n" + BLURB)])
+    assert got == {"a": "a", "blurb": "blurb", "b": "b"}
+
+
+def test_order_decides_the_cluster_id_and_variants_bridge_clusters() -> None:
+    words = STORY.split(" ")
+    head = " ".join(words[: len(words) * 2 // 3])
+    tail_edit = " ".join(words[len(words) // 4:])
+    got = cluster([("head", head), ("tail", tail_edit), ("full", STORY)])
+    assert set(got.values()) == {"head"}
+
+
+def test_junk_gets_a_defined_outcome() -> None:
+    enormous = " ".join(f"word{i}" for i in range(200_000))
+    items = [("empty", ""), ("one", "word"), ("spaces", "   \n "), ("big", enormous),
+             ("big2", enormous), ("cjk", "東京で会談が行われた。" * 30), ("none", None)]
+    got = cluster((i, t or "") for i, t in items)
+    assert got["empty"] == "empty" and got["one"] == "one" and got["spaces"] == "spaces"
+    assert got["big2"] == "big" and got["cjk"] == "cjk"
+
+
+def test_same_id_twice_keeps_its_first_cluster() -> None:
+    index = NearDuplicateIndex()
+    assert index.add("a", STORY) == "a"
+    assert index.add("a", OTHER) == "a"
+
+
+def test_normalisation_and_estimates() -> None:
+    assert normalise("LONDON (AP) — Hello “world”")[:2] == ["hello", "world"]
+    a, b = sketch(STORY), sketch(STORY)
+    assert similarity(a, b) == (1.0, 1.0)
+    assert similarity(sketch(STORY), sketch(OTHER))[0] < 0.1
+    assert similarity(sketch(""), a) == (0.0, 0.0)
