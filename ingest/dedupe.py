@@ -10,6 +10,7 @@ segment is ignored when it is re-run, so nothing is ever a duplicate of itself.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import unicodedata
@@ -152,8 +153,10 @@ class NearDuplicateIndex:
         self.buckets: dict[bytes, list[str]] = {}
         self.sketches: dict[str, Any] = {}
         self.parent: dict[str, str] = {}
-        self.order: dict[str, int] = {}
+        self.order: dict[str, tuple[str, int]] = {}
+        self.seen_at: dict[str, str] = {}
         self.matches: dict[str, Match] = {}
+        self.added: list[str] = []
 
     def find(self, item_id: str) -> str:
         """The current cluster id of an indexed item."""
@@ -164,14 +167,34 @@ class NearDuplicateIndex:
             self.parent[item_id], item_id = root, self.parent[item_id]
         return root
 
-    def add(self, item_id: str, text: str) -> str:
-        """Index one text and return its cluster id (its own id when it matches nothing)."""
+    def load(self, item_id: str, cluster_id: str, seen_at: str, sk: Any) -> None:
+        """Add an item indexed by an earlier run, with the cluster it was given then."""
+        if item_id in self.parent:
+            return
+        if cluster_id not in self.parent:
+            self.parent[cluster_id] = cluster_id
+            self.order[cluster_id] = (seen_at, -1)
+        self.parent[item_id] = self.find(cluster_id)
+        self.order[item_id] = (seen_at, len(self.order))
+        self.seen_at[item_id] = seen_at
+        for key in sk.band_keys():
+            self.buckets.setdefault(key, []).append(item_id)
+        self.sketches[item_id] = sk
+
+    def add(self, item_id: str, text: str, seen_at: str = "") -> str:
+        """Index one text and return its cluster id (its own id when it matches nothing).
+
+        ``seen_at`` orders items when clusters merge (earliest first member names the cluster);
+        without it, insertion order does.
+        """
         from ingest.minhash import similarity
 
         if item_id in self.parent:
             return self.find(item_id)
         self.parent[item_id] = item_id
-        self.order[item_id] = len(self.order)
+        self.order[item_id] = (seen_at, len(self.order))
+        self.seen_at[item_id] = seen_at
+        self.added.append(item_id)
         sk = self._sketch(text)
         if sk.size < MIN_SHINGLES:
             return item_id
@@ -205,6 +228,26 @@ class NearDuplicateIndex:
         return first
 
 
+    def segment_rows(self) -> list[list[object]]:
+        """The items added by this index (not loaded ones), for the stored segment:
+        ``[id, seen_at, cluster_id, size, base64 signature]``."""
+        rows: list[list[object]] = []
+        for item_id in self.added:
+            sk = self.sketches.get(item_id)
+            if sk is not None:
+                rows.append([item_id, self.seen_at[item_id], self.find(item_id), sk.size,
+                             base64.b64encode(sk.to_bytes()).decode()])
+        return sorted(rows, key=lambda r: (str(r[1]), str(r[0])))
+
+    def load_rows(self, rows: Iterable[list[Any]]) -> None:
+        """Load rows written by :meth:`segment_rows`."""
+        from ingest.minhash import Sketch
+
+        for item_id, seen_at, cluster_id, size, sig in rows:
+            self.load(item_id, cluster_id, seen_at,
+                      Sketch.from_bytes(base64.b64decode(sig), int(size)))
+
+
 def cluster(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Cluster ``(id, text)`` items: id -> cluster id (the id of the cluster's first member).
 
@@ -212,7 +255,7 @@ def cluster(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     texts become singletons; ids seen twice keep their first cluster.
     """
     index = NearDuplicateIndex()
-    ids = []
+    ids: list[str] = []
     for item_id, text in items:
         index.add(item_id, text)
         ids.append(item_id)

@@ -3,8 +3,9 @@
 Texts are normalised for syndication first (wire-tag datelines, agency sign-offs and footers,
 "Related:" lines, quote styles and spacing), then cut into word 5-shingles hashed to 32 bits.
 Each of ``NUM_PERM`` multiply-shift hash functions ``((a * x + b) mod 2**64) >> 32`` (a universal
-family; ``a`` odd) keeps its minimum over the shingles; the signature is stored as uint32. Bands
-of ``ROWS`` rows give the LSH keys.
+family; ``a`` odd) keeps its minimum over the shingles; the signature keeps 16 bits of each
+(b-bit MinHash: 252 bytes a text, chance agreement 1/65,536 per slot). Bands of ``ROWS`` rows
+give the LSH keys.
 """
 
 from __future__ import annotations
@@ -74,8 +75,17 @@ def shingle_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
 class Sketch:
     """A text's MinHash signature and its number of distinct shingles."""
 
-    signature: npt.NDArray[np.uint32]
+    signature: npt.NDArray[np.uint16]
     size: int
+
+    def to_bytes(self) -> bytes:
+        """The signature as bytes (for the stored index)."""
+        return self.signature.astype("<u2").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, size: int) -> Sketch:
+        """Inverse of :meth:`to_bytes`."""
+        return cls(np.frombuffer(data, dtype="<u2").astype(np.uint16), size)
 
     def band_keys(self) -> list[bytes]:
         """One hashable key per LSH band (band index included)."""
@@ -88,10 +98,10 @@ def sketch(text: str) -> Sketch:
     """The MinHash sketch of ``text`` (an empty signature for a text without words)."""
     shingles = shingle_hashes(normalise(text))
     if shingles.size == 0:
-        return Sketch(np.zeros(0, dtype=np.uint32), 0)
+        return Sketch(np.zeros(0, dtype=np.uint16), 0)
     with np.errstate(over="ignore"):
         products = (np.outer(_A, shingles) + _B[:, None]) >> _SHIFT  # wraps mod 2**64
-    signature = products.min(axis=1).astype(np.uint32)
+    signature = (products.min(axis=1) & np.uint64(0xFFFF)).astype(np.uint16)
     return Sketch(signature, int(shingles.size))
 
 

@@ -20,6 +20,8 @@ from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dedupe import (
     ExactIndex,
+    Match,
+    NearDuplicateIndex,
     entries_from_segment,
     segment_key,
     text_hash,
@@ -131,24 +133,35 @@ def process_captures(
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
                 counts["failed"] += 1
                 result.errors.append({"url": page.url, "error": f"{type(exc).__name__}: {exc}"})
-    index = ExactIndex(batch, _load_index(stores, result.day, batch, settings))
+    exact_entries, near = _load_index(stores, result.day, batch, settings)
+    index = ExactIndex(batch, exact_entries)
     rows: list[dict[str, Any]] = []
     chash = config_hash(settings)
+    counts["near_duplicates"] = 0
     for cand in sorted(candidates, key=lambda c: (c.fetched_iso, c.article_id)):
         decision = index.decide(cand.article_id, cand.content_hash, cand.fetched_iso)
         if decision.status == "seen":
             counts["seen_before"] += 1
             continue
+        cluster_id = near.add(cand.article_id, cand.doc.text, cand.fetched_iso)
+        dup = _duplicate_info(decision, near.matches.get(cand.article_id), near, cand)
         if decision.status == "duplicate":
             counts["duplicates"] += 1
-        rows.append(_row(cand, decision, feeds.get(cand.feed_id), tagger, stores, chash))
+        elif dup[0] is not None:
+            counts["near_duplicates"] += 1
+        row = _row(cand, decision, feeds.get(cand.feed_id), tagger, stores, chash)
+        row.update(dup_cluster_id=cluster_id, is_canonical=dup[0] is None, duplicate_of=dup[0],
+                   similarity=dup[1])
+        rows.append(row)
     counts["articles"] = len(rows)
     for (day, region), part_rows in dataset.partitions(rows).items():
         key = dataset.partition_key(day, region, batch)
         stores.processed.put(key, dataset.to_parquet(part_rows), "application/vnd.apache.parquet")
         result.partitions.append(key)
         result.regions[region] = result.regions.get(region, 0) + len(part_rows)
-    stores.processed.put_json(segment_key(result.day, batch), index.segment())
+    segment = index.segment()
+    segment["near"] = near.segment_rows()
+    stores.processed.put_json(segment_key(result.day, batch), segment)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     log.info("batch %s: %s in %.2f s; regions %s", batch, counts, time.monotonic() - started,
@@ -186,15 +199,32 @@ def _extract(page: ArchivedResponse, key: str, feed_id: str, settings: Settings)
     )
 
 
-def _load_index(stores: Stores, day: str, batch: str, settings: Settings) -> list[Any]:
+def _load_index(stores: Stores, day: str, batch: str,
+                settings: Settings) -> tuple[list[Any], NearDuplicateIndex]:
+    """Exact entries and the near-duplicate index of every other batch in the window."""
     entries = []
+    near = NearDuplicateIndex()
+    segments = []
     for d in window_days(day, settings.dedupe_window_days):
         for key in stores.processed.list(f"state/dedupe/dt={d}/"):
-            if key.endswith(f"/{batch}.json"):
-                continue
-            doc = stores.processed.get_json(key, {})
-            entries.extend(entries_from_segment(doc))
-    return entries
+            if not key.endswith(f"/{batch}.json"):
+                segments.append(stores.processed.get_json(key, {}))
+    for doc in segments:
+        entries.extend(entries_from_segment(doc))
+    near_rows = [row for doc in segments for row in doc.get("near", [])]
+    near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
+    return entries, near
+
+
+def _duplicate_info(decision: Any, match: Match | None, near: NearDuplicateIndex,
+                    cand: _Candidate) -> tuple[str | None, float | None]:
+    """(duplicate_of, similarity): the earlier copy this article repeats, if any."""
+    if decision.status == "duplicate":
+        return decision.duplicate_of, 1.0
+    if match is not None and (near.seen_at.get(match.duplicate_of, ""), match.duplicate_of) < (
+            cand.fetched_iso, cand.article_id):
+        return match.duplicate_of, max(match.jaccard, match.containment)
+    return None, None
 
 
 def _row(cand: _Candidate, decision: Any, feed: FeedSpec | None, tagger: Tagger,

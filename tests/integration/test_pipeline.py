@@ -203,3 +203,44 @@ def test_storage_outage_mid_run_loses_nothing_and_a_rerun_completes(
                                 catalog=catalog).counts == result.counts
     finally:
         proxy.close()
+
+
+def _page(title: str, paragraphs: list[str]) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"{body}</article></body></html>").encode()
+
+
+def test_syndicated_copy_on_another_day_joins_the_first_story(
+        settings: Settings, stores: Stores) -> None:
+    paragraphs = [
+        f"Part {n}: the port authority in Rotterdam said on Tuesday that container traffic "
+        f"rose for the {word} month in a row, as shipping lines returned to routes through the "
+        f"North Sea and the Baltic after months of disruption and higher insurance costs."
+        for n, word in enumerate(["first", "second", "third", "fourth", "fifth", "sixth"])]
+    with SampleServer() as server:
+        server.files["/story-a.html"] = _page("Port traffic rises", paragraphs)
+        server.files["/story-b.html"] = _page("Rotterdam port traffic up", [
+            "ROTTERDAM (Reuters) - " + paragraphs[0], *paragraphs[1:4],
+            "Reporting by Bart Meijer; Editing by Jan Harvey"])
+        server.files["/a.xml"] = rss(server.base, ["/story-a.html"])
+        server.files["/b.xml"] = rss(server.base, ["/story-b.html"])
+        catalog = parse_catalog({"defaults": {"publisher": "Test", "allow_private": True},
+                                 "feeds": [{"id": "outlet-a", "url": f"{server.base}/a.xml",
+                                            "group": "ga"},
+                                           {"id": "outlet-b", "url": f"{server.base}/b.xml",
+                                            "group": "gb"}]}, env={})
+        day2 = DataInterval(datetime(2014, 4, 1, tzinfo=UTC), datetime(2014, 4, 1, 1, tzinfo=UTC))
+        first = poll_group(settings, stores, catalog, "ga", INTERVAL).capture_keys
+        process_captures(settings, stores, first, catalog=catalog)
+        second = poll_group(settings, stores, catalog, "gb", day2).capture_keys
+        result = process_captures(settings, stores, second, catalog=catalog)
+    segs = [stores.processed.get_json(k) for k in stores.processed.list("state/dedupe/")]
+    assert sorted(len(s["near"]) for s in segs) == [1, 1]  # both stories are in the index
+    assert result.counts["near_duplicates"] == 1
+    by_feed = {r["feed_id"]: r for r in rows(stores)}
+    a, b = by_feed["outlet-a"], by_feed["outlet-b"]
+    assert a["is_canonical"] and a["dup_cluster_id"] == a["article_id"]
+    assert not b["is_canonical"] and b["duplicate_of"] == a["article_id"]
+    assert b["dup_cluster_id"] == a["article_id"]
+    assert b["content_hash"] != a["content_hash"] and b["similarity"] >= 0.5
