@@ -244,3 +244,27 @@ def test_syndicated_copy_on_another_day_joins_the_first_story(
     assert not b["is_canonical"] and b["duplicate_of"] == a["article_id"]
     assert b["dup_cluster_id"] == a["article_id"]
     assert b["content_hash"] != a["content_hash"] and b["similarity"] >= 0.5
+
+
+def test_two_processing_runs_at_once_leave_a_consistent_index(
+        settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingest.dedupe import entries_from_segment
+
+    catalog = load_catalog(SAMPLE_CATALOG)
+    keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
+    later = poll_group(settings, stores, catalog, "sample", NEXT).capture_keys
+    assert keys and not later
+    # two different batches (the same capture twice is one batch): both run at once
+    batches = [keys, [*keys, "captures/dt=2014-03-31/group=missing/x.warc.gz"]]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda k: process_captures(settings, stores, k, catalog=catalog),
+                                 batches))
+    segments = sorted(stores.processed.list("state/dedupe/"))
+    assert len(segments) == 2  # one write-once segment per batch: no shared object to corrupt
+    for key in segments:
+        doc = stores.processed.get_json(key)
+        assert len(entries_from_segment(doc)) == len(doc["near"]) == 8
+    assert all(stores.processed.exists(r.manifest_key) for r in results)
+    assert "does not exist" in results[1].errors[0]["error"]
