@@ -64,6 +64,11 @@ def datasketch_clusters(items: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--memory-articles", type=int, default=20_000)
+    args = parser.parse_args()
     pin_one_core()
     data = build()
     items = [(i, t) for i, t, _ in data]
@@ -87,6 +92,28 @@ def main() -> None:
     ours = results["news-ingest cluster()"][1]
     print(f"speed ratio: {ours / base:.2f}x datasketch (target >= 2x); targets: precision >= 0.99,"
           " recall >= 0.97")
+    memory(items, args.memory_articles)
+
+
+def memory(items: list[tuple[str, str]], count: int) -> None:
+    """Bytes of index per article: index ``count`` distinct texts made from the set's words."""
+    import random
+    import tracemalloc
+
+    from ingest.dedupe import NearDuplicateIndex
+
+    rnd = random.Random(3)
+    words = [w for _, t in items for w in t.split()][:200_000]
+    texts = [" ".join(rnd.choices(words, k=250)) for _ in range(count)]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    index = NearDuplicateIndex()
+    for n, text in enumerate(texts):
+        index.add(str(n), text)
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    print(f"index memory: {used / count:.0f} bytes per article over {count} articles "
+          f"(target <= 300); 100,000 articles would take about {used / count * 1e5 / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":
