@@ -149,10 +149,7 @@ def process_captures(
             counts["duplicates"] += 1
         elif dup[0] is not None:
             counts["near_duplicates"] += 1
-        row = _row(cand, decision, feeds.get(cand.feed_id), tagger, stores, chash)
-        row.update(dup_cluster_id=cluster_id, is_canonical=dup[0] is None, duplicate_of=dup[0],
-                   similarity=dup[1])
-        rows.append(row)
+        rows.append(_row(cand, cluster_id, dup, feeds.get(cand.feed_id), tagger, stores, chash))
     counts["articles"] = len(rows)
     for (day, region), part_rows in dataset.partitions(rows).items():
         key = dataset.partition_key(day, region, batch)
@@ -227,7 +224,8 @@ def _duplicate_info(decision: Any, match: Match | None, near: NearDuplicateIndex
     return None, None
 
 
-def _row(cand: _Candidate, decision: Any, feed: FeedSpec | None, tagger: Tagger,
+def _row(cand: _Candidate, cluster_id: str, dup: tuple[str | None, float | None],
+         feed: FeedSpec | None, tagger: Tagger,
          stores: Stores, chash: str) -> dict[str, Any]:
     doc, page = cand.doc, cand.page
     entry_published = parse_iso(page.meta.get("entry_published_at"))
@@ -252,10 +250,10 @@ def _row(cand: _Candidate, decision: Any, feed: FeedSpec | None, tagger: Tagger,
         "primary_region": tags.primary_region,
         "region_evidence": list(tags.evidence),
         "content_hash": cand.content_hash,
-        "dup_cluster_id": decision.cluster_id,
-        "is_canonical": decision.status == "new",
-        "duplicate_of": decision.duplicate_of,
-        "similarity": 1.0 if decision.status == "duplicate" else None,
+        "dup_cluster_id": cluster_id,
+        "is_canonical": dup[0] is None,
+        "duplicate_of": dup[0],
+        "similarity": dup[1],
         "raw_ref": f"{stores.raw.uri(cand.key)}#offset={page.offset}",
         "extractor": doc.extractor,
         "config_hash": chash,
