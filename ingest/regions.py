@@ -200,20 +200,25 @@ class Tagger:
         )
 
     def _resolve_alternates(self, found: list[tuple[str, tuple[int, str, str, float]]]) -> list[str]:
-        """Country of each match; a place name that other countries share goes to one of them
-        when the article has other evidence for that country and none for the usual owner
-        ("Paris" with "Texas", "Athens" with "Ohio", "London" with "Kentucky")."""
-        solid: dict[str, int] = defaultdict(int)
+        """Country of each match. A place name that several countries share goes to the one
+        the whole article supports most: unambiguous mentions count twice, every mention of a
+        shared name once for each of its countries; ties keep the usual owner ("Paris" with
+        "Texas" is in the US, "Edmonton" with "London" and "Enfield" is in England)."""
+        support: dict[str, int] = defaultdict(int)
         for _, (_, name, code, _) in found:
-            if name not in self.alternates:
-                solid[code] += 1
+            others = self.alternates.get(name)
+            if others is None:
+                support[code] += 2
+            else:
+                for country in (code, *others):
+                    support[country] += 1
         codes = []
         for _, (_, name, code, _) in found:
             others = self.alternates.get(name)
-            if others and not solid.get(code):
-                backed = [c for c in others if solid.get(c)]
-                if backed:
-                    code = max(backed, key=lambda c: solid[c])
+            if others:
+                best = max(others, key=lambda c: support[c])
+                if support[best] > support[code]:
+                    code = best
             codes.append(code)
         return codes
 

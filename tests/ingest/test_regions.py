@@ -104,3 +104,10 @@ def test_config_hash_changes_with_the_region_table(tmp_path: Path) -> None:
                      encoding="utf-8")
     assert config_hash(Settings()) == config_hash(Settings())
     assert config_hash(Settings(regions_path=str(other))) != config_hash(Settings())
+
+
+def test_shared_names_follow_the_article_as_a_whole() -> None:
+    story = "Edmonton teenager jailed. The Edmonton youth, from Enfield in north London, was held."
+    assert tag(story).primary_region == "europe"
+    paris = tag("Paris officials met. French ministers and the US ambassador talked in Paris.")
+    assert paris.primary_region == "europe"
