@@ -40,6 +40,8 @@ test: install
 bench: install
 	$(BIN)/python bench/process.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/dedupe.py
+	$(BIN)/python bench/regions.py
 
 clean:
 	rm -rf $(VENV) .airflow data
