@@ -268,3 +268,31 @@ def test_two_processing_runs_at_once_leave_a_consistent_index(
         assert len(entries_from_segment(doc)) == len(doc["near"]) == 8
     assert all(stores.processed.exists(r.manifest_key) for r in results)
     assert "does not exist" in results[1].errors[0]["error"]
+
+
+def test_the_dedupe_window_bounds_what_is_read(settings: Settings, stores: Stores) -> None:
+    text = [f"Paragraph {n}: the harbour board in Gdansk said on Monday that grain exports rose "
+            f"again in the {w} week as ships returned to the Baltic routes after the storms."
+            for n, w in enumerate(["first", "second", "third", "fourth", "fifth", "sixth"])]
+    narrow = settings.model_copy(update={"dedupe_window_days": 1})
+    with SampleServer() as server:
+        for name in ("a", "b", "c"):
+            server.files[f"/{name}.html"] = _page(f"Grain {name}", text)
+            server.files[f"/{name}.xml"] = rss(server.base, [f"/{name}.html"])
+        catalog = parse_catalog({"defaults": {"publisher": "T", "allow_private": True},
+                                 "feeds": [{"id": f"f{n}", "url": f"{server.base}/{n}.xml",
+                                            "group": f"g{n}"} for n in "abc"]}, env={})
+
+        def run(group: str, day: int) -> None:
+            start = datetime(2014, 3, day, tzinfo=UTC)
+            interval = DataInterval(start, start.replace(hour=1))
+            keys = poll_group(narrow, stores, catalog, group, interval).capture_keys
+            process_captures(narrow, stores, keys, catalog=catalog)
+
+        run("ga", 1)
+        run("gb", 2)   # within one day of the first: a duplicate
+        run("gc", 10)  # outside the window: its index is not read, so a new story
+    by_feed = {r["feed_id"]: r for r in rows(stores)}
+    assert by_feed["fa"]["is_canonical"]
+    assert by_feed["fb"]["duplicate_of"] == by_feed["fa"]["article_id"]
+    assert by_feed["fc"]["is_canonical"] and by_feed["fc"]["duplicate_of"] is None
