@@ -34,19 +34,32 @@ def weed_binary() -> str:
     return found
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now, below 55000 (SeaweedFS derives some
-    ports by adding 10000, which must stay valid)."""
+# Port ranges kept apart, and below the kernel's ephemeral range (32768+), so that a port picked
+# here is not taken by an outgoing connection or by SeaweedFS before its server binds it:
+# SeaweedFS derives some ports by adding 10000 to the ones it is given (10000-21999 -> up to
+# 31999), other local services (Airflow, moto) take theirs from 2000-9999.
+SEAWEED_PORTS = (10000, 22000)
+SERVICE_PORTS = (2000, 10000)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(low: int = SERVICE_PORTS[0], high: int = SERVICE_PORTS[1]) -> int:
+    """A TCP port in [low, high) on 127.0.0.1 that is free right now (for SeaweedFS ports,
+    the port 10000 above it too)."""
     rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(20000, 55000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+    for _ in range(500):
+        port = rng.randrange(low, high)
+        if _bindable(port) and (low < SEAWEED_PORTS[0] or _bindable(port + 10000)):
             return port
-    raise RuntimeError("no free TCP port found between 20000 and 55000")
+    raise RuntimeError(f"no free TCP port found between {low} and {high}")
 
 
 class SeaweedServer:
@@ -56,7 +69,7 @@ class SeaweedServer:
                  secret_key: str = "newsingest-secret", buckets: tuple[str, ...] = (),
                  log_path: str | Path | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.s3_port = s3_port or free_port()
+        self.s3_port = s3_port or free_port(*SEAWEED_PORTS)
         self.access_key = access_key
         self.secret_key = secret_key
         self.buckets = buckets
@@ -75,9 +88,9 @@ class SeaweedServer:
                "-admin.ui=false", "-master.telemetry=false"]
         used = {self.s3_port}
         for flag in PORT_FLAGS:
-            port = free_port()
-            while port in used:
-                port = free_port()
+            port = free_port(*SEAWEED_PORTS)
+            while port in used or port + 10000 in used or port - 10000 in used:
+                port = free_port(*SEAWEED_PORTS)
             used.add(port)
             cmd.append(f"-{flag}={port}")
         if self.buckets:

@@ -25,6 +25,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class PortInUse(RuntimeError):
+    """Another process took the chosen port first."""
+
+
 class Standalone:
     """``airflow standalone`` (LocalExecutor on SQLite) in a subprocess, driven over REST."""
 
@@ -65,6 +69,9 @@ class Standalone:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"airflow standalone exited; see {self.log_path}")
+            if b"address already in use" in self.log_path.read_bytes():
+                self.stop()
+                raise PortInUse(f"port {self.port} was taken before Airflow bound it")
             try:
                 if httpx.get(f"{self.base}/api/v2/monitor/health", timeout=2).status_code == 200:
                     self.login()

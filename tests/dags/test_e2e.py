@@ -19,7 +19,7 @@ from ingest.storage import Stores
 from tests.dags.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import Standalone
+from standalone import PortInUse, Standalone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
@@ -34,11 +34,19 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
            "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
            "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
            "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/airflow/airflow.db",
            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}
-    server = Standalone(tmp_path / "airflow", port=free_port(), env=env)
+    for attempt in range(3):  # a free port can still be taken by someone else before Airflow binds
+        server = Standalone(tmp_path / f"airflow{attempt}", port=free_port(), env={
+            **env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
+                f"sqlite:///{tmp_path}/airflow{attempt}/airflow.db"})
+        try:
+            server.start()
+            break
+        except PortInUse:
+            continue
+    else:
+        raise RuntimeError("no free port for Airflow after 3 attempts")
     try:
-        server.start()
         yield server
     finally:
         server.stop()
