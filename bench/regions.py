@@ -77,17 +77,22 @@ def labelled_articles(table: RegionTable) -> tuple[list[Labelled], Counter[str]]
                 region = table.by_country.get(code)
                 if region:
                     regions[region] += 1
-            total = sum(regions.values())
-            if not total:
-                continue
-            region, count = regions.most_common(1)[0]
-            if count * 2 <= total:
-                continue
-            out.append(Labelled(name.split(".")[0], art.get("docid", ""),
-                                (art.findtext("title") or "").strip(),
-                                (art.findtext("text") or "").strip(), region))
+            label = majority(regions)
+            if label:
+                out.append(Labelled(name.split(".")[0], art.get("docid", ""),
+                                    (art.findtext("title") or "").strip(),
+                                    (art.findtext("text") or "").strip(), label))
     out.extend(_gwn_articles(table))
     return out, unknown
+
+
+def majority(regions: Counter[str]) -> str | None:
+    """The region of a strict majority (> 50 %) of the mentions, if there is one."""
+    total = sum(regions.values())
+    if not total:
+        return None
+    region, count = regions.most_common(1)[0]
+    return region if count * 2 > total else None
 
 
 def _gwn_articles(table: RegionTable) -> list[Labelled]:
@@ -106,13 +111,10 @@ def _gwn_articles(table: RegionTable) -> list[Labelled]:
             region = table.by_country.get(place["country_code"])
             if region:
                 regions[region] += 1
-        total = sum(regions.values())
-        if not total:
-            continue
-        region, count = regions.most_common(1)[0]
-        if count * 2 > total:
+        label = majority(regions)
+        if label:
             out.append(Labelled("GWN", art.get("file", ""), (art.findtext("title") or "").strip(),
-                                (art.findtext("text") or "").strip(), region))
+                                (art.findtext("text") or "").strip(), label))
     return out
 
 
