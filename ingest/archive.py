@@ -24,7 +24,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from ingest.errors import PermanentError
-from ingest.models import Response, header_value
+from ingest.models import Response, header_value, parse_iso
 
 _NS = uuid.UUID("5f0c8f1e-3a43-4c55-9a39-5c1b8a1f0e42")
 _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -192,10 +192,7 @@ def to_exchange(archived: ArchivedResponse) -> Exchange:
 
 
 def _parse_date(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return datetime(1970, 1, 1, tzinfo=UTC)
+    return parse_iso(value) or datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _path(url: str) -> str:

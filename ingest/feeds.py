@@ -150,7 +150,8 @@ def _quick_date(value: str) -> datetime | None:
 
 
 def _make(feed_id: str, base: str, link: str, entry_id: str, title: str,
-          published: datetime | None) -> FeedEntry | None:
+          published: datetime | None, summary: str = "") -> FeedEntry | None:
+    """A FeedEntry with an absolute link (the id when it is a URL and there is no link)."""
     if not link and entry_id.startswith(("http://", "https://")):
         link = entry_id
     if not link:
@@ -159,7 +160,7 @@ def _make(feed_id: str, base: str, link: str, entry_id: str, title: str,
     if not link.startswith(("http://", "https://")):
         link = urljoin(base, link)
     return FeedEntry(feed_id=feed_id, url=link, entry_id=entry_id or link, title=title,
-                     published_at=published)
+                     published_at=published, summary=summary)
 
 
 def _rss_item(item: Any, base: str, feed_id: str) -> FeedEntry | None:
@@ -207,22 +208,11 @@ def _entry_from_feedparser(raw: Any, base: str, feed_id: str) -> FeedEntry | Non
             if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
                 link = candidate["href"]
                 break
-    entry_id = str(raw.get("id") or "")
-    if not link and entry_id.startswith(("http://", "https://")):
-        link = entry_id
-    if not link:
-        return None
-    link = urljoin(base, link.strip())
     stamp = raw.get("published_parsed") or raw.get("updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-    return FeedEntry(
-        feed_id=feed_id,
-        url=link,
-        entry_id=entry_id or link,
-        title=str(raw.get("title", "")).strip(),
-        published_at=published,
-        summary=str(raw.get("summary", ""))[:2000],
-    )
+    return _make(feed_id, base, link, str(raw.get("id") or ""),
+                 str(raw.get("title", "")).strip(), published,
+                 summary=str(raw.get("summary", ""))[:2000])
 
 
 def _parse_json_feed(body: bytes, url: str, feed_id: str) -> ParsedFeed:

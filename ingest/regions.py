@@ -61,7 +61,6 @@ BLOCKERS = ("New Mexico", "New South Wales", "New England", "New Guinea", "Papua
 # candidates for the case-sensitive short forms (US, U.S., UK, UAE, DPRK...), checked against the
 # gazetteer's list; starting with a character class keeps the scan fast
 _SHORT = re.compile(r"[UDPR](?<=\b[UDPR])[A-Z.]{1,5}(?![\w])")
-_WORDCHAR = re.compile(r"\w")
 
 
 class RegionTable:
