@@ -8,8 +8,10 @@ Deterministic (seeded). Each item is (id, text, true_cluster).
   third cut, light edits (about 3 % of words replaced, quote styles and spacing changed), an
   inserted "Related:" line; variants can combine.
 - Hard negatives: held-out bases that each carry the same leaked newsletter/share boilerplate
-  (must stay apart), the boilerplate alone (must stay a singleton), and the other bases, many
-  on similar news topics.
+  (must stay apart), the boilerplate alone (must stay a singleton), the other bases, many on
+  similar news topics, and for 60 stories another outlet's own report of the same event (same
+  people, places and vocabulary, the same quotations word for word, the rest of the sentences
+  in the outlet's own words, shorter), which must not join the story's cluster.
 """
 
 from __future__ import annotations
@@ -67,6 +69,25 @@ def related(text: str, rnd: random.Random) -> str:
 
 
 VARIANTS = [wire, footer, truncate, edit, related]
+_SENTENCE = re.compile(r'(?<=[.!?\u201d"])\s+(?=[A-Z\u201c"])')
+_QUOTED = re.compile(r'(“[^”]*”|"[^"]*")')
+
+
+def own_report(text: str, rnd: random.Random) -> str:
+    """Another outlet's report of the same event: quotations kept word for word, every other
+    stretch reworded (its words reordered, a fifth dropped), a fifth of the sentences left out."""
+    out = []
+    for sentence in _SENTENCE.split(text.replace("\n", " ")):
+        if rnd.random() < 0.2:
+            continue
+        for part in _QUOTED.split(sentence):
+            if _QUOTED.fullmatch(part):
+                out.append(part)
+            else:
+                words = part.split()
+                rnd.shuffle(words)
+                out.append(" ".join(words[: max(1, len(words) * 4 // 5)]))
+    return " ".join(w for w in out if w)
 
 
 def build(seed: int = 7) -> list[tuple[str, str, str]]:
@@ -83,6 +104,8 @@ def build(seed: int = 7) -> list[tuple[str, str, str]]:
             for fn in rnd.sample(VARIANTS, rnd.randint(1, 3)):
                 out = fn(out, rnd)
             items.append((f"{cluster}-{v + 1}", out, cluster))
+    for n, text in enumerate(texts[20:80]):
+        items.append((f"report-{n}", own_report(text, rnd), f"report-{n}"))
     for n, text in enumerate(held_out):
         items.append((f"blurb-{n}", f"{text}\n{BLURB}", f"blurb-{n}"))
     items.append(("blurb-only", BLURB, "blurb-only"))

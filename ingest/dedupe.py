@@ -14,10 +14,14 @@ import base64
 import hashlib
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 _TOKEN = re.compile(r"\w+")
 
@@ -35,7 +39,6 @@ class IndexEntry:
     article_id: str
     content_hash: str
     seen_at: str  # ISO fetch time, UTC
-    cluster_id: str
     batch: str
 
     def order(self) -> tuple[str, str]:
@@ -44,7 +47,7 @@ class IndexEntry:
 
     def to_row(self) -> list[str]:
         """Compact list form used in segments."""
-        return [self.article_id, self.content_hash, self.seen_at, self.cluster_id]
+        return [self.article_id, self.content_hash, self.seen_at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,6 @@ class Decision:
     """What the index says about one article."""
 
     status: str  # "new", "duplicate" or "seen" (this URL was already processed elsewhere)
-    cluster_id: str
     duplicate_of: str | None = None
     seen_in: str = ""
 
@@ -80,19 +82,18 @@ class ExactIndex:
         """Classify an article and add it to the index (call in a deterministic order)."""
         known = self.by_article.get(article_id)
         if known is not None and (known.batch != self.batch or article_id in self._decided):
-            return Decision("seen", known.cluster_id, seen_in=known.batch)
+            return Decision("seen", seen_in=known.batch)
         self._decided.add(article_id)
         members = [e for e in self.by_hash.get(content_hash, []) if e.article_id != article_id]
         me = (seen_at, article_id)
         earlier = [e for e in members if e.order() < me]
-        cluster = min(members, key=IndexEntry.order).cluster_id if members else article_id
-        entry = IndexEntry(article_id, content_hash, seen_at, cluster, self.batch)
+        entry = IndexEntry(article_id, content_hash, seen_at, self.batch)
         self._put(entry)
         self.added.append(entry)
         if earlier:
             first = min(earlier, key=IndexEntry.order)
-            return Decision("duplicate", cluster, duplicate_of=first.article_id)
-        return Decision("new", cluster)
+            return Decision("duplicate", duplicate_of=first.article_id)
+        return Decision("new")
 
     def segment(self) -> dict[str, object]:
         """This batch's entries, to store as its segment."""
@@ -116,7 +117,7 @@ def entries_from_segment(doc: dict[str, object]) -> list[IndexEntry]:
     batch = str(doc.get("batch", ""))
     rows = doc.get("entries", [])
     assert isinstance(rows, list)
-    return [IndexEntry(r[0], r[1], r[2], r[3], batch) for r in rows]
+    return [IndexEntry(r[0], r[1], r[2], batch) for r in rows]
 
 
 # --- near-duplicates ------------------------------------------------------------------------
@@ -124,139 +125,284 @@ def entries_from_segment(doc: dict[str, object]) -> list[IndexEntry]:
 MIN_SHINGLES = 12  # shorter texts (headlines, boilerplate stubs) stay singletons
 JACCARD_MIN = 0.5
 CONTAINMENT_MIN = 0.75
+COMPARABLE = 0.4  # a contained text must be at least this share of the larger one
+NEAR_VERSION = 2  # format of the "near" rows in stored segments
+_PENDING_MAX = 4096  # rows added since the last merge into the sorted band arrays
+_NO_TIME = -(1 << 62)  # order of an item without a seen_at: before any real time
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Why an item joined a cluster: the earlier item it matched and how closely."""
+    """Why an item joined a cluster: the item it matched best, how closely, and whether that
+    item was seen before it (else the match is a later copy, found first by a backfill)."""
 
     duplicate_of: str
     jaccard: float
     containment: float
+    earlier: bool = True
+
+
+def _micros(seen_at: str) -> int:
+    """Order key of an ISO time: microseconds since the epoch (naive times read as UTC)."""
+    if not seen_at:
+        return _NO_TIME
+    when = datetime.fromisoformat(seen_at)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _iso(micros: int) -> str:
+    """Inverse of :func:`_micros` (UTC, ISO 8601)."""
+    return "" if micros == _NO_TIME else (_EPOCH + timedelta(microseconds=micros)).isoformat()
 
 
 class NearDuplicateIndex:
     """MinHash/LSH index that assigns each added text to a cluster (first member's id).
 
-    Candidates come from LSH bands (42 bands of 3 rows: pairs above a Jaccard of about 0.35 are
-    almost always seen); a candidate is a duplicate when the estimated Jaccard is at least 0.5,
-    or when the smaller text is at least 75 % contained in the larger and at least 40 % of its
-    size (a truncated copy, not a boilerplate blurb that appears inside many stories). A text
-    that matches members of several clusters joins them (union-find; the earliest first member
-    names the merged cluster).
+    Candidates come from LSH bands (16 bands of 2 signature bins: a pair with a Jaccard of 0.5 is
+    seen 99.0 % of the time, 0.6: 99.97 %, 0.4: 94 %); a candidate is a duplicate when the estimated Jaccard
+    is at least 0.5, or when the smaller text is at least 75 % contained in the larger and at
+    least 40 % of its size (a truncated copy, not a boilerplate blurb that appears inside many
+    stories). A text that matches members of several clusters joins them (union-find; the
+    earliest first member names the merged cluster).
+
+    Memory: the index is columnar (numpy and ``array`` columns, no Python object per item):
+    per item 128 signature bytes, 16 x 6 bytes of sorted band keys and row numbers, 8 bytes of
+    seen time, 4 of cluster parent, 4 of shingle count and the id's bytes plus a 4-byte offset,
+    about 260 bytes for a 16-character id (``python bench/dedupe.py`` measures it). Items added
+    (not loaded) in this run also keep their row number (4 bytes) and, if they matched, a
+    :class:`Match`.
     """
 
     def __init__(self) -> None:
-        from ingest.minhash import sketch
+        from ingest.minhash import NUM_PERM
 
-        self._sketch = sketch
-        self.buckets: dict[bytes, list[str]] = {}
-        self.sketches: dict[str, Any] = {}
-        self.parent: dict[str, str] = {}
-        self.order: dict[str, tuple[str, int]] = {}
-        self.seen_at: dict[str, str] = {}
+        self._width = NUM_PERM
+        self._sig = array("B")  # NUM_PERM bytes per row
+        self._size = array("i")
+        self._seen = array("q")
+        self._parent = array("i")
+        self._id_bytes = bytearray()
+        self._id_end = array("I")
+        self._band_keys: list[npt.NDArray[np.uint16]] = []
+        self._band_rows: list[npt.NDArray[np.uint32]] = []
+        self._pending_keys = array("H")  # BANDS keys per pending row
+        self._pending_rows = array("I")
+        self._added = array("I")  # rows added (not loaded)
         self.matches: dict[str, Match] = {}
-        self.added: list[str] = []
+        self.skipped_rows = 0
 
-    def find(self, item_id: str) -> str:
-        """The current cluster id of an indexed item."""
-        root = item_id
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item_id] != root:  # path compression
-            self.parent[item_id], item_id = root, self.parent[item_id]
+    def __len__(self) -> int:
+        return len(self._size)
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def _new_row(self, item_id: str, seen_us: int, size: int, signature: bytes | None) -> int:
+        row = len(self._size)
+        self._sig.frombytes(signature if signature is not None else bytes(self._width))
+        self._size.append(size)
+        self._seen.append(seen_us)
+        self._parent.append(row)
+        self._id_bytes += item_id.encode("utf-8")
+        self._id_end.append(len(self._id_bytes))
+        return row
+
+    def _id(self, row: int) -> str:
+        start = self._id_end[row - 1] if row else 0
+        return self._id_bytes[start:self._id_end[row]].decode("utf-8")
+
+    def _compact(self) -> None:
+        """Drop the spare capacity of the columns (after a bulk load)."""
+        for name in ("_sig", "_size", "_seen", "_parent", "_id_end"):
+            column = getattr(self, name)
+            setattr(self, name, array(column.typecode, column))
+        self._id_bytes = bytearray(self._id_bytes)
+
+    def _order(self, row: int) -> tuple[int, int]:
+        return (self._seen[row], row)
+
+    def _find(self, row: int) -> int:
+        parent = self._parent
+        root = row
+        while parent[root] != root:
+            root = parent[root]
+        while parent[row] != root:  # path compression
+            parent[row], row = root, parent[row]
         return root
 
-    def load(self, item_id: str, cluster_id: str, seen_at: str, sk: Any) -> None:
-        """Add an item indexed by an earlier run, with the cluster it was given then."""
-        if item_id in self.parent:
+    def cluster_of(self, row: int) -> str:
+        """The current cluster id of the item in ``row``."""
+        return self._id(self._find(row))
+
+    # -- LSH -----------------------------------------------------------------------------------
+
+    def _index_rows(self, rows: npt.NDArray[np.int64], keys: npt.NDArray[np.uint16]) -> None:
+        self._pending_keys.extend(keys.ravel().tolist())
+        self._pending_rows.extend(rows.tolist())
+        if len(self._pending_rows) >= _PENDING_MAX:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Fold the pending rows into the sorted per-band arrays."""
+        from ingest.minhash import BANDS
+
+        if not self._pending_rows:
             return
-        if cluster_id not in self.parent:
-            self.parent[cluster_id] = cluster_id
-            self.order[cluster_id] = (seen_at, -1)
-        self.parent[item_id] = self.find(cluster_id)
-        self.order[item_id] = (seen_at, len(self.order))
-        self.seen_at[item_id] = seen_at
-        for key in sk.band_keys():
-            self.buckets.setdefault(key, []).append(item_id)
-        self.sketches[item_id] = sk
+        keys = np.array(self._pending_keys, dtype=np.uint16).reshape(-1, BANDS)
+        rows = np.array(self._pending_rows, dtype=np.uint32)
+        self._pending_keys, self._pending_rows = array("H"), array("I")
+        if not self._band_keys:
+            self._band_keys = [np.zeros(0, np.uint16)] * BANDS
+            self._band_rows = [np.zeros(0, np.uint32)] * BANDS
+        for band in range(BANDS):
+            all_keys = np.concatenate([self._band_keys[band], keys[:, band]])
+            all_rows = np.concatenate([self._band_rows[band], rows])
+            order = np.argsort(all_keys, kind="stable")
+            self._band_keys[band], self._band_rows[band] = all_keys[order], all_rows[order]
+
+    def _candidates(self, keys: npt.NDArray[np.uint16]) -> npt.NDArray[np.int64]:
+        found = []
+        for band, (sorted_keys, rows) in enumerate(zip(self._band_keys, self._band_rows, strict=True)):
+            lo = int(np.searchsorted(sorted_keys, keys[band], "left"))
+            hi = int(np.searchsorted(sorted_keys, keys[band], "right"))
+            if hi > lo:
+                found.append(rows[lo:hi])
+        if self._pending_rows:
+            pending = np.frombuffer(self._pending_keys, dtype=np.uint16).reshape(-1, keys.size)
+            hits = np.flatnonzero((pending == keys).any(axis=1))
+            del pending  # release the buffer before the array grows again
+            if hits.size:
+                found.append(np.array(self._pending_rows, dtype=np.uint32)[hits])
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(found)).astype(np.int64)
+
+    def _agreements(self, rows: npt.NDArray[np.int64], signature: Any) -> npt.NDArray[np.int64]:
+        matrix = np.frombuffer(self._sig, dtype=np.uint8).reshape(-1, self._width)
+        agree: npt.NDArray[np.int64] = (matrix[rows] == signature).sum(axis=1)
+        del matrix
+        return agree
+
+    # -- public --------------------------------------------------------------------------------
 
     def add(self, item_id: str, text: str, seen_at: str = "") -> str:
         """Index one text and return its cluster id (its own id when it matches nothing).
 
-        ``seen_at`` orders items when clusters merge (earliest first member names the cluster);
-        without it, insertion order does.
+        ``seen_at`` (ISO time) orders items when clusters merge (earliest first member names the
+        cluster); without it, insertion order does. Ids must be distinct: the caller keeps
+        repeats out (processing through the exact index, :func:`cluster` by keeping the first).
         """
-        from ingest.minhash import similarity
+        return self.cluster_of(self.add_row(item_id, text, seen_at))
 
-        if item_id in self.parent:
-            return self.find(item_id)
-        self.parent[item_id] = item_id
-        self.order[item_id] = (seen_at, len(self.order))
-        self.seen_at[item_id] = seen_at
-        self.added.append(item_id)
-        sk = self._sketch(text)
-        if sk.size < MIN_SHINGLES:
-            return item_id
-        keys = sk.band_keys()
-        seen: set[str] = set()
-        best: tuple[float, str, float, float] | None = None
-        roots: set[str] = set()
-        for key in keys:
-            for other in self.buckets.get(key, ()):
-                if other in seen:
-                    continue
-                seen.add(other)
-                other_sk = self.sketches[other]
-                jac, cont = similarity(sk, other_sk)
-                comparable = min(sk.size, other_sk.size) >= 0.4 * max(sk.size, other_sk.size)
-                if jac >= JACCARD_MIN or (cont >= CONTAINMENT_MIN and comparable):
-                    roots.add(self.find(other))
-                    score = max(jac, cont)
-                    if best is None or score > best[0]:
-                        best = (score, other, jac, cont)
-        for key in keys:
-            self.buckets.setdefault(key, []).append(item_id)
-        self.sketches[item_id] = sk
+    def add_row(self, item_id: str, text: str, seen_at: str = "") -> int:
+        """:meth:`add`, returning the item's row (for :meth:`cluster_of` once all are added)."""
+        from ingest.minhash import containment, jaccard_of_agreement, sketch
+
+        sk = sketch(text)
+        indexed = sk.size >= MIN_SHINGLES
+        seen_us = _micros(seen_at)
+        candidates = self._candidates(sk.band_keys()) if indexed else np.zeros(0, np.int64)
+        row = self._new_row(item_id, seen_us, sk.size, sk.to_bytes() if indexed else None)
+        self._added.append(row)
+        if not indexed:
+            return row
+        self._index_rows(np.array([row]), sk.band_keys()[None, :])
+        if candidates.size == 0:
+            return row
+        agree = self._agreements(candidates, sk.signature)
+        best: tuple[float, int, float, float] | None = None
+        roots: set[int] = set()
+        for other, n in zip(candidates.tolist(), agree.tolist(), strict=True):
+            other_size = self._size[other]
+            jac = jaccard_of_agreement(n / self._width)
+            cont = containment(jac, sk.size, other_size)
+            comparable = min(sk.size, other_size) >= COMPARABLE * max(sk.size, other_size)
+            if jac >= JACCARD_MIN or (cont >= CONTAINMENT_MIN and comparable):
+                roots.add(self._find(other))
+                score = max(jac, cont)
+                if best is None or score > best[0]:
+                    best = (score, other, jac, cont)
         if best is None:
-            return item_id
+            return row
         _, other, jac, cont = best
-        self.matches[item_id] = Match(other, round(jac, 3), round(cont, 3))
-        first = min(roots, key=self.order.__getitem__)
-        for root in roots | {item_id}:
-            self.parent[root] = first
-        return first
-
+        other_id = self._id(other)
+        earlier = (self._seen[other], other_id) < (seen_us, item_id)
+        self.matches[item_id] = Match(other_id, round(jac, 3), round(cont, 3), earlier)
+        first = min(roots | {row}, key=self._order)
+        for root in roots | {row}:
+            self._parent[root] = first
+        return row
 
     def segment_rows(self) -> list[list[object]]:
         """The items added by this index (not loaded ones), for the stored segment:
         ``[id, seen_at, cluster_id, size, base64 signature]``."""
         rows: list[list[object]] = []
-        for item_id in self.added:
-            sk = self.sketches.get(item_id)
-            if sk is not None:
-                rows.append([item_id, self.seen_at[item_id], self.find(item_id), sk.size,
-                             base64.b64encode(sk.to_bytes()).decode()])
+        for row in self._added:
+            if self._size[row] >= MIN_SHINGLES:
+                start = row * self._width
+                sig = self._sig[start:start + self._width].tobytes()
+                rows.append([self._id(row), _iso(self._seen[row]), self._id(self._find(row)),
+                             self._size[row], base64.b64encode(sig).decode()])
         return sorted(rows, key=lambda r: (str(r[1]), str(r[0])))
 
     def load_rows(self, rows: Iterable[list[Any]]) -> None:
-        """Load rows written by :meth:`segment_rows`."""
-        from ingest.minhash import Sketch
+        """Load rows written by :meth:`segment_rows` (of every segment in the window, at once).
 
-        for item_id, seen_at, cluster_id, size, sig in rows:
-            self.load(item_id, cluster_id, seen_at,
-                      Sketch.from_bytes(base64.b64decode(sig), int(size)))
+        A row that repeats an id already loaded is ignored; a cluster whose first member is
+        outside the window keeps its id through a placeholder row that matches nothing. Rows
+        whose signature has another format (an older index version) are counted in
+        ``skipped_rows`` and left out.
+        """
+        from ingest.minhash import NUM_PERM, band_keys
+
+        rows_of: dict[str, int] = {}
+        placeholders: set[str] = set()
+        start = len(self)
+        for item_id, seen_at, cluster_id, size, sig64 in rows:
+            if item_id in rows_of and item_id not in placeholders:
+                continue
+            sig = base64.b64decode(sig64)
+            if len(sig) != NUM_PERM:
+                self.skipped_rows += 1
+                continue
+            seen_us = _micros(seen_at)
+            root = rows_of.get(cluster_id)
+            if root is None and cluster_id != item_id:
+                root = rows_of[cluster_id] = self._new_row(cluster_id, seen_us, 0, None)
+                placeholders.add(cluster_id)
+            if item_id in placeholders:  # a first member listed after its cluster's members
+                placeholders.discard(item_id)
+                row = rows_of[item_id]
+                self._sig[row * self._width:(row + 1) * self._width] = array("B", sig)
+                self._size[row], self._seen[row] = int(size), seen_us
+            else:
+                row = rows_of[item_id] = self._new_row(item_id, seen_us, int(size), sig)
+            if root is not None and self._find(root) != row:
+                self._parent[self._find(row)] = self._find(root)
+        if len(self) > start:
+            matrix = np.frombuffer(self._sig, dtype=np.uint8).reshape(-1, self._width)
+            new = np.arange(start, len(self))
+            new = new[np.frombuffer(self._size, dtype=np.int32)[start:] >= MIN_SHINGLES]
+            keys = band_keys(matrix[new])
+            del matrix
+            self._index_rows(new, keys)
+            self._merge()
+            self._compact()
 
 
 def cluster(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Cluster ``(id, text)`` items: id -> cluster id (the id of the cluster's first member).
 
     Items are taken in the order given ("first seen"); empty, one-word and boilerplate-only
-    texts become singletons; ids seen twice keep their first cluster.
+    texts become singletons; an id given twice keeps its first text and cluster.
     """
     index = NearDuplicateIndex()
-    ids: list[str] = []
+    rows: dict[str, int] = {}
     for item_id, text in items:
-        index.add(item_id, text)
-        ids.append(item_id)
-    return {item_id: index.find(item_id) for item_id in ids}
+        if item_id not in rows:
+            rows[item_id] = index.add_row(item_id, text)
+    return {item_id: index.cluster_of(row) for item_id, row in rows.items()}

@@ -19,6 +19,7 @@ from ingest import dataset, regions
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dedupe import (
+    NEAR_VERSION,
     ExactIndex,
     Match,
     NearDuplicateIndex,
@@ -144,7 +145,7 @@ def process_captures(
             counts["seen_before"] += 1
             continue
         cluster_id = near.add(cand.article_id, cand.doc.text, cand.fetched_iso)
-        dup = _duplicate_info(decision, near.matches.get(cand.article_id), near, cand)
+        dup = _duplicate_info(decision, near.matches.get(cand.article_id))
         if decision.status == "duplicate":
             counts["duplicates"] += 1
         elif dup[0] is not None:
@@ -158,6 +159,7 @@ def process_captures(
         result.regions[region] = result.regions.get(region, 0) + len(part_rows)
     segment = index.segment()
     segment["near"] = near.segment_rows()
+    segment["near_version"] = NEAR_VERSION
     stores.processed.put_json(segment_key(result.day, batch), segment)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
@@ -208,18 +210,21 @@ def _load_index(stores: Stores, day: str, batch: str,
                 segments.append(stores.processed.get_json(key, {}))
     for doc in segments:
         entries.extend(entries_from_segment(doc))
-    near_rows = [row for doc in segments for row in doc.get("near", [])]
+    near_rows = [row for doc in segments if doc.get("near_version") == NEAR_VERSION
+                 for row in doc.get("near", [])]
+    old = sum(1 for doc in segments if doc.get("near") and doc.get("near_version") != NEAR_VERSION)
+    if old:
+        log.warning("%d dedupe segments in the window were written by an older near-duplicate "
+                    "index format and are left out; reprocess their days to index them again", old)
     near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
     return entries, near
 
 
-def _duplicate_info(decision: Any, match: Match | None, near: NearDuplicateIndex,
-                    cand: _Candidate) -> tuple[str | None, float | None]:
+def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, float | None]:
     """(duplicate_of, similarity): the earlier copy this article repeats, if any."""
     if decision.status == "duplicate":
         return decision.duplicate_of, 1.0
-    if match is not None and (near.seen_at.get(match.duplicate_of, ""), match.duplicate_of) < (
-            cand.fetched_iso, cand.article_id):
+    if match is not None and match.earlier:
         return match.duplicate_of, max(match.jaccard, match.containment)
     return None, None
 

@@ -10,14 +10,14 @@ def test_text_hash_ignores_case_spacing_and_punctuation() -> None:
     assert text_hash("Hello world") != text_hash("Hello there world")
 
 
-def test_first_seen_is_canonical_and_copies_join_its_cluster() -> None:
+def test_first_seen_is_canonical_and_copies_name_it() -> None:
     idx = ExactIndex("b1")
     a = idx.decide("a", "h", "2014-03-31T01:00:00")
     b = idx.decide("b", "h", "2014-03-31T02:00:00")
     c = idx.decide("c", "other", "2014-03-31T03:00:00")
-    assert (a.status, a.cluster_id) == ("new", "a")
-    assert (b.status, b.cluster_id, b.duplicate_of) == ("duplicate", "a", "a")
-    assert (c.status, c.cluster_id) == ("new", "c")
+    assert (a.status, a.duplicate_of) == ("new", None)
+    assert (b.status, b.duplicate_of) == ("duplicate", "a")
+    assert (c.status, c.duplicate_of) == ("new", None)
 
 
 def test_rerunning_a_batch_ignores_its_own_segment() -> None:
@@ -37,13 +37,12 @@ def test_same_url_in_a_later_batch_is_seen_not_duplicated() -> None:
     assert (d.status, d.seen_in) == ("seen", "b1")
 
 
-def test_backfilled_older_copy_keeps_the_existing_cluster_and_is_not_its_own_duplicate() -> None:
+def test_backfilled_older_copy_is_canonical_and_not_its_own_duplicate() -> None:
     newer = ExactIndex("b-new")
     newer.decide("new", "h", "2014-04-10T00:00:00")
     older = ExactIndex("b-old", entries_from_segment(newer.segment()))
     d = older.decide("old", "h", "2014-03-01T00:00:00")
     assert d.status == "new"  # it was seen first, so it is canonical
-    assert d.cluster_id == "new"  # but cluster ids stay as assigned
     assert d.duplicate_of is None
 
 

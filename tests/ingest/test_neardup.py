@@ -61,10 +61,9 @@ def test_junk_gets_a_defined_outcome() -> None:
     assert got["big2"] == "big" and got["cjk"] == "cjk"
 
 
-def test_same_id_twice_keeps_its_first_cluster() -> None:
-    index = NearDuplicateIndex()
-    assert index.add("a", STORY) == "a"
-    assert index.add("a", OTHER) == "a"
+def test_same_id_twice_keeps_its_first_text_and_cluster() -> None:
+    got = cluster([("a", STORY), ("b", OTHER), ("a", OTHER), ("c", OTHER)])
+    assert got == {"a": "a", "b": "b", "c": "b"}
 
 
 def test_normalisation_and_estimates() -> None:
@@ -73,3 +72,36 @@ def test_normalisation_and_estimates() -> None:
     assert similarity(a, b) == (1.0, 1.0)
     assert similarity(sketch(STORY), sketch(OTHER))[0] < 0.1
     assert similarity(sketch(""), a) == (0.0, 0.0)
+
+
+def test_a_loaded_index_keeps_clusters_and_finds_later_copies() -> None:
+    first = NearDuplicateIndex()
+    assert first.add("orig", STORY, "2026-11-01T08:00:00+00:00") == "orig"
+    assert first.add("wire", "LONDON (AP) - " + STORY, "2026-11-01T09:00:00+00:00") == "orig"
+    assert first.add("other", OTHER, "2026-11-01T10:00:00+00:00") == "other"
+    rows = first.segment_rows()
+    assert [r[0] for r in rows] == ["orig", "wire", "other"]
+    assert [r[2] for r in rows] == ["orig", "orig", "other"]
+    assert rows[0][1] == "2026-11-01T08:00:00+00:00"
+
+    # Rows listed before their cluster's first member, and rows of an older format.
+    later = NearDuplicateIndex()
+    later.load_rows([rows[1], rows[0], rows[2], ["old", "2026-10-01T00:00:00+00:00", "old", 50,
+                                                  "AAAA"]])
+    assert later.skipped_rows == 1
+    assert later.add("copy", STORY + "\nReporting by Jane Doe", "2026-11-02T08:00:00+00:00") == "orig"
+    assert later.matches["copy"].earlier
+    # A copy fetched before the indexed ones (a backfill) joins the cluster and names it.
+    assert later.add("early", STORY, "2026-10-30T08:00:00+00:00") == "early"
+    assert not later.matches["early"].earlier
+    assert later.segment_rows()[0][:3] == ["early", "2026-10-30T08:00:00+00:00", "early"]
+
+
+def test_a_cluster_whose_first_member_left_the_window_keeps_its_id() -> None:
+    first = NearDuplicateIndex()
+    first.add("gone", STORY, "2026-10-01T08:00:00+00:00")
+    first.add("kept", STORY + "\n© 2026 Reuters", "2026-11-01T08:00:00+00:00")
+    later = NearDuplicateIndex()
+    later.load_rows([r for r in first.segment_rows() if r[0] == "kept"])
+    assert later.add("new", "WASHINGTON (Reuters) - " + STORY, "2026-11-02T08:00:00+00:00") == "gone"
+    assert later.matches["new"].duplicate_of == "kept"
