@@ -33,6 +33,7 @@ BODY_CAP = 6.0
 LARGE_CITY_FACTOR = 0.8
 CITY_FACTOR = 0.6
 ADMIN_FACTOR = 0.8
+DEMONYM_FACTOR = 0.7  # "Italian food", "Irish pub": a demonym says less than a place name
 SECTION_WEIGHT = 4.0
 FEED_HINT_WEIGHT = 2.0
 MIN_REGION_SCORE = 0.6  # one mention of a city is evidence
@@ -100,13 +101,14 @@ class Tagger:
         self.short_forms: dict[str, str] = doc["short_forms"]
         self.alternates: dict[str, list[str]] = {k: list(v) for k, v in
                                                  doc.get("alternates", {}).items()}
+        self.us_namesakes: frozenset[str] = frozenset(doc.get("us_namesakes", []))
         ambiguous = set(doc["ambiguous"])
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, tuple[str, str, float, str]] = {}
         # lowest priority first, so country names beat capitals beat cities beat divisions;
         # a name taken from another country keeps that country as an alternate
         for kind, factor in (("regions", ADMIN_FACTOR), ("cities", CITY_FACTOR),
-                             ("capitals", 1.0), ("demonyms", 1.0), ("names", 1.0)):
+                             ("capitals", 1.0), ("demonyms", DEMONYM_FACTOR), ("names", 1.0)):
             for code, info in doc["countries"].items():
                 large = set(info.get("large", []))
                 for name in info.get(kind, []):
@@ -151,7 +153,8 @@ class Tagger:
         found = [(where, m) for where, chunk in (("title", title), ("text", text))
                  for m in self._matches(chunk, exclude, where == "title")]
         resolved = self._resolve_alternates(found)
-        for (where, (start, name, _code, factor)), code in zip(found, resolved, strict=True):
+        for (where, (start, name, _code, factor, _kind)), code in zip(found, resolved,
+                                                                      strict=True):
             chunk = title if where == "title" else text
             if where == "title":
                 weight, label = TITLE_WEIGHT * factor, "title"
@@ -198,35 +201,50 @@ class Tagger:
             evidence=tuple(evidence),
         )
 
-    def _resolve_alternates(self, found: list[tuple[str, tuple[int, str, str, float]]]) -> list[str]:
+    def _resolve_alternates(self, found: list[tuple[str, _Match]]) -> list[str]:
         """Country of each match. A place name that several countries share goes to the one
         the whole article supports most: unambiguous mentions count twice, every mention of a
         shared name once for each of its countries; ties keep the usual owner ("Paris" with
-        "Texas" is in the US, "Edmonton" with "London" and "Enfield" is in England)."""
+        "Texas" is in the US, "Edmonton" with "London" and "Enfield" is in England).
+
+        A foreign place that is also a US town ("Lebanon", "Athens", "Jordan") is the US town
+        when the story names US states, counties, towns or AP state abbreviations at least
+        twice and nothing else of that foreign country (no "Lebanese", no "Beirut"). A place written as
+        "Place, State" is already settled by its state."""
         support: dict[str, int] = defaultdict(int)
-        for _, (_, name, code, _) in found:
+        for _, (_, name, code, _, kind) in found:
             others = self.alternates.get(name)
-            if others is None:
+            if others is None or kind == "settled":
                 support[code] += 2
             else:
                 for country in (code, *others):
                     support[country] += 1
         codes = []
-        for _, (_, name, code, _) in found:
+        for _, (_, name, code, _, kind) in found:
             others = self.alternates.get(name)
-            if others:
+            if others and kind != "settled":
                 best = max(others, key=lambda c: support[c])
                 if support[best] > support[code]:
                     code = best
             codes.append(code)
+        us_local = sum(1 for (_, (_, name, _, _, kind)), code in zip(found, codes, strict=True)
+                       if code == "US" and kind in _US_LOCAL and name not in self.us_namesakes)
+        if us_local >= 2:
+            names_of: dict[str, set[str]] = defaultdict(set)
+            for (_, (_, name, _, _, _)), code in zip(found, codes, strict=True):
+                names_of[code].add(name)
+            for i, (_, (_, name, _, _, kind)) in enumerate(found):
+                code = codes[i]
+                if (code != "US" and kind != "settled" and name in self.us_namesakes
+                        and names_of[code] == {name}):
+                    codes[i] = "US"
         return codes
 
-    def _matches(self, chunk: str, exclude: Iterable[str],
-                 title: bool = False) -> list[tuple[int, str, str, float]]:
+    def _matches(self, chunk: str, exclude: Iterable[str], title: bool = False) -> list[_Match]:
         if not chunk:
             return []
         blocked = _spans(chunk, exclude)
-        found: list[tuple[int, int, str, str, float]] = []
+        found: list[tuple[int, int, str, str, float, str]] = []
         size = len(chunk)
         for end, (length, _name, code, factor, kind) in self.automaton.iter(chunk):
             start = end - length + 1
@@ -242,7 +260,7 @@ class Tagger:
             if (person_like or kind == "regions") and _next_to_capitalised(
                     chunk, start, end + 1, title or not person_like):
                 continue  # "Michael Jordan", "Jordan Peterson", "Paris Hilton"
-            found.append((start, end + 1, name, code, factor))
+            found.append((start, end + 1, name, code, factor, kind))
         if not _mostly_upper(chunk):
             for m in _SHORT.finditer(chunk):
                 if m.start() and chunk[m.start() - 1] == ".":
@@ -253,23 +271,33 @@ class Tagger:
                     if token not in self.short_forms:
                         continue
                 code = self.short_forms[token]
-                found.append((m.start(), m.start() + len(token), token, code, 1.0))
+                found.append((m.start(), m.start() + len(token), token, code, 1.0, "short"))
             if self.us_abbrev is not None and ", " in chunk:
                 for m in self.us_abbrev.finditer(chunk):
                     if m.start() > 0 and chunk[m.start() - 1].isalpha():
-                        found.append((m.start(1), m.end(1), m.group(1), "US", ADMIN_FACTOR))
+                        found.append((m.start(1), m.end(1), m.group(1), "US", ADMIN_FACTOR,
+                                      "abbrev"))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-        chosen: list[tuple[int, str, str, float]] = []
-        last_end = -1
-        for start, end, name, code, factor in found:
+        chosen: list[_Match] = []
+        last_end = prev_end = -1
+        for start, end, name, code, factor, kind in found:
             if start < last_end or any(s <= start < e for s, e in blocked):
                 continue
             last_end = end
-            if code:
-                chosen.append((start, name, code, factor))
+            if not code:
+                continue
+            if (kind in ("regions", "abbrev") and chosen and chosen[-1][4] in _PLACES
+                    and chunk[prev_end:start] == ", "):
+                # "Belgrade, Minn.", "Paris, Texas", "London, Ontario": the place is in that state
+                chosen[-1] = (*chosen[-1][:2], code, chosen[-1][3], "settled")
+            chosen.append((start, name, code, factor, kind))
+            prev_end = end
         return chosen
 
 
+_Match = tuple[int, str, str, float, str]  # start, name, country, weight factor, kind
+_PLACES = frozenset({"cities", "capitals", "names"})
+_US_LOCAL = frozenset({"regions", "cities", "abbrev", "settled"})
 _CAP_BEFORE = re.compile(r"\b([A-Z][a-z]+)\s+$")
 _CAP_AFTER = re.compile(r"\s+[A-Z][a-z]+")
 _NOT_NAMES = {"The", "In", "From", "To", "Of", "And", "For", "On", "At", "By", "With", "Northern",

@@ -111,3 +111,29 @@ def test_shared_names_follow_the_article_as_a_whole() -> None:
     assert tag(story).primary_region == "europe"
     paris = tag("Paris officials met. French ministers and the US ambassador talked in Paris.")
     assert paris.primary_region == "europe"
+
+
+def test_place_followed_by_its_state_is_in_that_state() -> None:
+    tags = tag("A woman was found dead in Belgrade, Minn., after a house fire on Sunday.")
+    assert tags.primary_region == "americas" and "body:Belgrade=US" in tags.evidence
+    assert list(tag("The fair in Paris, Texas, drew a crowd.").countries) == ["US"]
+
+
+def test_foreign_names_that_are_us_towns_follow_a_local_us_story() -> None:
+    local = ("Lebanon schedules its spring clean-up for Saturday. Volunteers from Zionsville and "
+             "Boone County will meet at the Lebanon town hall, the Indiana town said.")
+    assert tag(local, title="Lebanon schedules spring clean-up").primary_region == "americas"
+    # a sign of the country itself keeps it there
+    abroad = local + " A Beirut charity and Lebanese families sent a message of thanks."
+    assert "LB" in tag(abroad).countries
+    # national US words are in every foreign story too: they do not make Cairo a US town
+    envoy = "The U.S. envoy arrived in Cairo on Monday for talks, the State Department said."
+    assert tag(envoy).countries.get("EG")
+
+
+def test_saint_spellings_and_their_namesakes() -> None:
+    russia = ("Activists in St. Petersburg protested a new law. Russian officials in the Kremlin "
+              "said the Sochi games would go ahead.")
+    assert tag(russia).primary_region == "europe"
+    florida = "St. Petersburg police said the beach in Pinellas County, Florida, reopened."
+    assert tag(florida).primary_region == "americas"
