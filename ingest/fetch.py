@@ -49,6 +49,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("xml", "rss", "atom", "json", "text/plain", "text/html")
+SITEMAP_TYPES = ("xml", "gzip", "octet-stream", "text/plain")
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
                  b"ID3", b"OggS", b"RIFF", b"\x00\x00\x00")
 
@@ -191,7 +192,8 @@ class Fetcher:
         last_modified: str = "",
         allow_private: bool = False,
     ) -> Response:
-        """GET ``url`` under every rule; ``kind`` is "page" or "feed" (sets accepted types)."""
+        """GET ``url`` under every rule; ``kind`` is "page", "feed", "sitemap" or "robots"
+        (sets the accepted types)."""
         allow_private = allow_private or self.settings.allow_private_addresses
         try:
             return await asyncio.wait_for(
@@ -367,6 +369,8 @@ def _accept(kind: str) -> str:
                 "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
     if kind == "robots":
         return "text/plain, */*;q=0.5"
+    if kind == "sitemap":
+        return "application/xml, text/xml, application/gzip;q=0.9, */*;q=0.5"
     return "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
 
 
@@ -398,9 +402,11 @@ def _check_content(url: str, kind: str, content_type: str, body: bytes) -> None:
         return
     ctype = content_type.split(";", 1)[0].strip().lower()
     if ctype:
-        allowed = PAGE_TYPES if kind == "page" else FEED_TYPES
+        allowed = {"page": PAGE_TYPES, "sitemap": SITEMAP_TYPES}.get(kind, FEED_TYPES)
         if not any(a in ctype for a in allowed):
             raise UnsupportedContent(f"{url}: content type {ctype!r} is not {kind} content")
+    if kind == "sitemap" and body.startswith(b"\x1f\x8b"):
+        return  # a gzipped sitemap; ingest.sitemaps unpacks it with a size cap
     if looks_binary(body):
         raise UnsupportedContent(f"{url}: the body is binary data, not {kind} text")
 
