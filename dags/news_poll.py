@@ -10,6 +10,11 @@ The last task emits an event on the **news-raw** asset whose extra names the cap
 Schedule: `CronDataIntervalTimetable` (hourly by default; set `NEWS_INGEST_POLL_CRON`). Runs work
 from their data interval only, so re-running an interval rewrites the same keys. A manual run
 without a data interval works on the hour it was triggered in.
+
+**Backfill runs** (the Backfill dialog, `airflow backfill create`, `POST /api/v2/backfills`)
+read each feed's historical sources for their interval instead: the capture already stored,
+feed entries published inside it, and the site's sitemaps. A manual run can ask for the same
+with conf `{"history": true}`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ def _interval(context: dict[str, Any]) -> Any:
     fallback = getattr(dag_run, "run_after", None) or datetime.now(UTC)
     return interval_of(context.get("data_interval_start"), context.get("data_interval_end"),
                        fallback)
+
+
+def _history(context: dict[str, Any]) -> bool:
+    """Backfill runs, and manual runs with conf ``history``, poll historical sources."""
+    dag_run = context["dag_run"]
+    conf = getattr(dag_run, "conf", None) or {}
+    return str(getattr(dag_run, "run_type", "")).endswith("backfill") or bool(conf.get("history"))
 
 
 @dag(
@@ -60,7 +72,7 @@ def news_poll() -> None:
 
         from ingest.pipeline import poll
 
-        return poll(group, _interval(context), settings())
+        return poll(group, _interval(context), settings(), history=_history(context))
 
     @task(outlets=[RAW])
     def announce(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:

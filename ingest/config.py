@@ -73,6 +73,9 @@ class Settings(BaseModel):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
+HISTORY_SOURCES = ("captures", "feed", "sitemap")
+
+
 class FeedSpec(BaseModel):
     """One feed of the catalog."""
 
@@ -87,6 +90,10 @@ class FeedSpec(BaseModel):
     group: str = "default"
     enabled: bool = True
     allow_private: bool = False
+    # Backfills of past intervals: which historical sources to use, in order, and the site's
+    # sitemaps (found from robots.txt when empty).
+    history: tuple[str, ...] = ("captures", "feed", "sitemap")
+    sitemaps: tuple[str, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -110,6 +117,15 @@ class FeedSpec(BaseModel):
     def _language_code(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value):
             raise ValueError("must be an ISO 639 code such as 'en' or 'pt-BR'")
+        return value
+
+    @field_validator("history")
+    @classmethod
+    def _known_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in HISTORY_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown historical source(s) {unknown}; choose from "
+                             f"{list(HISTORY_SOURCES)}")
         return value
 
     @field_validator("group")

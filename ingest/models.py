@@ -171,10 +171,17 @@ class FeedOutcome:
     error: str = ""
     page_errors: list[dict[str, str]] = field(default_factory=list)
     capture_key: str = ""
+    mode: str = "live"  # "live" (the feed now) or "history" (sources for a past interval)
+    sources: dict[str, int] = field(default_factory=dict)  # history: entries found per source
+    problems: list[dict[str, str]] = field(default_factory=list)  # history: source failures
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
+        extra: dict[str, object] = {}
+        if self.mode != "live":
+            extra = {"mode": self.mode, "sources": self.sources, "problems": self.problems}
         return {
+            **extra,
             "feed_id": self.feed_id,
             "status": self.status,
             "http_status": self.http_status,

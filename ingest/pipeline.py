@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ingest.config import Catalog, Settings, load_catalog
+from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
 from ingest.process import process_captures
@@ -40,16 +41,26 @@ def interval_of(start: datetime | None, end: datetime | None, fallback: datetime
     return DataInterval.hour_of(fallback)
 
 
-def poll(group: str, interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:
-    """Poll one feed group for one interval; returns capture keys and per-feed outcomes."""
+def poll(group: str, interval: DataInterval, settings: Settings | None = None,
+         history: bool = False) -> dict[str, Any]:
+    """Poll one feed group for one interval; returns capture keys and per-feed outcomes.
+
+    ``history``: work from the feeds' historical sources for a past interval (backfill runs)
+    instead of asking the feeds what they list now.
+    """
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
-    result = poll_group(settings, stores, catalog, group, interval)
+    if history:
+        result = backfill_group(settings, stores, catalog, group, interval)
+    else:
+        result = poll_group(settings, stores, catalog, group, interval)
     summary = result.as_dict()
     for feed in summary["feeds"]:
-        log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s", feed["feed_id"],
-                 feed["status"], feed["entries"], feed["new_entries"], feed["pages_ok"],
-                 feed["pages_failed"], feed["error"])
+        log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s %s",
+                 feed["feed_id"], feed["status"], feed["entries"], feed["new_entries"],
+                 feed["pages_ok"], feed["pages_failed"], feed.get("sources", ""), feed["error"])
+        for problem in feed.get("problems", []):
+            log.warning("feed %s: %s", feed["feed_id"], problem)
     return summary
 
 

@@ -111,7 +111,7 @@ def poll_group(
     feeds_state: dict[str, dict[str, Any]] = state.setdefault("feeds", {})
     previous: list[Exchange] = []
     if key in state.get("captures", []) or not feeds_state:
-        previous = _existing(stores, key)
+        previous = existing_capture(stores, key)
     feeds = catalog.in_group(group)
     polled = asyncio.run(_poll_all(settings, feeds, feeds_state, previous, fetcher))
     result = PollResult(group, interval, report_key=report_key(group, interval))
@@ -138,7 +138,8 @@ def poll_group(
     return result
 
 
-def _existing(stores: Stores, key: str) -> list[Exchange]:
+def existing_capture(stores: Stores, key: str) -> list[Exchange]:
+    """The exchanges of a stored capture ([] when there is none or it is damaged)."""
     try:
         data = stores.raw.get(key)
     except KeyError:
@@ -224,7 +225,7 @@ class _FeedPoller:
             ident = url_key(entry.url)
             if response is not None:
                 outcome.pages_ok += 1
-                exchanges.append(Exchange(response, "page", _entry_meta(entry)))
+                exchanges.append(Exchange(response, "page", entry_meta(entry)))
                 seen.setdefault(ident, now)
                 pending.pop(entry.url, None)
                 continue
@@ -233,7 +234,7 @@ class _FeedPoller:
             outcome.page_errors.append({"url": entry.url, "kind": error.kind, "error": str(error)})
             attempts = int(pending.get(entry.url, {}).get("attempts", 0)) + 1
             if isinstance(error, TransientError) and attempts < MAX_PAGE_ATTEMPTS:
-                pending[entry.url] = {**_entry_meta(entry), "url": entry.url,
+                pending[entry.url] = {**entry_meta(entry), "url": entry.url,
                                       "attempts": attempts, "last_error": str(error)}
             else:
                 seen.setdefault(ident, now)  # quarantined: recorded in the report, not retried
@@ -300,7 +301,8 @@ class _FeedPoller:
             return None, exc
 
 
-def _entry_meta(entry: FeedEntry) -> dict[str, Any]:
+def entry_meta(entry: FeedEntry) -> dict[str, Any]:
+    """The feed entry's fields recorded with its page in the capture."""
     return {
         "feed_id": entry.feed_id,
         "entry_id": entry.entry_id,

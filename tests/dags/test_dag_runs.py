@@ -87,3 +87,20 @@ def test_s3_settings_come_from_the_news_s3_connection(
     run = load("news_poll").test(logical_date=datetime(2014, 3, 31, 5, tzinfo=UTC))
     assert run.state == "success"
     assert list(stores.raw.list("captures/dt=2014-03-31/group=sample/"))
+
+
+def test_a_history_run_reads_historical_sources(
+        airflow_db: Path, settings: Settings, stores: Stores, sample_server: SampleServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use(settings, monkeypatch)
+    run = load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC),
+                                 run_conf={"history": True})
+    assert run.state == "success"
+    report = stores.raw.get_json(
+        "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/sample.json")
+    feeds = report["feeds"]
+    assert {f["mode"] for f in feeds} == {"history"}
+    # the sample site publishes no sitemaps: recorded per feed, the run still succeeds
+    assert all(p["source"] == "sitemap" for f in feeds for p in f["problems"])
+    assert {f["status"] for f in feeds} == {"partial"}
+    assert stores.raw.get_json("state/feeds/group=sample.json", None) is None

@@ -1,0 +1,60 @@
+"""A news site with a past: per-day sitemaps (an index with lastmod), a feed listing only the
+last day, and one distinct article page per story, served by the real local HTTP server."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from ingest.sample.server import SampleServer
+
+NS = ('xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+      'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
+TOPICS = ["harbour", "railway", "election", "drought", "vaccine", "bridge", "festival", "budget"]
+PLACES = ["Nairobi, Kenya", "Lyon, France", "Osaka, Japan", "Lima, Peru", "Amman, Jordan"]
+
+
+def story(day: date, n: int) -> bytes:
+    """A real-looking article page, distinct for every (day, n)."""
+    topic, place = TOPICS[n % len(TOPICS)], PLACES[(n + day.toordinal()) % len(PLACES)]
+    title = f"{place.split(',')[0]} {topic} report {day:%d %B} number {n}"
+    paras = "".join(
+        f"<p>Officials in {place} said on {day:%A %d %B %Y} that the {topic} plan number {n} "
+        f"had reached stage {k}, with {k * 37 + n} workers and a cost of {k * 11 + n} million. "
+        f"Residents interviewed about the {topic} on day {day.toordinal() % 97} gave view {k}.</p>"
+        for k in range(1, 7))
+    return (f"<html lang='en'><head><title>{title}</title>"
+            f"<meta property='article:published_time' content='{day}T{8 + n % 12:02d}:00:00Z'>"
+            f"</head><body><article><h1>{title}</h1>{paras}</article></body></html>").encode()
+
+
+def install(server: SampleServer, prefix: str, first: date, days: int, per_day: int) -> list[str]:
+    """Serve the site under ``prefix`` (e.g. "/site1"); returns the story paths by day order."""
+    base = server.base + prefix
+    paths: list[str] = []
+    children = []
+    for d in range(days):
+        day = first + timedelta(days=d)
+        urls = []
+        for n in range(per_day):
+            path = f"{prefix}/{day:%Y/%m/%d}/story-{n}.html"
+            server.files[path] = story(day, n)
+            paths.append(path)
+            when = f"{day}T{8 + n % 12:02d}:00:00Z"
+            urls.append(f"<url><loc>{server.base}{path}</loc><news:news><news:publication_date>"
+                        f"{when}</news:publication_date><news:title>Story {n}</news:title>"
+                        "</news:news></url>")
+        server.files[f"{prefix}/sitemap-{day}.xml"] = (
+            f'<?xml version="1.0"?><urlset {NS}>{"".join(urls)}</urlset>').encode()
+        children.append(f"<sitemap><loc>{base}/sitemap-{day}.xml</loc>"
+                        f"<lastmod>{day + timedelta(days=1)}</lastmod></sitemap>")
+    server.files[f"{prefix}/sitemap-index.xml"] = (
+        f'<?xml version="1.0"?><sitemapindex {NS}>{"".join(children)}</sitemapindex>').encode()
+    last = first + timedelta(days=days - 1)
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{server.base}{prefix}/{last:%Y/%m/%d}/story-{n}.html"
+        f"</link><pubDate>{last:%a, %d %b %Y} {8 + n % 12:02d}:00:00 +0000</pubDate></item>"
+        for n in range(per_day))
+    server.files[f"{prefix}/feed.xml"] = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{prefix}</title>{items}'
+        "</channel></rss>").encode()
+    return paths
