@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ingest import dataset, regions
+from ingest import completeness, dataset, regions
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dedupe import (
@@ -66,6 +66,17 @@ class ProcessResult:
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     regions: dict[str, int] = field(default_factory=dict)
+    # per capture and feed: pages, articles, duplicates, near_duplicates, seen_before, skipped,
+    # failed (the processing half of the completeness report)
+    by_feed: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    reports: list[str] = field(default_factory=list)  # completeness reports written
+
+    def tally(self, capture: str, feed_id: str, what: str) -> None:
+        """Count one page outcome for a capture's feed."""
+        feed = self.by_feed.setdefault(capture, {}).setdefault(feed_id, dict.fromkeys(
+            ("pages", "articles", "duplicates", "near_duplicates", "seen_before", "skipped",
+             "failed"), 0))
+        feed[what] += 1
 
     def manifest(self, settings: Settings) -> dict[str, Any]:
         """The run manifest (deterministic: no timings, which go to the log)."""
@@ -78,6 +89,7 @@ class ProcessResult:
             "regions": self.regions,
             "skipped": self.skipped,
             "errors": self.errors,
+            "by_feed": self.by_feed,
             "extractor": EXTRACTOR,
             "config_hash": config_hash(settings),
             "schema_version": dataset.SCHEMA_VERSION,
@@ -86,7 +98,7 @@ class ProcessResult:
     def as_dict(self) -> dict[str, Any]:
         """Summary for XCom and asset-event extras (keys and counts, no payloads)."""
         return {"batch": self.batch, "manifest": self.manifest_key, "partitions": self.partitions,
-                "counts": self.counts, "regions": self.regions}
+                "counts": self.counts, "regions": self.regions, "reports": self.reports}
 
 
 @dataclass
@@ -126,13 +138,16 @@ def process_captures(
         for page in _pages(stores, key, result):
             counts["pages"] += 1
             feed_id = str(page.meta.get("feed_id", ""))
+            result.tally(key, feed_id, "pages")
             try:
                 candidates.append(_extract(page, key, feed_id, settings))
             except NotAnArticle as exc:
                 counts["skipped"] += 1
+                result.tally(key, feed_id, "skipped")
                 result.skipped.append({"url": page.url, "reason": str(exc)})
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
                 counts["failed"] += 1
+                result.tally(key, feed_id, "failed")
                 result.errors.append({"url": page.url, "error": f"{type(exc).__name__}: {exc}"})
     exact_entries, near = _load_index(stores, result.day, batch, settings)
     index = ExactIndex(batch, exact_entries)
@@ -143,13 +158,17 @@ def process_captures(
         decision = index.decide(cand.article_id, cand.content_hash, cand.fetched_iso)
         if decision.status == "seen":
             counts["seen_before"] += 1
+            result.tally(cand.key, cand.feed_id, "seen_before")
             continue
         cluster_id = near.add(cand.article_id, cand.doc.text, cand.fetched_iso)
         dup = _duplicate_info(decision, near.matches.get(cand.article_id))
+        result.tally(cand.key, cand.feed_id, "articles")
         if decision.status == "duplicate":
             counts["duplicates"] += 1
+            result.tally(cand.key, cand.feed_id, "duplicates")
         elif dup[0] is not None:
             counts["near_duplicates"] += 1
+            result.tally(cand.key, cand.feed_id, "near_duplicates")
         rows.append(_row(cand, cluster_id, dup, feeds.get(cand.feed_id), tagger, stores, chash))
     counts["articles"] = len(rows)
     for (day, region), part_rows in dataset.partitions(rows).items():
@@ -163,6 +182,7 @@ def process_captures(
     stores.processed.put_json(segment_key(result.day, batch), segment)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
+    result.reports = completeness.write(stores, keys, result.by_feed)
     log.info("batch %s: %s in %.2f s; regions %s", batch, counts, time.monotonic() - started,
              result.regions)
     return result

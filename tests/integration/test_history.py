@@ -74,6 +74,13 @@ def test_a_past_day_comes_from_sitemaps_and_a_rerun_changes_nothing(
 
     processed = process_captures(settings, stores, [key], catalog=cat)  # type: ignore[arg-type]
     assert processed.counts["articles"] == 7
+    assert processed.reports == [
+        "reports/completeness/dt=2014-03-29/20140329T0000Z-20140330T0000Z.json"]
+    report = stores.processed.get_json(processed.reports[0])
+    assert report["complete"] and report["totals"]["listed"] == 7
+    assert report["totals"]["fetched"] == report["totals"]["extracted"] == 7
+    assert [(f["feed_id"], f["mode"], f["extracted"]) for f in report["feeds"]] == [
+        ("one", "history", 4), ("two", "history", 3)]
 
 
 def test_the_feed_covers_its_recent_days_and_a_source_down_for_a_day_is_completed_later(
@@ -102,7 +109,18 @@ def test_the_feed_covers_its_recent_days_and_a_source_down_for_a_day_is_complete
     assert day1.outcomes[1].status == "partial" and day1.outcomes[1].pages_ok == 0
     assert "sitemap" in day1.outcomes[1].error and day1.outcomes[0].pages_ok == 4
     down["on"] = False
+    key = capture_key("g", DAY1)
+    first = process_captures(settings, stores, [key], catalog=cat)  # type: ignore[arg-type]
+    report = stores.processed.get_json(first.reports[0])
+    assert not report["complete"]
+    assert [(f["feed_id"], f["status"], f["problems"] > 0) for f in report["feeds"]] == [
+        ("one", "ok", False), ("two", "partial", True)]
     rerun = backfill_group(settings, stores, cat, "g", DAY1)  # type: ignore[arg-type]
     assert rerun.outcomes[1].pages_ok == 3 and rerun.outcomes[0].pages_ok == 0
     assert rerun.outcomes[1].status == "ok"
-    assert len(pages(stores, capture_key("g", DAY1))) == 7
+    assert len(pages(stores, key)) == 7
+    second = process_captures(settings, stores, [key], catalog=cat)  # type: ignore[arg-type]
+    report = stores.processed.get_json(second.reports[0])
+    # the same capture key is the same batch: its output is rewritten whole, now with all 7
+    assert report["complete"] and report["totals"]["extracted"] == 7
+    assert second.batch == first.batch and set(first.partitions) <= set(second.partitions)

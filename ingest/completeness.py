@@ -1,0 +1,103 @@
+"""Completeness reports: for one poll interval, what each feed listed, what was fetched, and what
+became of it, in the processed bucket at ``reports/completeness/dt=<day>/<interval>.json``.
+
+Per feed (from the interval's poll reports in the raw bucket and the processing counts of the
+interval's captures):
+
+- ``listed``: entries the feed (live) or its historical sources listed for the interval as new;
+- ``fetched``: article pages in the interval's capture; ``fetch_failed``: pages the latest poll
+  of the interval could not fetch (with reasons in the poll report);
+- ``extracted`` (rows written), ``duplicates`` (exact), ``near_duplicates``, ``seen_before``
+  (already processed from another capture), ``skipped`` (not an article), ``failed``
+  (extraction errors);
+- ``status`` of the latest poll and ``complete``: nothing failed to fetch, no source failed,
+  and every fetched page was processed.
+
+Processing writes the report of every interval it touched; a re-run rewrites it with the same
+bytes, a rebuild with the new numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from ingest.storage import Stores
+
+log = logging.getLogger(__name__)
+
+_CAPTURE = re.compile(r"captures/dt=(\d{4}-\d{2}-\d{2})/group=[^/]+/([^/]+)\.warc\.gz$")
+PROCESS_FIELDS = ("extracted", "duplicates", "near_duplicates", "seen_before", "skipped", "failed")
+
+
+def report_key(day: str, label: str) -> str:
+    """Object key of the completeness report of an interval."""
+    return f"reports/completeness/dt={day}/{label}.json"
+
+
+def interval_of(capture_key: str) -> tuple[str, str] | None:
+    """(day, interval label) of a capture key, or None for a key of another shape."""
+    m = _CAPTURE.search(capture_key)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def build(stores: Stores, day: str, label: str,
+          by_capture: dict[str, dict[str, dict[str, int]]]) -> dict[str, Any]:
+    """The report of one interval from its poll reports and the processing counts."""
+    feeds: dict[str, dict[str, Any]] = {}
+
+    def row(feed_id: str) -> dict[str, Any]:
+        return feeds.setdefault(feed_id, {
+            "feed_id": feed_id, "group": "", "mode": "", "status": "not polled", "listed": 0,
+            "fetched": 0, "fetch_failed": 0, **dict.fromkeys(PROCESS_FIELDS, 0), "problems": 0})
+
+    for key in sorted(stores.raw.list(f"reports/poll/dt={day}/{label}/")):
+        doc = stores.raw.get_json(key, {}) or {}
+        for feed in doc.get("feeds", []):
+            r = row(str(feed.get("feed_id", "")))
+            history = feed.get("mode") == "history"
+            r.update(group=doc.get("group", ""), mode=feed.get("mode", "live"),
+                     status=feed.get("status", ""))
+            r["listed"] = int(feed.get("entries" if history else "new_entries") or 0)
+            r["fetch_failed"] = int(feed.get("pages_failed") or 0)
+            r["problems"] = len(feed.get("problems") or [])
+    for capture, per_feed in sorted(by_capture.items()):
+        if interval_of(capture) != (day, label):
+            continue
+        for feed_id, counts in sorted(per_feed.items()):
+            r = row(feed_id)
+            r["fetched"] += counts.get("pages", 0)
+            r["extracted"] += counts.get("articles", 0)
+            for name in PROCESS_FIELDS[1:]:
+                r[name] += counts.get(name, 0)
+    for r in feeds.values():
+        processed = r["extracted"] + r["seen_before"] + r["skipped"] + r["failed"]
+        r["complete"] = (r["fetch_failed"] == 0 and r["problems"] == 0
+                         and r["status"] in ("ok", "not_modified", "unchanged")
+                         and processed == r["fetched"])
+    rows = [feeds[k] for k in sorted(feeds)]
+    totals = {name: sum(r[name] for r in rows)
+              for name in ("listed", "fetched", "fetch_failed", *PROCESS_FIELDS)}
+    return {"day": day, "interval": label, "feeds": rows, "totals": totals,
+            "complete": all(r["complete"] for r in rows)}
+
+
+def write(stores: Stores, captures: list[str],
+          by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
+    """Write (and log) the report of every interval the captures belong to; returns the keys."""
+    keys = []
+    for day, label in sorted({iv for c in captures if (iv := interval_of(c))}):
+        report = build(stores, day, label, by_capture)
+        key = report_key(day, label)
+        stores.processed.put_json(key, report)
+        keys.append(key)
+        log.info("completeness %s %s: %s%s", day, label, report["totals"],
+                 "" if report["complete"] else " (incomplete)")
+        for r in report["feeds"]:
+            log.info("  %-40s %-9s %-11s listed=%d fetched=%d fetch_failed=%d extracted=%d "
+                     "duplicates=%d near=%d seen=%d skipped=%d failed=%d%s", r["feed_id"],
+                     r["mode"], r["status"], r["listed"], r["fetched"], r["fetch_failed"],
+                     r["extracted"], r["duplicates"], r["near_duplicates"], r["seen_before"],
+                     r["skipped"], r["failed"], "" if r["complete"] else "  INCOMPLETE")
+    return keys
