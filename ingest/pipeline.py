@@ -16,6 +16,7 @@ from ingest.models import DataInterval
 from ingest.poll import poll_group
 from ingest.process import process_captures
 from ingest.regions import RegionTable
+from ingest.reprocess import rebuild
 from ingest.storage import Stores
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,17 @@ def process(capture_keys: list[str], settings: Settings | None = None) -> dict[s
     for item in result.errors:
         log.warning("failed %s", item)
     return result.as_dict()
+
+
+def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:
+    """Rebuild the processed data of the interval's days from raw captures (no fetching)."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    result = rebuild(settings, stores, interval, catalog=catalog)
+    summary = result.as_dict()
+    log.info("rebuilt %s: %s; replaced batches %s", ", ".join(result.days),
+             summary.get("counts"), result.replaced)
+    return summary
 
 
 def ensure_buckets(settings: Settings | None = None) -> None:

@@ -119,13 +119,23 @@ def process_captures(
     capture_keys: list[str],
     catalog: Catalog | None = None,
     tagger: Tagger | None = None,
+    batch: str = "",
+    replacing: frozenset[str] = frozenset(),
+    day: str = "",
 ) -> ProcessResult:
-    """Process the captures named by ``capture_keys`` into the processed bucket."""
+    """Process the captures named by ``capture_keys`` into the processed bucket.
+
+    ``batch`` overrides the batch id (a rebuild names its own); ``replacing`` are batches this
+    one replaces, whose dedupe segments are left out of the index (they hold the old versions
+    of the same articles); ``day`` files the batch's manifest and segment under that day
+    instead of the first capture's.
+    """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
-    batch = batch_id(keys)
+    batch = batch or batch_id(keys)
     days = sorted(m.group(1) for k in keys if (m := _DAY.search(k)))
-    result = ProcessResult(batch=batch, day=days[0] if days else "unknown", captures=keys)
+    result = ProcessResult(batch=batch, day=day or (days[0] if days else "unknown"),
+                           captures=keys)
     counts = {"captures": len(keys), "pages": 0, "articles": 0, "duplicates": 0,
               "seen_before": 0, "skipped": 0, "failed": 0}
     result.counts = counts
@@ -149,7 +159,7 @@ def process_captures(
                 counts["failed"] += 1
                 result.tally(key, feed_id, "failed")
                 result.errors.append({"url": page.url, "error": f"{type(exc).__name__}: {exc}"})
-    exact_entries, near = _load_index(stores, result.day, batch, settings)
+    exact_entries, near = _load_index(stores, result.day, batch, settings, replacing)
     index = ExactIndex(batch, exact_entries)
     rows: list[dict[str, Any]] = []
     chash = config_hash(settings)
@@ -218,15 +228,16 @@ def _extract(page: ArchivedResponse, key: str, feed_id: str, settings: Settings)
     )
 
 
-def _load_index(stores: Stores, day: str, batch: str,
-                settings: Settings) -> tuple[list[Any], NearDuplicateIndex]:
-    """Exact entries and the near-duplicate index of every other batch in the window."""
+def _load_index(stores: Stores, day: str, batch: str, settings: Settings,
+                replacing: frozenset[str] = frozenset()) -> tuple[list[Any], NearDuplicateIndex]:
+    """Exact entries and the near-duplicate index of every other batch in the window (except
+    the batches being replaced)."""
     entries = []
     near = NearDuplicateIndex()
     segments = []
     for d in window_days(day, settings.dedupe_window_days):
         for key in stores.processed.list(f"state/dedupe/dt={d}/"):
-            if not key.endswith(f"/{batch}.json"):
+            if key.rsplit("/", 1)[1][:-5] not in {batch, *replacing}:
                 segments.append(stores.processed.get_json(key, {}))
     for doc in segments:
         entries.extend(entries_from_segment(doc))

@@ -22,7 +22,7 @@ def dagbag() -> Any:
 
 def test_no_import_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"news_poll", "news_process"}
+    assert set(dagbag.dag_ids) == {"news_poll", "news_process", "news_reprocess"}
 
 
 def test_every_dag_is_documented_tagged_and_retried(dagbag: Any) -> None:
@@ -53,6 +53,16 @@ def test_process_is_scheduled_on_the_raw_asset(dagbag: Any) -> None:
     assert dag.max_active_runs == 1
 
 
+def test_reprocess_is_time_scheduled_paused_and_single(dagbag: Any) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    dag = dagbag.dags["news_reprocess"]
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.is_paused_upon_creation is True and dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert [a.name for a in dag.get_task("rebuild").outlets] == ["news-processed"]
+
+
 def test_parsing_does_no_network_and_imports_no_pipeline_code() -> None:
     code = (
         "import sys, socket\n"
@@ -62,6 +72,7 @@ def test_parsing_does_no_network_and_imports_no_pipeline_code() -> None:
         "import runpy\n"
         f"runpy.run_path({str(ROOT / 'dags' / 'news_poll.py')!r})\n"
         f"runpy.run_path({str(ROOT / 'dags' / 'news_process.py')!r})\n"
+        f"runpy.run_path({str(ROOT / 'dags' / 'news_reprocess.py')!r})\n"
         "heavy = [m for m in ('ingest.pipeline', 'trafilatura', 'boto3', 'pyarrow') if m in sys.modules]\n"
         "print(heavy)\n"
     )

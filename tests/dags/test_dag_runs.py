@@ -104,3 +104,21 @@ def test_a_history_run_reads_historical_sources(
     assert all(p["source"] == "sitemap" for f in feeds for p in f["problems"])
     assert {f["status"] for f in feeds} == {"partial"}
     assert stores.raw.get_json("state/feeds/group=sample.json", None) is None
+
+
+def test_reprocess_rebuilds_a_day_from_raw_captures(
+        airflow_db: Path, settings: Settings, stores: Stores, sample_server: SampleServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    use(settings, monkeypatch)
+    assert load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC)).state == \
+        "success"
+    captures = sorted(stores.raw.list("captures/"))
+    assert load("news_process").test(run_conf={"captures": captures}).state == "success"
+    old = list(stores.processed.list("runs/"))
+    hits = dict(sample_server.hits)
+    run = load("news_reprocess").test(logical_date=datetime(2014, 4, 1, tzinfo=UTC))
+    assert run.state == "success"
+    new = list(stores.processed.list("runs/"))
+    assert len(new) == 1 and new != old  # the old batch was replaced
+    assert stores.processed.get_json(new[0])["counts"]["articles"] == 8
+    assert sample_server.hits == hits  # nothing was fetched
