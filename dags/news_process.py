@@ -2,7 +2,8 @@
 ### news_process
 
 Event-driven: runs whenever **news-raw** gets an event (no timer). Reads the raw captures named
-by the triggering events (several events can arrive in one run), extracts text and metadata,
+by the triggering events (several events can arrive in one run; each capture is processed as
+its own batch, so the output does not depend on how events were grouped), extracts text and metadata,
 canonicalises URLs, deduplicates against the stored index, tags regions, and writes Hive-style
 Parquet partitions (`articles/dt=.../region=.../`) plus a run manifest, written last, to the
 processed bucket. Emits an event on **news-processed** naming the partitions.
@@ -42,7 +43,7 @@ def news_process() -> None:
         keys = capture_keys(conf, context.get("triggering_asset_events"))
         summary = run_process(keys, settings())
         context["outlet_events"][PROCESSED].extra = {
-            "manifest": summary["manifest"], "partitions": summary["partitions"],
+            "manifests": summary["manifests"], "partitions": summary["partitions"],
             "counts": summary["counts"],
         }
         return summary

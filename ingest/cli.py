@@ -1,8 +1,9 @@
 """``news-ingest``: run pipeline steps and local servers from the shell.
 
     news-ingest validate-catalog [PATH]
-    news-ingest poll --group G [--start ISO --end ISO]
+    news-ingest poll --group G [--start ISO --end ISO] [--history]
     news-ingest process KEY [KEY ...]
+    news-ingest reprocess --start ISO --end ISO
     news-ingest report [--day YYYY-MM-DD]
     news-ingest tag-regions < articles.jsonl > tags.jsonl
     news-ingest serve-sample [--port N]
@@ -34,8 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--group", required=True)
     p.add_argument("--start", help="interval start, ISO 8601 (default: this hour)")
     p.add_argument("--end", help="interval end, ISO 8601")
+    p.add_argument("--history", action="store_true",
+                   help="read historical sources for a past interval (as backfill runs do)")
     p = sub.add_parser("process", help="process raw capture keys")
     p.add_argument("keys", nargs="+")
+    p = sub.add_parser("reprocess", help="rebuild processed data of an interval from raw captures")
+    p.add_argument("--start", required=True, help="interval start, ISO 8601")
+    p.add_argument("--end", required=True, help="interval end, ISO 8601")
     p = sub.add_parser("report", help="articles per region in the processed bucket")
     p.add_argument("--day", help="only this publication day")
     sub.add_parser("tag-regions", help="JSONL (text, title) on stdin -> JSONL tags on stdout")
@@ -77,7 +83,16 @@ def _poll(args: argparse.Namespace) -> int:
         interval = DataInterval(datetime.fromisoformat(args.start), datetime.fromisoformat(args.end))
     else:
         interval = DataInterval.hour_of(datetime.now(UTC))
-    print(json.dumps(pipeline.poll(args.group, interval), indent=1))
+    print(json.dumps(pipeline.poll(args.group, interval, history=args.history), indent=1))
+    return 0
+
+
+def _reprocess(args: argparse.Namespace) -> int:
+    from ingest import pipeline
+    from ingest.models import DataInterval
+
+    interval = DataInterval(datetime.fromisoformat(args.start), datetime.fromisoformat(args.end))
+    print(json.dumps(pipeline.reprocess(interval), indent=1))
     return 0
 
 
@@ -171,6 +186,7 @@ def _seaweed(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"validate-catalog": _validate, "poll": _poll, "process": _process,
+             "reprocess": _reprocess,
              "report": _report, "tag-regions": _tag_regions, "serve-sample": _serve_sample,
              "seaweed": _seaweed}
 

@@ -66,15 +66,29 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
 
 
 def process(capture_keys: list[str], settings: Settings | None = None) -> dict[str, Any]:
-    """Process a batch of raw captures into the processed bucket; returns keys and counts."""
+    """Process raw captures into the processed bucket, each capture as its own batch (in key
+    order), so the batches and their bytes do not depend on how events were grouped into runs;
+    returns keys and summed counts."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
-    result = process_captures(settings, stores, capture_keys, catalog=catalog)
-    for item in result.skipped:
-        log.info("skipped %s", item["reason"])
-    for item in result.errors:
-        log.warning("failed %s", item)
-    return result.as_dict()
+    summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
+                               "regions": {}, "reports": []}
+    for key in sorted(set(capture_keys)):
+        result = process_captures(settings, stores, [key], catalog=catalog)
+        for item in result.skipped:
+            log.info("skipped %s", item["reason"])
+        for item in result.errors:
+            log.warning("failed %s", item)
+        summary["batches"].append(result.batch)
+        summary["manifests"].append(result.manifest_key)
+        summary["partitions"] += result.partitions
+        summary["reports"] += result.reports
+        for name, target in (("counts", result.counts), ("regions", result.regions)):
+            for k, v in target.items():
+                summary[name][k] = summary[name].get(k, 0) + v
+    summary["partitions"] = sorted(set(summary["partitions"]))
+    summary["reports"] = sorted(set(summary["reports"]))
+    return summary
 
 
 def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:
