@@ -42,7 +42,8 @@ def _history(context: dict[str, Any]) -> bool:
     """Backfill runs, and manual runs with conf ``history``, poll historical sources."""
     dag_run = context["dag_run"]
     conf = getattr(dag_run, "conf", None) or {}
-    return str(getattr(dag_run, "run_type", "")).endswith("backfill") or bool(conf.get("history"))
+    run_type = getattr(dag_run, "run_type", "")
+    return getattr(run_type, "value", run_type) == "backfill" or bool(conf.get("history"))
 
 
 @dag(

@@ -3,7 +3,8 @@
 
 Event-driven: runs whenever **news-raw** gets an event (no timer). Reads the raw captures named
 by the triggering events (several events can arrive in one run; each capture is processed as
-its own batch, so the output does not depend on how events were grouped), extracts text and metadata,
+its own batch, so the output does not depend on how events were grouped), plus any capture a
+poll left in the raw bucket's `inbox/` whose event never reached a run, extracts text and metadata,
 canonicalises URLs, deduplicates against the stored index, tags regions, and writes Hive-style
 Parquet partitions (`articles/dt=.../region=.../`) plus a run manifest, written last, to the
 processed bucket. Emits an event on **news-processed** naming the partitions.
@@ -41,7 +42,7 @@ def news_process() -> None:
 
         conf = getattr(context.get("dag_run"), "conf", None)
         keys = capture_keys(conf, context.get("triggering_asset_events"))
-        summary = run_process(keys, settings())
+        summary = run_process(keys, settings(), use_inbox=True)
         context["outlet_events"][PROCESSED].extra = {
             "manifests": summary["manifests"], "partitions": summary["partitions"],
             "counts": summary["counts"],

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from ingest import inbox
 from ingest.config import Catalog, Settings, load_catalog
 from ingest.history import backfill_group
 from ingest.models import DataInterval
@@ -55,6 +56,8 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
         result = backfill_group(settings, stores, catalog, group, interval)
     else:
         result = poll_group(settings, stores, catalog, group, interval)
+    if result.capture_key:
+        inbox.post(stores, result.capture_key)
     summary = result.as_dict()
     for feed in summary["feeds"]:
         log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s %s",
@@ -65,12 +68,19 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
     return summary
 
 
-def process(capture_keys: list[str], settings: Settings | None = None) -> dict[str, Any]:
+def process(capture_keys: list[str], settings: Settings | None = None,
+            use_inbox: bool = False) -> dict[str, Any]:
     """Process raw captures into the processed bucket, each capture as its own batch (in key
     order), so the batches and their bytes do not depend on how events were grouped into runs;
-    returns keys and summed counts."""
+    returns keys and summed counts. ``use_inbox``: also process every capture marked in the
+    inbox (see ``ingest.inbox``), and clear the markers of the captures processed."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
+    marked = inbox.pending(stores) if use_inbox else {}
+    if set(marked) - set(capture_keys):
+        log.info("inbox: %d captures not named by this run's events",
+                 len(set(marked) - set(capture_keys)))
+    capture_keys = [*capture_keys, *marked]
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
                                "regions": {}, "reports": []}
     for key in sorted(set(capture_keys)):
@@ -79,6 +89,8 @@ def process(capture_keys: list[str], settings: Settings | None = None) -> dict[s
             log.info("skipped %s", item["reason"])
         for item in result.errors:
             log.warning("failed %s", item)
+        if key in marked:
+            inbox.done(stores, key, marked[key])
         summary["batches"].append(result.batch)
         summary["manifests"].append(result.manifest_key)
         summary["partitions"] += result.partitions

@@ -119,6 +119,19 @@ class ObjectStore:
         except (BotoCoreError, ConnectionError) as exc:
             raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
 
+    def version(self, key: str) -> str | None:
+        """An opaque token that changes whenever ``key`` is written (ETag and modification
+        time), or None when it does not exist."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise self._mapped(exc, "check", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+        return f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` in lexical order."""
         try:

@@ -133,6 +133,37 @@ class Standalone:
             time.sleep(2)
         raise TimeoutError(f"{dag_id}: fewer than {count} finished runs after {timeout:g} s")
 
+    def backfill(self, dag_id: str, start: str, end: str, behavior: str = "none",
+                 max_active_runs: int = 3, timeout: float = 600.0) -> dict[str, Any]:
+        """Create a backfill through ``POST /api/v2/backfills`` (what the UI's Backfill dialog
+        sends) and wait until it has completed; returns the backfill."""
+        created = self.api("POST", "/backfills", json={
+            "dag_id": dag_id, "from_date": start, "to_date": end,
+            "reprocess_behavior": behavior, "max_active_runs": max_active_runs})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.api("GET", f"/backfills/{created['id']}")
+            if found.get("completed_at"):
+                return dict(found)
+            time.sleep(3)
+        raise TimeoutError(f"backfill {created['id']} of {dag_id} not done in {timeout:g} s")
+
+    def wait_until_idle(self, dag_id: str, at_least: int, quiet: float = 15.0,
+                        timeout: float = 600.0) -> list[dict[str, Any]]:
+        """Wait until ``dag_id`` has ``at_least`` runs, all finished, and no new run has
+        appeared for ``quiet`` seconds (asset-triggered runs follow their events)."""
+        deadline = time.monotonic() + timeout
+        last: tuple[int, float] = (-1, time.monotonic())
+        while time.monotonic() < deadline:
+            runs = self.runs(dag_id)
+            if len(runs) != last[0]:
+                last = (len(runs), time.monotonic())
+            finished = all(r["state"] in ("success", "failed") for r in runs)
+            if len(runs) >= at_least and finished and time.monotonic() - last[1] >= quiet:
+                return runs
+            time.sleep(2)
+        raise TimeoutError(f"{dag_id} did not settle within {timeout:g} s; see {self.log_path}")
+
     def stop(self) -> None:
         """Stop Airflow and every process it started."""
         if self.proc is None or self.proc.poll() is not None:

@@ -3,6 +3,7 @@ last day, and one distinct article page per story, served by the real local HTTP
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 from ingest.sample.server import SampleServer
@@ -13,15 +14,31 @@ TOPICS = ["harbour", "railway", "election", "drought", "vaccine", "bridge", "fes
 PLACES = ["Nairobi, Kenya", "Lyon, France", "Osaka, Japan", "Lima, Peru", "Amman, Jordan"]
 
 
+_VOCAB = """
+market council river school doctor winter harvest station museum courtyard engineer
+teacher festival village rainfall factory election ministry minister budget airport
+railway bridge hospital vaccine drought flood harbour fisherman farmer tenant landlord
+museum library concert stadium coach player referee season contract union strike protest
+court judge lawyer verdict appeal prison police officer suspect witness bank loan interest
+inflation currency export import tariff shipment container port ferry tunnel highway
+traffic accident fire smoke storm wind heat record temperature scientist study report
+survey census population migrant border visa embassy envoy treaty summit talks ceasefire
+soldier army navy pilot crew mission satellite rocket software startup investor shares
+profit loss quarter revenue customer price fuel
+"""
+_WORDS = _VOCAB.split()
+
+
 def story(day: date, n: int) -> bytes:
-    """A real-looking article page, distinct for every (day, n)."""
+    """A real-looking article page, distinct for every (day, n): its sentences are drawn from a
+    vocabulary with a seed of its own, so no two stories are near-duplicates."""
+    rnd = random.Random(day.toordinal() * 100 + n)
     topic, place = TOPICS[n % len(TOPICS)], PLACES[(n + day.toordinal()) % len(PLACES)]
     title = f"{place.split(',')[0]} {topic} report {day:%d %B} number {n}"
     paras = "".join(
-        f"<p>Officials in {place} said on {day:%A %d %B %Y} that the {topic} plan number {n} "
-        f"had reached stage {k}, with {k * 37 + n} workers and a cost of {k * 11 + n} million. "
-        f"Residents interviewed about the {topic} on day {day.toordinal() % 97} gave view {k}.</p>"
-        for k in range(1, 7))
+        f"<p>Officials in {place} said on {day:%A %d %B %Y} that "
+        + " ".join(rnd.choice(_WORDS) for _ in range(40)) + ".</p>"
+        for _ in range(6))
     return (f"<html lang='en'><head><title>{title}</title>"
             f"<meta property='article:published_time' content='{day}T{8 + n % 12:02d}:00:00Z'>"
             f"</head><body><article><h1>{title}</h1>{paras}</article></body></html>").encode()
