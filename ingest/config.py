@@ -51,6 +51,11 @@ class Settings(BaseModel):
     fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
     min_article_words: int = Field(default=40, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
+    # Common Crawl's CC-NEWS archive (the "ccnews" historical source), or a mirror of its layout
+    ccnews_endpoint_url: str | None = None
+    ccnews_bucket: str = "commoncrawl"
+    ccnews_prefix: str = "crawl-data/CC-NEWS/"
+    ccnews_anonymous: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -73,7 +78,7 @@ class Settings(BaseModel):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
-HISTORY_SOURCES = ("captures", "feed", "sitemap")
+HISTORY_SOURCES = ("captures", "feed", "sitemap", "ccnews")
 
 
 class FeedSpec(BaseModel):
@@ -94,6 +99,7 @@ class FeedSpec(BaseModel):
     # sitemaps (found from robots.txt when empty).
     history: tuple[str, ...] = ("captures", "feed", "sitemap")
     sitemaps: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()  # the site's hosts in archives such as CC-NEWS (default: feed host)
 
     @field_validator("id")
     @classmethod

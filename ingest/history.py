@@ -9,7 +9,10 @@ works from the interval alone, with the sources each feed's catalog entry names,
 - ``feed``: the feed document as it is now, keeping only entries published inside the interval
   (covers recent days);
 - ``sitemap``: the site's sitemaps (``sitemaps`` in the catalog, else robots.txt), entries whose
-  publication date or lastmod is inside the interval (see ``ingest.sitemaps``).
+  publication date or lastmod is inside the interval (see ``ingest.sitemaps``);
+- ``ccnews``: Common Crawl's CC-NEWS WARC files for the interval, streamed once for the whole
+  group; the pages of the feeds' domains archived inside the interval are taken as they are,
+  without fetching (see ``ingest.ccnews``).
 
 Pages not yet captured are fetched and added to the interval's capture, at the same key a live
 poll uses (``captures/dt=<day>/group=<group>/<interval>.warc.gz``); when nothing is missing the
@@ -28,7 +31,9 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest import sitemaps
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ingest import ccnews, sitemaps
 from ingest.archive import Exchange, build_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.errors import IngestError, PermanentError, StorageUnavailable
@@ -57,7 +62,8 @@ def backfill_group(
     seen = {ident for feed_state in (state.get("feeds") or {}).values()
             for ident in (feed_state.get("seen") or {})}
     feeds = catalog.in_group(group)
-    polled = asyncio.run(_all(settings, feeds, interval, previous, seen, fetcher))
+    archived = _ccnews(settings, [f for f in feeds if "ccnews" in f.history], interval)
+    polled = asyncio.run(_all(settings, feeds, interval, previous, seen, fetcher, archived))
     result = PollResult(group, interval, report_key=report_key(group, interval))
     new: list[Exchange] = []
     for outcome, exchanges in polled:
@@ -79,9 +85,26 @@ def backfill_group(
     return result
 
 
+def _ccnews(settings: Settings, feeds: list[FeedSpec], interval: DataInterval) -> Any:
+    """One scan of the interval's CC-NEWS files for the feeds that use that source."""
+    if not feeds:
+        return None
+    try:
+        client = ccnews.make_client(settings)
+        keys = ccnews.files_for(client, settings.ccnews_bucket, settings.ccnews_prefix, interval)
+        if not keys:
+            raise ValueError(f"no CC-NEWS files for {interval.label} under "
+                             f"s3://{settings.ccnews_bucket}/{settings.ccnews_prefix}")
+        return ccnews.scan(client, settings.ccnews_bucket, keys, interval, feeds,
+                           settings.max_pages_per_feed, settings.max_body_bytes)
+    except (BotoCoreError, ClientError, ValueError) as exc:
+        log.warning("CC-NEWS for %s: %s", interval.label, exc)
+        return ccnews.CCNewsScan(problems=[{"error": str(exc)}])
+
+
 async def _all(settings: Settings, feeds: list[FeedSpec], interval: DataInterval,
-               previous: list[Exchange], seen: set[str],
-               fetcher: Fetcher | None) -> list[tuple[FeedOutcome, list[Exchange]]]:
+               previous: list[Exchange], seen: set[str], fetcher: Fetcher | None,
+               archived: Any = None) -> list[tuple[FeedOutcome, list[Exchange]]]:
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     captured: dict[str, set[str]] = {}
@@ -90,7 +113,7 @@ async def _all(settings: Settings, feeds: list[FeedSpec], interval: DataInterval
             captured.setdefault(str(ex.meta.get("feed_id", "")), set()).add(ex.response.url)
     try:
         return list(await asyncio.gather(*(
-            _feed(settings, fetcher, feed, interval, captured.get(feed.id, set()), seen)
+            _feed(settings, fetcher, feed, interval, captured.get(feed.id, set()), seen, archived)
             for feed in feeds)))
     finally:
         if own:
@@ -98,12 +121,24 @@ async def _all(settings: Settings, feeds: list[FeedSpec], interval: DataInterval
 
 
 async def _feed(settings: Settings, fetcher: Fetcher, feed: FeedSpec, interval: DataInterval,
-                captured: set[str], seen: set[str]) -> tuple[FeedOutcome, list[Exchange]]:
+                captured: set[str], seen: set[str],
+                archived: Any = None) -> tuple[FeedOutcome, list[Exchange]]:
     outcome = FeedOutcome(feed.id, mode="history")
     exchanges: list[Exchange] = []
     try:
-        entries = await _entries(fetcher, feed, interval, captured, outcome)
+        entries = await _entries(fetcher, feed, interval, captured, outcome, archived)
         exchanges = await _fetch_pages(settings, fetcher, feed, entries, captured, seen, outcome)
+        if archived is not None and "ccnews" in feed.history:
+            for ex in archived.pages.get(feed.id, []):  # archived pages: nothing to fetch
+                if ex.response.url in entries:
+                    continue
+                outcome.entries += 1
+                if ex.response.url in captured or url_key(ex.response.url) in seen:
+                    outcome.pages_skipped += 1
+                else:
+                    exchanges.append(ex)
+                    outcome.pages_ok += 1
+                    outcome.new_entries += 1
     except Exception as exc:  # one feed never stops the group
         outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
         log.exception("feed %s: unexpected failure in a historical poll", feed.id)
@@ -111,13 +146,22 @@ async def _feed(settings: Settings, fetcher: Fetcher, feed: FeedSpec, interval: 
 
 
 async def _entries(fetcher: Fetcher, feed: FeedSpec, interval: DataInterval, captured: set[str],
-                   outcome: FeedOutcome) -> dict[str, FeedEntry]:
-    """The entries every source of ``feed`` lists for the interval, by URL, in source order."""
+                   outcome: FeedOutcome, archived: Any = None) -> dict[str, FeedEntry]:
+    """The entries every source of ``feed`` lists for the interval, by URL, in source order
+    (CC-NEWS pages are counted here and added as archived, not listed for fetching)."""
     entries: dict[str, FeedEntry] = {}
     tried = worked = 0
     for source in feed.history:
         if source == "captures":
             outcome.sources["captures"] = len(captured)
+            continue
+        if source == "ccnews":
+            tried += 1
+            problems = archived.problems if archived is not None else []
+            outcome.problems.extend({"source": "ccnews", **p} for p in problems)
+            if archived is not None and archived.files:
+                worked += 1
+                outcome.sources["ccnews"] = len(archived.pages.get(feed.id, []))
             continue
         tried += 1
         try:

@@ -4,6 +4,7 @@ last day, and one distinct article page per story, served by the real local HTTP
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import date, timedelta
 
 from ingest.sample.server import SampleServer
@@ -29,10 +30,10 @@ profit loss quarter revenue customer price fuel
 _WORDS = _VOCAB.split()
 
 
-def story(day: date, n: int) -> bytes:
+def story(day: date, n: int, salt: int = 0) -> bytes:
     """A real-looking article page, distinct for every (day, n): its sentences are drawn from a
     vocabulary with a seed of its own, so no two stories are near-duplicates."""
-    rnd = random.Random(day.toordinal() * 100 + n)
+    rnd = random.Random(f"{day}/{n}/{salt}")
     topic, place = TOPICS[n % len(TOPICS)], PLACES[(n + day.toordinal()) % len(PLACES)]
     title = f"{place.split(',')[0]} {topic} report {day:%d %B} number {n}"
     paras = "".join(
@@ -44,8 +45,11 @@ def story(day: date, n: int) -> bytes:
             f"</head><body><article><h1>{title}</h1>{paras}</article></body></html>").encode()
 
 
-def install(server: SampleServer, prefix: str, first: date, days: int, per_day: int) -> list[str]:
-    """Serve the site under ``prefix`` (e.g. "/site1"); returns the story paths by day order."""
+def install(server: SampleServer, prefix: str, first: date, days: int, per_day: int,
+            salt: int | None = None) -> list[str]:
+    """Serve the site under ``prefix`` (e.g. "/site1"); returns the story paths by day order.
+    Sites with different ``salt`` (by default, different prefixes) publish different stories."""
+    salt = zlib.crc32(prefix.encode()) if salt is None else salt
     base = server.base + prefix
     paths: list[str] = []
     children = []
@@ -54,7 +58,7 @@ def install(server: SampleServer, prefix: str, first: date, days: int, per_day: 
         urls = []
         for n in range(per_day):
             path = f"{prefix}/{day:%Y/%m/%d}/story-{n}.html"
-            server.files[path] = story(day, n)
+            server.files[path] = story(day, n, salt)
             paths.append(path)
             when = f"{day}T{8 + n % 12:02d}:00:00Z"
             urls.append(f"<url><loc>{server.base}{path}</loc><news:news><news:publication_date>"
