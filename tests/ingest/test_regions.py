@@ -137,3 +137,18 @@ def test_saint_spellings_and_their_namesakes() -> None:
     assert tag(russia).primary_region == "europe"
     florida = "St. Petersburg police said the beach in Pinellas County, Florida, reopened."
     assert tag(florida).primary_region == "americas"
+
+
+def test_small_towns_count_only_when_nothing_else_does() -> None:
+    local = "Deputies in Pointe Coupee arrested a teenager on a weapons count on Friday."
+    tags = tag(local)
+    assert tags.primary_region == "americas" and "town:Pointe Coupee=US" in tags.evidence
+    # with other evidence the small-town list is not consulted
+    assert not any(e.startswith("town:") for e in tag(local + " Officials in Kenya said.").evidence)
+
+
+def test_title_case_headlines_keep_places_after_capitalised_words() -> None:
+    tags = tag("The general met officials in Tbilisi.",
+               title="Senior Military Official Visits Georgia")
+    assert "title:Georgia=GE" in tags.evidence
+    assert "Jordan" not in " ".join(tag("", title="Michael Jordan Retires From Basketball").evidence)
