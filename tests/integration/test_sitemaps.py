@@ -114,3 +114,19 @@ def test_bad_documents_get_clear_errors() -> None:
 def test_robots_sitemap_lines() -> None:
     text = "User-agent: *\nsitemap: /a.xml\nSITEMAP: https://cdn.example.org/b.xml.gz\nSitemap:\n"
     assert robots_sitemaps(text, "http://s") == ["http://s/a.xml", "https://cdn.example.org/b.xml.gz"]
+
+
+def test_a_huge_sitemap_is_reported_not_read(site: SampleServer) -> None:
+    site.files["/huge.xml"] = urlset(*[(f"/p{n}", "2014-03-31", "") for n in range(40_000)])
+    assert len(site.files["/huge.xml"]) > 2 * 1024 * 1024
+    settings = Settings(per_host_delay=0.0, allow_private_addresses=True,
+                        max_body_bytes=2 * 1024 * 1024)
+
+    async def go() -> Any:
+        async with Fetcher(settings) as fetcher:
+            return await scan(fetcher, [site.base + "/huge.xml"], DAY, "x", allow_private=True)
+
+    result = asyncio.run(go())
+    assert result.entries == [] and result.sitemaps_read == []
+    assert "huge.xml" in result.problems[0]["sitemap"]
+    assert "exceeds the 2097152-byte cap" in result.problems[0]["error"]
