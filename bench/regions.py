@@ -145,7 +145,8 @@ def main() -> None:
           "toponyms)")
     if unknown:
         print(f"  toponym countries not mapped: {dict(unknown.most_common(8))}")
-    print(f"primary-region accuracy: {sum(correct.values()) / n:.3f} (target >= 0.92)")
+    print(f"primary-region accuracy: {sum(correct.values()) / n:.4f} ({sum(correct.values())} of {n}; "
+          "target >= 0.92)")
     for source, (ok, total) in sorted(by_source.items()):
         print(f"  {source:8} {ok / total:.3f} ({total} articles)")
     print(f"{'region':14} {'articles':>8} {'accuracy':>9}")

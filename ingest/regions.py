@@ -37,6 +37,7 @@ BODY_CAP = 6.0
 LARGE_CITY_FACTOR = 0.8
 CITY_FACTOR = 0.6
 ADMIN_FACTOR = 0.8
+CURRENCY_FACTOR = 0.6  # "£" anywhere in the article, counted once
 SHORT_FACTOR = 0.7  # "U.S.", "UK": national short forms fill international stories too
 FALLBACK_FACTOR = 0.6  # a small town (consulted only when nothing else is found)
 DEMONYM_FACTOR = 0.7  # "Italian food", "Irish pub": a demonym says less than a place name
@@ -165,6 +166,8 @@ class Tagger:
             towns = self._fallback_automaton()
             found = [(where, m) for where, chunk in (("title", title), ("text", text))
                      for m in self._matches(chunk, exclude, where == "title", towns)]
+        if "£" in text or "£" in title:  # prices in pounds: a British story, weakly
+            found.append(("text", (len(text), "£", "GB", CURRENCY_FACTOR, "currency")))
         resolved = self._resolve_alternates(found)
         for (where, (start, name, _code, factor, _kind)), code in zip(found, resolved,
                                                                       strict=True):
@@ -179,7 +182,8 @@ class Tagger:
                 body_scores[code] += weight
             if weight > 0:
                 scores[code] += weight
-                evidence.append(f"{'town' if _kind == 'town' else label}:{name}={code}")
+                kind_label = _kind if _kind in ("town", "currency") else label
+                evidence.append(f"{kind_label}:{name}={code}")
         if "?GE-US" in scores:
             georgia = scores.pop("?GE-US")
             # any sign of the country (Tbilisi, Georgian) wins: US evidence is in every other story
@@ -288,6 +292,8 @@ class Tagger:
                     chunk, start, end + 1, title or not person_like,
                     self.given_names if title_case else None):
                 continue  # "Michael Jordan", "Jordan Peterson", "Paris Hilton"
+            if kind == "demonyms" and _CULTURE.match(chunk, end + 1):
+                continue  # "Italian food", "French students", "Japanese restaurant"
             found.append((start, end + 1, name, code, factor, kind))
         if not _mostly_upper(chunk):
             for m in _SHORT.finditer(chunk):
@@ -326,6 +332,13 @@ class Tagger:
 _Match = tuple[int, str, str, float, str]  # start, name, country, weight factor, kind
 _PLACES = frozenset({"cities", "capitals", "names"})
 _US_LOCAL = frozenset({"regions", "cities", "abbrev", "settled"})
+# A demonym before one of these words describes a cuisine, a language or a style, not a story
+# about the country.
+_CULTURE = re.compile(
+    r"\s+(?:food|foods|cuisine|restaurants?|dish(?:es)?|cooking|sausages?|salads?|breads?|"
+    r"pastr(?:y|ies)|coffee|wines?|beers?|fries|class(?:es)?|students?|teachers?|lessons?|"
+    r"language|club|dressing|style|music|dances?|dancing|cafes?|bakery|market|festival|"
+    r"heritage|cultural|culture)\b", re.IGNORECASE)
 _CAP_BEFORE = re.compile(r"\b([A-Z][a-z]+)\s+$")
 _CAP_AFTER = re.compile(r"\s+[A-Z][a-z]+")
 _NOT_NAMES = {"The", "In", "From", "To", "Of", "And", "For", "On", "At", "By", "With", "Northern",

@@ -47,7 +47,10 @@ OUT = Path(__file__).resolve().parents[1] / "ingest" / "data"
 EXTRA_NAMES = {
     "US": ["America", "United States", "Washington"],
     "GB": ["Britain", "England", "Scotland", "Wales", "Northern Ireland", "English", "Scottish",
-           "Welsh"],
+           "Welsh", "Downing Street", "Scotland Yard"],
+    "IE": ["Garda", "Gardai", "Gardaí", "Taoiseach"],
+    "DE": ["Bundestag"],
+    "IL": ["Knesset"],
     "KP": ["North Korea", "Pyongyang"],
     "KR": ["South Korea"],
     "CN": ["mainland China"],
@@ -75,7 +78,7 @@ US_STATE_ABBREVIATIONS = [  # AP style, matched only after "<Place>, "
 ]
 SHORT_FORMS = {  # matched case-sensitively and as whole tokens
     "US": "US", "U.S.": "US", "USA": "US", "U.S.A.": "US", "UK": "GB", "U.K.": "GB",
-    "UAE": "AE", "DPRK": "KP", "PRC": "CN", "ROK": "KR", "DRC": "CD",
+    "UAE": "AE", "DPRK": "KP", "PRC": "CN", "ROK": "KR", "DRC": "CD", "NHS": "GB",
 }
 # Names too ambiguous to count on their own; handled by context rules in ingest.regions.
 COMMON_WORDS = {  # place names that are ordinary English words, or common given names

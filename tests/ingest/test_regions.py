@@ -152,3 +152,14 @@ def test_title_case_headlines_keep_places_after_capitalised_words() -> None:
                title="Senior Military Official Visits Georgia")
     assert "title:Georgia=GE" in tags.evidence
     assert "Jordan" not in " ".join(tag("", title="Michael Jordan Retires From Basketball").evidence)
+
+
+def test_cultural_demonyms_pounds_and_institutions() -> None:
+    fair = ("The Walker County fair offers Italian food, Greek salads and Polish sausage this "
+            "week, organisers in Walker County said.")
+    assert tag(fair).primary_region == "americas"
+    assert "body:Italian=IT" not in tag(fair).evidence
+    assert tag("Italian officials said the talks in Rome would resume.").primary_region == "europe"
+    shop = "The corner shop sold a winning ticket worth £1m, its owner said on Tuesday."
+    assert "currency:£=GB" in tag(shop).evidence and tag(shop).primary_region == "europe"
+    assert tag("Gardai are investigating a robbery on the main street.").countries == {"IE": 1.0}
