@@ -42,6 +42,8 @@ bench: install
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/regions.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/backfill.py
+	$(BIN)/python bench/ccnews.py
 
 clean:
 	rm -rf $(VENV) .airflow data
