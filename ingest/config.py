@@ -56,6 +56,8 @@ class Settings(BaseModel):
     ccnews_bucket: str = "commoncrawl"
     ccnews_prefix: str = "crawl-data/CC-NEWS/"
     ccnews_anonymous: bool = True
+    # the Wayback Machine (the "wayback" historical source), or another CDX-API archive
+    wayback_url: str = "https://web.archive.org"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -78,7 +80,7 @@ class Settings(BaseModel):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
-HISTORY_SOURCES = ("captures", "feed", "sitemap", "ccnews")
+HISTORY_SOURCES = ("captures", "feed", "sitemap", "ccnews", "wayback")
 
 
 class FeedSpec(BaseModel):

@@ -12,7 +12,9 @@ works from the interval alone, with the sources each feed's catalog entry names,
   publication date or lastmod is inside the interval (see ``ingest.sitemaps``);
 - ``ccnews``: Common Crawl's CC-NEWS WARC files for the interval, streamed once for the whole
   group; the pages of the feeds' domains archived inside the interval are taken as they are,
-  without fetching (see ``ingest.ccnews``).
+  without fetching (see ``ingest.ccnews``);
+- ``wayback``: archived copies of the feed in the Wayback Machine's CDX index, their entries
+  published inside the interval, and those pages' archived copies (see ``ingest.wayback``).
 
 Pages not yet captured are fetched and added to the interval's capture, at the same key a live
 poll uses (``captures/dt=<day>/group=<group>/<interval>.warc.gz``); when nothing is missing the
@@ -33,7 +35,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ingest import ccnews, sitemaps
+from ingest import ccnews, sitemaps, wayback
 from ingest.archive import Exchange, build_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.errors import IngestError, PermanentError, StorageUnavailable
@@ -126,8 +128,11 @@ async def _feed(settings: Settings, fetcher: Fetcher, feed: FeedSpec, interval: 
     outcome = FeedOutcome(feed.id, mode="history")
     exchanges: list[Exchange] = []
     try:
-        entries = await _entries(fetcher, feed, interval, captured, outcome, archived)
-        exchanges = await _fetch_pages(settings, fetcher, feed, entries, captured, seen, outcome)
+        stamps: dict[str, str] = {}
+        entries = await _entries(fetcher, feed, interval, captured, outcome, archived,
+                                 settings.wayback_url, stamps)
+        exchanges = await _fetch_pages(settings, fetcher, feed, entries, captured, seen, outcome,
+                                       stamps)
         if archived is not None and "ccnews" in feed.history:
             for ex in archived.pages.get(feed.id, []):  # archived pages: nothing to fetch
                 if ex.response.url in entries:
@@ -146,9 +151,11 @@ async def _feed(settings: Settings, fetcher: Fetcher, feed: FeedSpec, interval: 
 
 
 async def _entries(fetcher: Fetcher, feed: FeedSpec, interval: DataInterval, captured: set[str],
-                   outcome: FeedOutcome, archived: Any = None) -> dict[str, FeedEntry]:
+                   outcome: FeedOutcome, archived: Any = None, wayback_url: str = "",
+                   stamps: dict[str, str] | None = None) -> dict[str, FeedEntry]:
     """The entries every source of ``feed`` lists for the interval, by URL, in source order
-    (CC-NEWS pages are counted here and added as archived, not listed for fetching)."""
+    (CC-NEWS pages are counted here and added as archived, not listed for fetching; entries
+    only the Wayback Machine lists get their capture time in ``stamps``, to be read there)."""
     entries: dict[str, FeedEntry] = {}
     tried = worked = 0
     for source in feed.history:
@@ -165,8 +172,16 @@ async def _entries(fetcher: Fetcher, feed: FeedSpec, interval: DataInterval, cap
             continue
         tried += 1
         try:
-            found = await (_from_feed(fetcher, feed, interval) if source == "feed"
-                           else _from_sitemaps(fetcher, feed, interval, outcome))
+            if source == "wayback":
+                listed = await wayback.feed_entries(fetcher, wayback_url, feed, interval)
+                found = [entry for entry, _ in listed]
+                for entry, stamp in listed:
+                    if entry.url not in entries and stamps is not None:
+                        stamps[entry.url] = stamp
+            elif source == "feed":
+                found = await _from_feed(fetcher, feed, interval)
+            else:
+                found = await _from_sitemaps(fetcher, feed, interval, outcome)
         except (IngestError, sitemaps.SitemapError) as exc:
             outcome.problems.append({"source": source, "error": str(exc)})
             log.warning("feed %s: historical source %s: %s", feed.id, source, exc)
@@ -209,7 +224,8 @@ async def _from_sitemaps(fetcher: Fetcher, feed: FeedSpec, interval: DataInterva
 
 async def _fetch_pages(settings: Settings, fetcher: Fetcher, feed: FeedSpec,
                        entries: dict[str, FeedEntry], captured: set[str], seen: set[str],
-                       outcome: FeedOutcome) -> list[Exchange]:
+                       outcome: FeedOutcome, stamps: dict[str, str] | None = None
+                       ) -> list[Exchange]:
     todo = [e for url, e in entries.items() if url not in captured and url_key(url) not in seen]
     todo = todo[: settings.max_pages_per_feed]
     outcome.new_entries = len(todo)
@@ -217,6 +233,10 @@ async def _fetch_pages(settings: Settings, fetcher: Fetcher, feed: FeedSpec,
 
     async def one(entry: FeedEntry) -> Any:
         try:
+            stamp = (stamps or {}).get(entry.url)
+            if stamp:  # listed only by the archive: read the archived copy
+                return await wayback.page(fetcher, settings.wayback_url, entry, stamp,
+                                          entry_meta(entry))
             return await fetcher.fetch(entry.url, kind="page", allow_private=feed.allow_private)
         except IngestError as exc:
             return exc
@@ -228,7 +248,8 @@ async def _fetch_pages(settings: Settings, fetcher: Fetcher, feed: FeedSpec,
             outcome.page_errors.append({"url": entry.url, "kind": got.kind, "error": str(got)})
         else:
             outcome.pages_ok += 1
-            exchanges.append(Exchange(got, "page", entry_meta(entry)))
+            exchanges.append(got if isinstance(got, Exchange)
+                             else Exchange(got, "page", entry_meta(entry)))
     if outcome.status == "pending":
         outcome.status = "ok"
     return exchanges
