@@ -94,16 +94,25 @@ class Standalone:
         self._token = resp.json()["access_token"]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the REST API; returns the decoded JSON (raises on HTTP errors)."""
-        headers = {"Authorization": f"Bearer {self._token}"}
-        resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers, timeout=30,
-                             **kwargs)
-        if resp.status_code == 401:
-            self.login()
+        """Call the REST API; returns the decoded JSON (raises on HTTP errors, with the body).
+
+        A 503 is retried a few times: Airflow answers it when its metadata database is busy
+        (SQLite locks it while the scheduler writes), and the request was rolled back."""
+        for attempt in range(6):
             headers = {"Authorization": f"Bearer {self._token}"}
             resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers,
                                  timeout=30, **kwargs)
-        resp.raise_for_status()
+            if resp.status_code == 401:
+                self.login()
+                continue
+            if resp.status_code == 503 and attempt < 5:
+                time.sleep(2 + 2 * attempt)
+                continue
+            break
+        if resp.is_error:
+            raise httpx.HTTPStatusError(
+                f"{method} {path}: {resp.status_code} {resp.text[:500]}", request=resp.request,
+                response=resp)
         return resp.json() if resp.content else None
 
     def wait_for_dags(self, dag_ids: list[str], timeout: float = 180.0) -> None:
