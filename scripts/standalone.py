@@ -97,7 +97,7 @@ class Standalone:
         """Call the REST API; returns the decoded JSON (raises on HTTP errors, with the body).
 
         A 503 is retried a few times: Airflow answers it when its metadata database is busy
-        (SQLite locks it while the scheduler writes), and the request was rolled back."""
+        (SQLite locks it while the scheduler writes)."""
         for attempt in range(6):
             headers = {"Authorization": f"Bearer {self._token}"}
             resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers,
@@ -146,9 +146,20 @@ class Standalone:
                  max_active_runs: int = 3, timeout: float = 600.0) -> dict[str, Any]:
         """Create a backfill through ``POST /api/v2/backfills`` (what the UI's Backfill dialog
         sends) and wait until it has completed; returns the backfill."""
-        created = self.api("POST", "/backfills", json={
-            "dag_id": dag_id, "from_date": start, "to_date": end,
-            "reprocess_behavior": behavior, "max_active_runs": max_active_runs})
+        try:
+            created = self.api("POST", "/backfills", json={
+                "dag_id": dag_id, "from_date": start, "to_date": end,
+                "reprocess_behavior": behavior, "max_active_runs": max_active_runs})
+        except httpx.HTTPStatusError as exc:
+            # a 503 (database locked) can come after the backfill was created: the retry then
+            # hears 409 "already a running backfill"; take that one
+            if exc.response.status_code != 409:
+                raise
+            running = [b for b in self.api("GET", "/backfills", params={"dag_id": dag_id})[
+                "backfills"] if not b.get("completed_at")]
+            if len(running) != 1:
+                raise
+            created = running[0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.api("GET", f"/backfills/{created['id']}")
