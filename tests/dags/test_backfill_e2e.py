@@ -11,6 +11,7 @@ real SeaweedFS with no article twice. Repeating the backfill with
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -81,6 +82,18 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
         server.stop()
 
 
+def settle(airflow: Standalone, stores: Stores, at_least: int) -> None:
+    """Wait until news_process is idle and has emptied the processing inbox (every capture the
+    backfill wrote has been processed)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        airflow.wait_until_idle("news_process", at_least)
+        if not list(stores.raw.list("inbox/")):
+            return
+        time.sleep(5)
+    raise TimeoutError(f"captures still waiting: {list(stores.raw.list('inbox/'))}")
+
+
 def data_objects(stores: Stores) -> dict[str, bytes]:
     """Every object except the run records that say what the latest run did (poll reports,
     live feed state)."""
@@ -109,7 +122,7 @@ def test_backfill_three_days_from_the_api_then_repeat_and_rebuild(
     assert len(runs) == 3 and {r["state"] for r in runs} == {"success"}, \
         airflow.log_path.read_text()[-3000:]
     assert not done["is_paused"]
-    airflow.wait_until_idle("news_process", settled + 1)
+    settle(airflow, stores, settled + 1)
 
     rows = article_rows(stores)
     assert len(rows) == 3 * sum(PER_DAY.values())
@@ -133,7 +146,7 @@ def test_backfill_three_days_from_the_api_then_repeat_and_rebuild(
     # the completed runs were run again (in place, same run ids)
     assert {r["dag_run_id"] for r in again} == set(ended)
     assert all(r["state"] == "success" and r["end_date"] > ended[r["dag_run_id"]] for r in again)
-    airflow.wait_until_idle("news_process", settled + 1)
+    settle(airflow, stores, settled + 1)
     assert data_objects(stores) == before  # byte for byte
     assert {p: n for p, n in site.hits.items() if p.endswith(".html")} == page_hits
 
