@@ -25,7 +25,7 @@ import yaml
 
 from ingest.config import Settings
 from ingest.sample.server import SampleServer
-from ingest.seaweed import SeaweedServer, free_port
+from ingest.seaweed import SeaweedServer
 from ingest.storage import Stores
 
 from common import ROOT
@@ -64,13 +64,12 @@ def main() -> None:
         settings = Settings(s3_endpoint_url=seaweed.endpoint, s3_access_key=seaweed.access_key,
                             s3_secret_key=seaweed.secret_key)
         stores = Stores.from_settings(settings)
-        airflow = Standalone(Path(tmp) / "airflow", port=free_port(), env={
+        airflow = Standalone.start_fresh(Path(tmp), env={
             "NEWS_INGEST_S3_ENDPOINT_URL": seaweed.endpoint,
             "NEWS_INGEST_S3_ACCESS_KEY": seaweed.access_key,
             "NEWS_INGEST_S3_SECRET_KEY": seaweed.secret_key,
             "NEWS_INGEST_CATALOG_PATH": str(catalog), "NEWS_INGEST_POLL_CRON": "0 0 * * *",
             "AIRFLOW__CORE__PARALLELISM": "8"})
-        airflow.start()
         stack.callback(airflow.stop)
         airflow.wait_for_dags(["news_poll", "news_process"])
         settled = len(airflow.wait_until_idle("news_process", 1, quiet=10))

@@ -33,7 +33,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ingest.archive import Exchange
 from ingest.config import FeedSpec, Settings
-from ingest.models import DataInterval, Response, parse_iso
+from ingest.models import DataInterval, Response, parse_digits, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ def make_client(settings: Settings) -> Any:
 def started_at(key: str) -> datetime | None:
     """The crawl start time in a CC-NEWS file name."""
     m = _NAME.search(key)
-    return parse_iso(datetime.strptime(m.group(1), "%Y%m%d%H%M%S").isoformat() + "+00:00") \
-        if m else None
+    return parse_digits(m.group(1)) if m else None
 
 
 def files_for(client: Any, bucket: str, prefix: str, interval: DataInterval) -> list[str]:

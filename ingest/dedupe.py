@@ -305,12 +305,13 @@ class NearDuplicateIndex:
         sk = sketch(text)
         indexed = sk.size >= MIN_SHINGLES
         seen_us = _micros(seen_at)
-        candidates = self._candidates(sk.band_keys()) if indexed else np.zeros(0, np.int64)
+        keys = sk.band_keys() if indexed else None
+        candidates = self._candidates(keys) if keys is not None else np.zeros(0, np.int64)
         row = self._new_row(item_id, seen_us, sk.size, sk.to_bytes() if indexed else None)
         self._added.append(row)
-        if not indexed:
+        if keys is None:
             return row
-        self._index_rows(np.array([row]), sk.band_keys()[None, :])
+        self._index_rows(np.array([row]), keys[None, :])
         if candidates.size == 0:
             return row
         agree = self._agreements(candidates, sk.signature)

@@ -36,13 +36,21 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest import ccnews, sitemaps, wayback
-from ingest.archive import Exchange, build_warc
+from ingest.archive import Exchange
 from ingest.config import Catalog, FeedSpec, Settings
-from ingest.errors import IngestError, PermanentError, StorageUnavailable
+from ingest.errors import IngestError, PermanentError
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher
 from ingest.models import DataInterval, FeedEntry, FeedOutcome
-from ingest.poll import PollResult, capture_key, entry_meta, existing_capture, report_key, state_key
+from ingest.poll import (
+    PollResult,
+    capture_key,
+    entry_meta,
+    existing_capture,
+    report_key,
+    state_key,
+    store_capture,
+)
 from ingest.storage import Stores
 from ingest.urls import url_key
 
@@ -71,18 +79,7 @@ def backfill_group(
     for outcome, exchanges in polled:
         result.outcomes.append(outcome)
         new.extend(exchanges)
-    if new:
-        try:
-            stores.raw.put(key, build_warc(previous + new), "application/warc")
-        except StorageUnavailable as exc:
-            raise StorageUnavailable(f"{exc}; nothing of this backfill was stored, re-run to "
-                                     "complete") from None
-    if new or previous:
-        result.capture_key = key
-        captured = {str(ex.meta.get("feed_id", "")) for ex in previous + new}
-        for outcome in result.outcomes:
-            if outcome.feed_id in captured:
-                outcome.capture_key = key
+    store_capture(stores, result, key, previous, new)
     stores.raw.put_json(result.report_key, result.as_dict())
     return result
 

@@ -23,6 +23,14 @@ def parse_iso(value: object) -> datetime | None:
         return None
 
 
+def parse_digits(value: str) -> datetime | None:
+    """A ``yyyymmddHHMMSS`` archive timestamp (CC-NEWS file names, Wayback captures) as UTC."""
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def header_value(headers: tuple[tuple[str, str], ...], name: str, default: str = "") -> str:
     """The first value of header ``name`` in a header tuple (case-insensitive)."""
     lname = name.lower()

@@ -120,22 +120,32 @@ def poll_group(
         result.outcomes.append(outcome)
         feeds_state[feed.id] = feed_state
         new.extend(exchanges)
+    if store_capture(stores, result, key, previous, new):
+        state["captures"] = [*(k for k in state.get("captures", []) if k != key), key][-MAX_CAPTURES:]
+    if json.dumps(state, sort_keys=True) != before:
+        stores.raw.put_json(state_key(group), state)
+    stores.raw.put_json(result.report_key, result.as_dict())
+    return result
+
+
+def store_capture(stores: Stores, result: PollResult, key: str, previous: list[Exchange],
+                  new: list[Exchange]) -> bool:
+    """Write the capture when ``new`` adds to it (previous + new, so the same exchanges give the
+    same bytes) and point the result and each captured feed's outcome at it; returns whether
+    it was written. Raises ``StorageUnavailable`` saying nothing of the poll was stored."""
     if new:
         try:
             stores.raw.put(key, build_warc(previous + new), "application/warc")
         except StorageUnavailable as exc:
-            raise StorageUnavailable(f"{exc}; nothing of this poll was stored, re-run to complete") from None
-        state["captures"] = [*(k for k in state.get("captures", []) if k != key), key][-MAX_CAPTURES:]
+            raise StorageUnavailable(f"{exc}; nothing of this poll was stored, re-run to "
+                                     "complete") from None
     if new or previous:
         result.capture_key = key
         captured = {str(ex.meta.get("feed_id", "")) for ex in previous + new}
         for outcome in result.outcomes:
             if outcome.feed_id in captured:
                 outcome.capture_key = key
-    if json.dumps(state, sort_keys=True) != before:
-        stores.raw.put_json(state_key(group), state)
-    stores.raw.put_json(result.report_key, result.as_dict())
-    return result
+    return bool(new)
 
 
 def existing_capture(stores: Stores, key: str) -> list[Exchange]:

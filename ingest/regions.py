@@ -169,8 +169,8 @@ class Tagger:
         if "£" in text or "£" in title:  # prices in pounds: a British story, weakly
             found.append(("text", (len(text), "£", "GB", CURRENCY_FACTOR, "currency")))
         resolved = self._resolve_alternates(found)
-        for (where, (start, name, _code, factor, _kind)), code in zip(found, resolved,
-                                                                      strict=True):
+        for (where, (start, name, _code, factor, kind)), code in zip(found, resolved,
+                                                                     strict=True):
             chunk = title if where == "title" else text
             if where == "title":
                 weight, label = TITLE_WEIGHT * factor, "title"
@@ -182,7 +182,7 @@ class Tagger:
                 body_scores[code] += weight
             if weight > 0:
                 scores[code] += weight
-                kind_label = _kind if _kind in ("town", "currency") else label
+                kind_label = kind if kind in ("town", "currency") else label
                 evidence.append(f"{kind_label}:{name}={code}")
         if "?GE-US" in scores:
             georgia = scores.pop("?GE-US")

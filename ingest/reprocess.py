@@ -99,6 +99,3 @@ def rebuild(settings: Settings, stores: Stores, interval: DataInterval,
     log.info("rebuild %s: batch %s from %d captures replaced %d batches (%d objects deleted)",
              interval.label, batch, len(keys), len(replacing), len(out.deleted))
     return out
-
-
-

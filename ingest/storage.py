@@ -109,15 +109,7 @@ class ObjectStore:
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists."""
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-            return True
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return False
-            raise self._mapped(exc, "check", key) from None
-        except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+        return self.version(key) is not None
 
     def version(self, key: str) -> str | None:
         """An opaque token that changes whenever ``key`` is written (ETag and modification

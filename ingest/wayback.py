@@ -26,7 +26,7 @@ from ingest.config import FeedSpec
 from ingest.errors import IngestError, PermanentError
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher
-from ingest.models import DataInterval, FeedEntry, parse_iso
+from ingest.models import DataInterval, FeedEntry, parse_digits
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,6 @@ async def page(fetcher: Fetcher, base: str, entry: FeedEntry, stamp: str,
     resp = await fetcher.fetch(copy, kind="page")
     m = _STAMP.search(resp.final_url)  # the archive redirects to the capture it has
     stamp = m.group(1) if m else stamp
-    archived_at = parse_iso(f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:"
-                            f"{stamp[12:14]}+00:00") or resp.fetched_at
+    archived_at = parse_digits(stamp) or resp.fetched_at
     response = replace(resp, url=entry.url, final_url=entry.url, fetched_at=archived_at)
     return Exchange(response, "page", {**meta, "source": "wayback", "wayback_url": copy})

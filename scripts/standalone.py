@@ -81,6 +81,22 @@ class Standalone:
             time.sleep(2)
         raise RuntimeError(f"Airflow did not come up on {self.base}; see {self.log_path}")
 
+    @classmethod
+    def start_fresh(cls, base: Path, env: dict[str, str], attempts: int = 3) -> Standalone:
+        """Start Airflow under ``base``/airflow<N> with its own SQLite database on a free port,
+        trying another port when one is taken before Airflow binds it."""
+        from ingest.seaweed import free_port
+
+        for attempt in range(attempts):
+            home = base / f"airflow{attempt}"
+            server = cls(home, port=free_port(), env={
+                **env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db"})
+            try:
+                return server.start()
+            except PortInUse:
+                continue
+        raise RuntimeError(f"no free port for Airflow after {attempts} attempts")
+
     def password(self) -> str:
         """The generated admin password (simple auth manager)."""
         path = self.home / "simple_auth_manager_passwords.json.generated"

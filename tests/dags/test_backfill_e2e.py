@@ -23,13 +23,12 @@ import yaml
 from ingest import dataset
 from ingest.config import Settings
 from ingest.sample.server import SampleServer
-from ingest.seaweed import free_port
 from ingest.storage import Stores
 from tests.dags.conftest import ROOT
 from tests.support import history
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import PortInUse, Standalone
+from standalone import Standalone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
@@ -65,17 +64,7 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
            "NEWS_INGEST_CATALOG_PATH": str(catalog), "NEWS_INGEST_PER_HOST_DELAY": "0",
            "NEWS_INGEST_POLL_CRON": "0 0 * * *",  # daily runs: three for three days
            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "logs")}
-    for attempt in range(3):
-        server = Standalone(tmp_path / f"airflow{attempt}", port=free_port(), env={
-            **env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-                f"sqlite:///{tmp_path}/airflow{attempt}/airflow.db"})
-        try:
-            server.start()
-            break
-        except PortInUse:
-            continue
-    else:
-        raise RuntimeError("no free port for Airflow after 3 attempts")
+    server = Standalone.start_fresh(tmp_path, env)
     try:
         yield server
     finally:

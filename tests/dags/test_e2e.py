@@ -14,12 +14,11 @@ import pytest
 
 from ingest.config import SAMPLE_CATALOG, Settings
 from ingest.sample.server import SampleServer
-from ingest.seaweed import free_port
 from ingest.storage import Stores
 from tests.dags.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import PortInUse, Standalone
+from standalone import Standalone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
@@ -35,17 +34,7 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
            "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
            "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}
-    for attempt in range(3):  # a free port can still be taken by someone else before Airflow binds
-        server = Standalone(tmp_path / f"airflow{attempt}", port=free_port(), env={
-            **env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-                f"sqlite:///{tmp_path}/airflow{attempt}/airflow.db"})
-        try:
-            server.start()
-            break
-        except PortInUse:
-            continue
-    else:
-        raise RuntimeError("no free port for Airflow after 3 attempts")
+    server = Standalone.start_fresh(tmp_path, env)
     try:
         yield server
     finally:
