@@ -48,6 +48,8 @@ class Settings(BaseModel):
     respect_robots: bool = True
     allow_private_addresses: bool = False
     max_pages_per_feed: int = Field(default=200, ge=1)
+    # seconds a poll may go on starting page requests; later turns stay pending for the next run
+    poll_time_budget: float = Field(default=1800.0, gt=0)
     fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
     min_article_words: int = Field(default=40, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)

@@ -55,6 +55,17 @@ class ServerError(TransientError):
         self.retry_after = retry_after
 
 
+class NotRequested(TransientError):
+    """The request was never sent in this run (the run's time budget was spent before its turn
+    at the host came, or robots.txt could not be read); the page stays pending without using
+    one of its attempts."""
+
+
+class RobotsUnavailable(NotRequested):
+    """robots.txt answered 5xx or could not be reached: RFC 9309 says crawl nothing on the
+    site until it answers."""
+
+
 class ClientError(PermanentError):
     """The server answered 4xx (other than 429): gone, forbidden, not found."""
 
@@ -109,5 +120,9 @@ class StorageError(PermanentError):
     """The object store refused the request (bad credentials, missing bucket)."""
 
 
-class ObjectExists(IngestError):
+class WriteConflict(IngestError):
+    """A conditional write lost: the object changed (or appeared) since it was read."""
+
+
+class ObjectExists(WriteConflict):
     """A write-once key already exists (conditional write lost)."""

@@ -19,13 +19,13 @@ import ipaddress
 import logging
 import socket
 import time
-import urllib.robotparser
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from protego import Protego
 
 from ingest.config import Settings
 from ingest.errors import (
@@ -33,8 +33,11 @@ from ingest.errors import (
     ClientError,
     ConnectFailed,
     FetchTimeout,
+    IngestError,
     InvalidURL,
+    NotRequested,
     RobotsDisallowed,
+    RobotsUnavailable,
     ServerError,
     TooLarge,
     TooManyRedirects,
@@ -85,7 +88,13 @@ def is_never_allowed(address: str) -> bool:
 
 
 class _HostGate:
-    """Per-host limit on concurrent requests plus a minimum delay between request starts."""
+    """Per-host limit on concurrent requests plus a minimum delay between request starts.
+
+    Waiters are served first come, first served (asyncio's lock and semaphore are FIFO), so a
+    backlog drains in the order it was queued. ``start_by`` (monotonic seconds) is the run's
+    last moment to start a request: a turn that would come later raises ``NotRequested``
+    without taking the slot, and the page stays pending for the next run.
+    """
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.sem = asyncio.Semaphore(concurrency)
@@ -93,12 +102,16 @@ class _HostGate:
         self.next_start = 0.0
         self.lock = asyncio.Lock()
 
-    async def wait_turn(self) -> None:
+    async def wait_turn(self, url: str, start_by: float | None) -> None:
         async with self.lock:
             now = time.monotonic()
-            if self.next_start > now:
-                await asyncio.sleep(self.next_start - now)
-            self.next_start = max(now, self.next_start) + self.delay
+            start = max(now, self.next_start)
+            if start_by is not None and start > start_by:
+                raise NotRequested(f"{url}: not requested in this run (its turn at the host came "
+                                   "after the run's time budget); it stays pending")
+            if start > now:
+                await asyncio.sleep(start - now)
+            self.next_start = start + self.delay
 
     def push_back(self, seconds: float) -> None:
         self.next_start = max(self.next_start, time.monotonic() + seconds)
@@ -125,7 +138,10 @@ class Fetcher:
     """An HTTP client with the pipeline's politeness and safety rules. Use as an async context.
 
     ``resolver`` replaces DNS (tests map names to local servers); ``trusted_addresses`` are
-    treated as public by the SSRF guard (tests and sandboxes only).
+    treated as public by the SSRF guard (tests and sandboxes only). ``start_by`` (a
+    ``time.monotonic()`` value) is the last moment a request may start; later turns raise
+    ``NotRequested``. The per-URL deadline (``page_deadline``) counts request time only, never
+    the wait for a turn at a busy host.
     """
 
     def __init__(
@@ -133,14 +149,16 @@ class Fetcher:
         settings: Settings,
         resolver: Resolver | None = None,
         trusted_addresses: frozenset[str] = frozenset(),
+        start_by: float | None = None,
     ) -> None:
         self.settings = settings
+        self.start_by = start_by
         self.resolver = resolver or system_resolver
         self.trusted = trusted_addresses
         self._session: aiohttp.ClientSession | None = None
         self._global = asyncio.Semaphore(settings.concurrency)
         self._gates: dict[str, _HostGate] = {}
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots: dict[str, Protego | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, int], list[str]] = {}
 
@@ -195,19 +213,12 @@ class Fetcher:
         """GET ``url`` under every rule; ``kind`` is "page", "feed", "sitemap" or "robots"
         (sets the accepted types)."""
         allow_private = allow_private or self.settings.allow_private_addresses
-        try:
-            return await asyncio.wait_for(
-                self._fetch(url, kind, etag, last_modified, allow_private),
-                timeout=self.settings.page_deadline,
-            )
-        except TimeoutError:
-            raise FetchTimeout(
-                f"{url}: no complete response within {self.settings.page_deadline:g} s"
-            ) from None
+        return await self._fetch(url, kind, etag, last_modified, allow_private)
 
     async def _fetch(
         self, url: str, kind: str, etag: str, last_modified: str, allow_private: bool
     ) -> Response:
+        budget = [self.settings.page_deadline]  # request time left for this URL, all hops
         headers = {"Accept": _accept(kind)}
         if etag:
             headers["If-None-Match"] = etag
@@ -224,7 +235,7 @@ class Fetcher:
                 raise BlockedAddress(f"{url}: redirect refused: {exc}") from None
             if self.settings.respect_robots and kind == "page":
                 await self._check_robots(current, allow_private)
-            response = await self._request_with_retry(current, host, port, headers)
+            response = await self._request_with_retry(current, host, port, headers, url, budget)
             status, resp_headers, body, fetched_at = response
             if status in (301, 302, 303, 307, 308):
                 location = header_value(resp_headers, "location")
@@ -283,7 +294,8 @@ class Fetcher:
         return host, port
 
     async def _request_with_retry(
-        self, url: str, host: str, port: int, headers: dict[str, str]
+        self, url: str, host: str, port: int, headers: dict[str, str], first_url: str,
+        budget: list[float],
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes, datetime]:
         gate = self._gates.setdefault(
             f"{host}:{port}",
@@ -293,9 +305,18 @@ class Fetcher:
         while True:
             attempt += 1
             async with gate.sem:
-                await gate.wait_turn()  # outside the global limit: waiting hosts hold no slot
+                await gate.wait_turn(url, self.start_by)  # outside the global limit
                 async with self._global:
-                    result = await self._request(url, headers)
+                    started = time.monotonic()
+                    try:
+                        result = await asyncio.wait_for(self._request(url, headers),
+                                                        timeout=max(budget[0], 0.001))
+                    except TimeoutError:
+                        raise FetchTimeout(
+                            f"{first_url}: no complete response within "
+                            f"{self.settings.page_deadline:g} s of request time") from None
+                    finally:
+                        budget[0] -= time.monotonic() - started
             status, resp_headers = result[0], result[1]
             if status in (429, 503) and attempt == 1:
                 wait = _retry_after(header_value(resp_headers, "retry-after"))
@@ -341,26 +362,35 @@ class Fetcher:
             if origin not in self._robots:
                 self._robots[origin] = await self._load_robots(origin, allow_private)
         parser = self._robots[origin]
-        if parser is not None and not parser.can_fetch(self.settings.user_agent, url):
+        if parser is None:
+            raise RobotsUnavailable(f"{url}: {origin}/robots.txt could not be read in this run; "
+                                    "nothing on the site is fetched until it answers (RFC 9309)")
+        if not parser.can_fetch(url, self.settings.user_agent):
             raise RobotsDisallowed(f"{url}: disallowed by {origin}/robots.txt")
 
-    async def _load_robots(
-        self, origin: str, allow_private: bool
-    ) -> urllib.robotparser.RobotFileParser | None:
-        """robots.txt of ``origin``; None (allow all) when it is missing or unreachable."""
+    async def _load_robots(self, origin: str, allow_private: bool) -> Protego | None:
+        """The parsed robots.txt of ``origin`` as RFC 9309 reads it: a 4xx answer (none there)
+        allows everything; a 5xx answer or an unreachable server allows nothing for this run
+        (None)."""
         try:
             resp = await self._fetch(f"{origin}/robots.txt", "robots", "", "", allow_private)
         except ClientError:
-            return None
+            return Protego.parse("")
         except TransientError as exc:
-            log.warning("%s/robots.txt unreachable (%s); fetching as if it allowed all", origin, exc)
+            log.warning("%s/robots.txt unavailable (%s); the site is not crawled in this run",
+                        origin, exc)
             return None
-        except Exception as exc:  # noqa: BLE001 - a broken robots.txt must not stop a feed
-            log.warning("%s/robots.txt unusable (%s); fetching as if it allowed all", origin, exc)
+        except IngestError as exc:  # refused address, too large, too many redirects...
+            log.warning("%s/robots.txt unusable (%s); the site is not crawled in this run",
+                        origin, exc)
             return None
-        parser = urllib.robotparser.RobotFileParser()
-        parser.parse(resp.body.decode("utf-8", "replace").splitlines())
-        return parser
+        return robots_rules(resp.body)
+
+
+def robots_rules(body: bytes) -> Protego:
+    """A robots.txt body parsed by protego (RFC 9309: longest match wins, ``*`` and ``$``
+    wildcards, ``Sitemap:`` lines); over 500 KiB is ignored, as the RFC allows."""
+    return Protego.parse(body[:500 * 1024].decode("utf-8", "replace"))
 
 
 def _accept(kind: str) -> str:

@@ -38,18 +38,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ingest import ccnews, sitemaps, wayback
 from ingest.archive import Exchange
 from ingest.config import Catalog, FeedSpec, Settings
-from ingest.errors import IngestError, PermanentError
+from ingest.errors import IngestError, NotRequested, PermanentError
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher
 from ingest.models import DataInterval, FeedEntry, FeedOutcome
 from ingest.poll import (
     PollResult,
     capture_key,
+    commit_capture,
     entry_meta,
-    existing_capture,
+    read_capture,
     report_key,
     state_key,
-    store_capture,
 )
 from ingest.storage import Stores
 from ingest.urls import url_key
@@ -67,7 +67,8 @@ def backfill_group(
 ) -> PollResult:
     """Poll ``group`` for a past ``interval`` from its feeds' historical sources."""
     key = capture_key(group, interval)
-    previous = existing_capture(stores, key)
+    stored = read_capture(stores, key)
+    previous = stored.exchanges
     state = stores.raw.get_json(state_key(group), {}) or {}
     seen = {ident for feed_state in (state.get("feeds") or {}).values()
             for ident in (feed_state.get("seen") or {})}
@@ -79,7 +80,7 @@ def backfill_group(
     for outcome, exchanges in polled:
         result.outcomes.append(outcome)
         new.extend(exchanges)
-    store_capture(stores, result, key, previous, new)
+    commit_capture(stores, result, key, stored, new)
     stores.raw.put_json(result.report_key, result.as_dict())
     return result
 
@@ -240,7 +241,9 @@ async def _fetch_pages(settings: Settings, fetcher: Fetcher, feed: FeedSpec,
 
     exchanges = []
     for entry, got in zip(todo, await asyncio.gather(*(one(e) for e in todo)), strict=True):
-        if isinstance(got, IngestError):
+        if isinstance(got, NotRequested):
+            outcome.pages_deferred += 1
+        elif isinstance(got, IngestError):
             outcome.pages_failed += 1
             outcome.page_errors.append({"url": entry.url, "kind": got.kind, "error": str(got)})
         else:

@@ -176,6 +176,8 @@ class FeedOutcome:
     pages_ok: int = 0
     pages_failed: int = 0
     pages_skipped: int = 0
+    pages_deferred: int = 0  # not requested in this run (time budget, robots.txt unreadable)
+    backlog: int = 0  # pages still pending after this run
     error: str = ""
     page_errors: list[dict[str, str]] = field(default_factory=list)
     capture_key: str = ""
@@ -198,6 +200,8 @@ class FeedOutcome:
             "pages_ok": self.pages_ok,
             "pages_failed": self.pages_failed,
             "pages_skipped": self.pages_skipped,
+            "pages_deferred": self.pages_deferred,
+            "backlog": self.backlog,
             "error": self.error,
             "page_errors": self.page_errors,
             "capture_key": self.capture_key,

@@ -56,8 +56,6 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
         result = backfill_group(settings, stores, catalog, group, interval)
     else:
         result = poll_group(settings, stores, catalog, group, interval)
-    if result.capture_key:
-        inbox.post(stores, result.capture_key)
     summary = result.as_dict()
     for feed in summary["feeds"]:
         log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s %s",

@@ -4,44 +4,57 @@ One poll task handles one feed group for one interval and touches the object sto
 times whatever the group's size (object stores charge per request, and on two cores boto3's
 per-request cost limits a poll of hundreds of feeds):
 
-- ``state/feeds/group=<group>.json``: per feed, the validators (ETag, Last-Modified), the body
-  hash for servers that ignore them, the entries already seen, the pages still pending after a
-  transient failure (retried by the next run, even when the feed answers 304) and the failure
-  count; plus the keys of the group's recent captures. A feed that moves to another group starts
-  with fresh state (its entries are fetched again; processing skips URLs it already has).
+- ``state/feeds/group=<group>.json``: per feed, validators, the pages captured (``seen``), the
+  backlog (``pending``) and the pages given up on (``failed``); see ``ingest.pollstate``. A feed
+  that moves to another group starts with fresh state (its entries are fetched again;
+  processing skips URLs it already has).
 - ``captures/dt=<day>/group=<group>/<interval>.warc.gz``: the feed documents and pages fetched in
-  that interval, each record tagged with its feed id. A re-run of the same interval reads it
-  back, fetches only what is still missing and rewrites it only if something was added, so the
-  same interval gives the same bytes.
+  that interval, each record tagged with its feed id. Every poll of an interval reads the stored
+  capture back, fetches only what is missing and rewrites it only with more records (a
+  conditional write, so a concurrent writer's records are merged, never dropped): raw captures
+  are never overwritten with less and never deleted. The same interval gives the same bytes.
+- ``inbox/<capture key>.json``: the capture is queued for processing (``ingest.inbox``).
 - ``reports/poll/dt=<day>/<interval>/<group>.json``: every feed's outcome with its errors.
 
-The capture is written before the state, so a failure in between refetches rather than loses.
+Order of writes, so that a crash anywhere loses nothing: the new entries go to the state as
+pending before any page is fetched; then the capture, its inbox marker, and only then the state
+marks its pages seen (and stores the validators). The per-URL deadline counts request time
+only; pages whose turn at a busy host does not come within ``poll_time_budget`` stay pending
+without spending an attempt, and each run takes the backlog oldest first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import inbox
 from ingest.archive import Exchange, build_warc, read_warc, to_exchange
 from ingest.config import Catalog, FeedSpec, Settings
-from ingest.errors import IngestError, PermanentError, StorageUnavailable, TransientError
+from ingest.errors import (
+    IngestError,
+    NotRequested,
+    ObjectExists,
+    PermanentError,
+    StorageUnavailable,
+    TransientError,
+    WriteConflict,
+)
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher
-from ingest.models import DataInterval, FeedEntry, FeedOutcome, Response, parse_iso
+from ingest.models import DataInterval, FeedEntry, FeedOutcome, Response
+from ingest.pollstate import FeedChange, GroupState, backlog, known
 from ingest.storage import Stores
-from ingest.urls import url_key
 
 log = logging.getLogger(__name__)
 
-MAX_SEEN = 2000
-MAX_PAGE_ATTEMPTS = 5
-MAX_CAPTURES = 48
+_CAPTURE_TRIES = 8
 
 
 def capture_key(group: str, interval: DataInterval) -> str:
@@ -88,6 +101,8 @@ class PollResult:
                 "new_entries": sum(o.new_entries for o in self.outcomes),
                 "pages_ok": sum(o.pages_ok for o in self.outcomes),
                 "pages_failed": sum(o.pages_failed for o in self.outcomes),
+                "pages_deferred": sum(o.pages_deferred for o in self.outcomes),
+                "backlog": sum(o.backlog for o in self.outcomes),
             },
         }
 
@@ -106,208 +121,243 @@ def poll_group(
     task; a re-run then completes what was missed.
     """
     key = capture_key(group, interval)
-    state = stores.raw.get_json(state_key(group), {}) or {}
-    before = json.dumps(state, sort_keys=True)
-    feeds_state: dict[str, dict[str, Any]] = state.setdefault("feeds", {})
-    previous: list[Exchange] = []
-    if key in state.get("captures", []) or not feeds_state:
-        previous = existing_capture(stores, key)
-    feeds = catalog.in_group(group)
-    polled = asyncio.run(_poll_all(settings, feeds, feeds_state, previous, fetcher))
+    stored = read_capture(stores, key)
+    state = GroupState(stores.raw, state_key(group))
     result = PollResult(group, interval, report_key=report_key(group, interval))
-    new: list[Exchange] = []
-    for feed, (outcome, exchanges, feed_state) in zip(feeds, polled, strict=True):
-        result.outcomes.append(outcome)
-        feeds_state[feed.id] = feed_state
-        new.extend(exchanges)
-    if store_capture(stores, result, key, previous, new):
-        state["captures"] = [*(k for k in state.get("captures", []) if k != key), key][-MAX_CAPTURES:]
-    if json.dumps(state, sort_keys=True) != before:
-        stores.raw.put_json(state_key(group), state)
+    poller = _GroupPoll(settings, state, catalog.in_group(group), stored, result)
+    new, changes = asyncio.run(poller.run(fetcher))
+    commit_capture(stores, result, key, stored, new)
+    gave_up = state.save(changes, _now())
+    for outcome in result.outcomes:
+        for url in gave_up.get(outcome.feed_id, []):
+            outcome.page_errors.append({"url": url, "kind": "gave_up",
+                                        "error": "transient failures used every attempt"})
+        outcome.backlog = len(state.feed(outcome.feed_id).get("pending", []))
     stores.raw.put_json(result.report_key, result.as_dict())
     return result
 
 
-def store_capture(stores: Stores, result: PollResult, key: str, previous: list[Exchange],
-                  new: list[Exchange]) -> bool:
-    """Write the capture when ``new`` adds to it (previous + new, so the same exchanges give the
-    same bytes) and point the result and each captured feed's outcome at it; returns whether
-    it was written. Raises ``StorageUnavailable`` saying nothing of the poll was stored."""
-    if new:
-        try:
-            stores.raw.put(key, build_warc(previous + new), "application/warc")
-        except StorageUnavailable as exc:
-            raise StorageUnavailable(f"{exc}; nothing of this poll was stored, re-run to "
-                                     "complete") from None
-    if new or previous:
-        result.capture_key = key
-        captured = {str(ex.meta.get("feed_id", "")) for ex in previous + new}
-        for outcome in result.outcomes:
-            if outcome.feed_id in captured:
-                outcome.capture_key = key
-    return bool(new)
+@dataclass
+class StoredCapture:
+    """A capture as read back from the raw bucket (empty when there is none yet)."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    etag: str | None = None
+    damaged: bytes | None = None  # the stored bytes, when they did not read to the end
+
+    def page_urls(self) -> dict[str, dict[str, str]]:
+        """Per feed id, the page URLs in the capture with their fetch times."""
+        out: dict[str, dict[str, str]] = {}
+        for ex in self.exchanges:
+            if ex.kind == "page":
+                out.setdefault(str(ex.meta.get("feed_id", "")), {})[ex.response.url] = (
+                    ex.response.fetched_at.isoformat())
+        return out
+
+    def feeds_with_document(self) -> set[str]:
+        """The feeds whose feed document is in the capture."""
+        return {str(ex.meta.get("feed_id", "")) for ex in self.exchanges if ex.kind != "page"}
 
 
-def existing_capture(stores: Stores, key: str) -> list[Exchange]:
-    """The exchanges of a stored capture ([] when there is none or it is damaged)."""
+def read_capture(stores: Stores, key: str) -> StoredCapture:
+    """The stored capture at ``key`` with its ETag; a damaged one keeps its readable records."""
+    got = stores.raw.get_versioned(key)
+    if got is None:
+        return StoredCapture()
+    data, etag = got
+    exchanges: list[Exchange] = []
     try:
-        data = stores.raw.get(key)
-    except KeyError:
-        return []
-    try:
-        return [to_exchange(a) for a in read_warc(data, key)]
+        for archived in read_warc(data, key):
+            exchanges.append(to_exchange(archived))
     except PermanentError as exc:
-        log.warning("%s is damaged (%s); fetching its pages again", key, exc)
-        return []
+        log.warning("%s is damaged (%s); its %d readable records are kept and the rest fetched "
+                    "again", key, exc, len(exchanges))
+        return StoredCapture(exchanges, etag, data)
+    return StoredCapture(exchanges, etag)
 
 
-async def _poll_all(
-    settings: Settings,
-    feeds: list[FeedSpec],
-    feeds_state: dict[str, dict[str, Any]],
-    previous: list[Exchange],
-    fetcher: Fetcher | None,
-) -> list[tuple[FeedOutcome, list[Exchange], dict[str, Any]]]:
-    own = fetcher is None
-    fetcher = fetcher or Fetcher(settings)
-    captured: dict[str, set[str]] = {}
-    has_feed_doc: set[str] = set()
-    for ex in previous:
-        feed_id = str(ex.meta.get("feed_id", ""))
-        if ex.kind == "page":
-            captured.setdefault(feed_id, set()).add(ex.response.url)
-        else:
-            has_feed_doc.add(feed_id)
+def _identity(ex: Exchange) -> tuple[str, str, str]:
+    return ex.kind, str(ex.meta.get("feed_id", "")), ex.response.url
+
+
+def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredCapture,
+                   new: list[Exchange]) -> None:
+    """Store the capture when ``new`` adds to it, then queue it for processing.
+
+    The write is conditional on the capture being unchanged since it was read; when another
+    poll wrote it meanwhile, its records are read back and kept, so a capture only ever grows.
+    A damaged capture's bytes are kept under ``damaged/`` before it is rewritten. Raises
+    ``StorageUnavailable`` saying what was not stored.
+    """
     try:
-        poller = _FeedPoller(settings, fetcher)
-        return list(await asyncio.gather(*(
-            poller.poll(feed, dict(feeds_state.get(feed.id, {})), captured.get(feed.id, set()),
-                        feed.id in has_feed_doc)
-            for feed in feeds
-        )))
-    finally:
-        if own:
-            await fetcher.aclose()
+        for _ in range(_CAPTURE_TRIES):
+            have = {_identity(ex) for ex in stored.exchanges}
+            new = [ex for ex in new if _identity(ex) not in have]
+            if not new:
+                break
+            if stored.damaged is not None:
+                with contextlib.suppress(ObjectExists):
+                    stores.raw.put(f"damaged/{key}", stored.damaged, "application/warc",
+                                   if_none_match=True)
+            try:
+                stores.raw.put(key, build_warc(stored.exchanges + new), "application/warc",
+                               if_none_match=stored.etag is None, if_match=stored.etag)
+            except WriteConflict:
+                log.info("%s was written by another poll meanwhile; merging", key)
+                stored = read_capture(stores, key)
+                continue
+            stored = StoredCapture(stored.exchanges + new, "written")
+            break
+        else:
+            raise StorageUnavailable(f"{key}: gave up after {_CAPTURE_TRIES} concurrent writes")
+        if stored.exchanges:
+            result.capture_key = key
+            inbox.post(stores, key)
+    except StorageUnavailable as exc:
+        raise StorageUnavailable(f"{exc}; the pages of this poll are still pending, re-run to "
+                                 "complete") from None
+    captured = {str(ex.meta.get("feed_id", "")) for ex in stored.exchanges}
+    for outcome in result.outcomes:
+        if outcome.feed_id in captured:
+            outcome.capture_key = result.capture_key
 
 
-class _FeedPoller:
-    def __init__(self, settings: Settings, fetcher: Fetcher) -> None:
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class _GroupPoll:
+    """One poll of a group's feeds: read every feed, save the new entries as pending, fetch the
+    backlog; returns the exchanges to capture and the state changes to save after that."""
+
+    def __init__(self, settings: Settings, state: GroupState, feeds: list[FeedSpec],
+                 stored: StoredCapture, result: PollResult) -> None:
         self.settings = settings
+        self.state = state
+        self.feeds = feeds
+        self.stored = stored
+        self.result = result
+        self.in_capture = stored.page_urls()
+        self.has_document = stored.feeds_with_document()
+
+    async def run(self, fetcher: Fetcher | None) -> tuple[list[Exchange], dict[str, FeedChange]]:
+        own = fetcher is None
+        fetcher = fetcher or Fetcher(self.settings)
+        if fetcher.start_by is None:
+            fetcher.start_by = time.monotonic() + self.settings.poll_time_budget
         self.fetcher = fetcher
-
-    async def poll(self, feed: FeedSpec, state: dict[str, Any], captured: set[str],
-                   has_feed_doc: bool) -> tuple[FeedOutcome, list[Exchange], dict[str, Any]]:
-        outcome = FeedOutcome(feed.id)
-        exchanges: list[Exchange] = []
         try:
-            await self._poll(feed, state, captured, has_feed_doc, outcome, exchanges)
-        except Exception as exc:
-            outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
-            log.exception("feed %s: unexpected failure", feed.id)
-        return outcome, exchanges, state
+            read = await asyncio.gather(*(self._read(feed) for feed in self.feeds))
+            first: dict[str, FeedChange] = {}
+            for feed, (outcome, _, change) in zip(self.feeds, read, strict=True):
+                self.result.outcomes.append(outcome)
+                # pages already in this interval's capture (a re-run after a crash) are seen
+                first[feed.id] = FeedChange(listed=change.listed,
+                                            captured=dict(self.in_capture.get(feed.id, {})))
+            await asyncio.to_thread(self.state.save, first, _now())
+            fetched = await asyncio.gather(*(
+                self._fetch_backlog(feed, outcome, change)
+                for feed, (outcome, _, change) in zip(self.feeds, read, strict=True)))
+        finally:
+            if own:
+                await fetcher.aclose()
+        new = [ex for (_, doc, _), pages in zip(read, fetched, strict=True)
+               for ex in ([doc] if doc else []) + pages]
+        changes = {feed.id: change for feed, (_, _, change) in zip(self.feeds, read, strict=True)}
+        for change in changes.values():
+            change.listed = []  # saved already
+        return new, changes
 
-    async def _poll(self, feed: FeedSpec, state: dict[str, Any], captured: set[str],
-                    has_feed_doc: bool, outcome: FeedOutcome, exchanges: list[Exchange]) -> None:
-        entries: list[FeedEntry] = []
-        now = datetime.now(UTC).isoformat()
+    async def _read(self, feed: FeedSpec) -> tuple[FeedOutcome, Exchange | None, FeedChange]:
+        """Fetch and parse the feed document; its new entries become pending items."""
+        outcome, change = FeedOutcome(feed.id), FeedChange()
+        document: Exchange | None = None
         try:
+            feed_state = self.state.feed(feed.id)
             resp = await self.fetcher.fetch(
-                feed.url, kind="feed", etag=state.get("etag", ""),
-                last_modified=state.get("last_modified", ""), allow_private=feed.allow_private,
-            )
+                feed.url, kind="feed", etag=feed_state.get("etag", ""),
+                last_modified=feed_state.get("last_modified", ""),
+                allow_private=feed.allow_private)
+            outcome.http_status = resp.status
+            entries = self._parse(feed, resp, feed_state, outcome, change)
+            if resp.status == 200 and entries is not None and feed.id not in self.has_document:
+                document = Exchange(resp, "feed", {"feed_id": feed.id})
+            listed: dict[str, FeedEntry] = {}
+            for entry in entries or []:
+                if not known(feed_state, entry.url):
+                    listed.setdefault(entry.url, entry)
+            outcome.new_entries = len(listed)
+            change.listed = [{**entry_meta(e), "url": e.url} for e in listed.values()]
         except IngestError as exc:
             outcome.status, outcome.error = "error", str(exc)
-            state["failures"] = int(state.get("failures", 0)) + 1
-            state["last_error"] = f"{exc.kind}: {exc}"
+            change.error = f"{exc.kind}: {exc}"
             log.warning("feed %s: %s", feed.id, exc)
-        else:
-            outcome.http_status = resp.status
-            entries = self._read_feed(feed, resp, state, outcome)
-            if resp.status == 200 and outcome.status != "unchanged" and not has_feed_doc:
-                exchanges.append(Exchange(resp, "feed", {"feed_id": feed.id}))
-        todo = self._select(feed, entries, state, captured, outcome)
-        if not self.settings.fetch_pages:
-            todo = []
-        pages = await asyncio.gather(*(self._fetch_page(feed, e) for e in todo))
-        pending: dict[str, dict[str, Any]] = {p["url"]: p for p in state.get("pending", [])}
-        seen: dict[str, str] = dict(state.get("seen", {}))
-        for entry, (response, error) in zip(todo, pages, strict=True):
-            ident = url_key(entry.url)
-            if response is not None:
-                outcome.pages_ok += 1
-                exchanges.append(Exchange(response, "page", entry_meta(entry)))
-                seen.setdefault(ident, now)
-                pending.pop(entry.url, None)
-                continue
-            assert error is not None
-            outcome.pages_failed += 1
-            outcome.page_errors.append({"url": entry.url, "kind": error.kind, "error": str(error)})
-            attempts = int(pending.get(entry.url, {}).get("attempts", 0)) + 1
-            if isinstance(error, TransientError) and attempts < MAX_PAGE_ATTEMPTS:
-                pending[entry.url] = {**entry_meta(entry), "url": entry.url,
-                                      "attempts": attempts, "last_error": str(error)}
-            else:
-                seen.setdefault(ident, now)  # quarantined: recorded in the report, not retried
-                pending.pop(entry.url, None)
-        if seen:
-            state["seen"] = dict(sorted(seen.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
-        if pending or "pending" in state:
-            state["pending"] = sorted(pending.values(), key=lambda p: p["url"])
-        if outcome.status == "pending":
-            outcome.status = "ok"
-            if state.get("failures") or state.get("last_error"):
-                state["failures"] = 0
-                state["last_error"] = ""
+        except Exception as exc:
+            outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
+            change.error = outcome.error
+            log.exception("feed %s: unexpected failure", feed.id)
+        return outcome, document, change
 
-    def _read_feed(self, feed: FeedSpec, resp: Response, state: dict[str, Any],
-                   outcome: FeedOutcome) -> list[FeedEntry]:
+    def _parse(self, feed: FeedSpec, resp: Response, feed_state: dict[str, Any],
+               outcome: FeedOutcome, change: FeedChange) -> list[FeedEntry] | None:
+        """The entries of a fetched feed document (None when it is unchanged since last time;
+        ``PermanentError`` when it is not a feed)."""
         if resp.status == 304:
-            outcome.status = "not_modified"
-            return []
+            outcome.status, change.ok = "not_modified", True
+            return None
         digest = hashlib.sha256(resp.body).hexdigest()
-        if digest == state.get("body_sha256"):
-            outcome.status = "unchanged"
-            return []
-        try:
-            parsed = parse_feed(resp.body, resp.final_url, feed.id, resp.header("content-type"))
-        except PermanentError as exc:
-            outcome.status, outcome.error = "error", str(exc)
-            state["failures"] = int(state.get("failures", 0)) + 1
-            state["last_error"] = f"{exc.kind}: {exc}"
-            return []
+        if digest == feed_state.get("body_sha256"):
+            outcome.status, change.ok = "unchanged", True
+            return None
+        parsed = parse_feed(resp.body, resp.final_url, feed.id, resp.header("content-type"))
         if parsed.warning:
             log.info("feed %s: parser warning: %s", feed.id, parsed.warning)
-        state["etag"] = resp.header("etag")
-        state["last_modified"] = resp.header("last-modified")
-        state["body_sha256"] = digest
+        change.ok = True
+        change.validators = {"etag": resp.header("etag"),
+                             "last_modified": resp.header("last-modified"),
+                             "body_sha256": digest}
         outcome.entries = len(parsed.entries)
         return list(parsed.entries)
 
-    def _select(self, feed: FeedSpec, entries: list[FeedEntry], state: dict[str, Any],
-                captured: set[str], outcome: FeedOutcome) -> list[FeedEntry]:
-        seen = state.get("seen", {})
-        todo: dict[str, FeedEntry] = {}
-        for entry in entries:
-            if url_key(entry.url) not in seen and entry.url not in captured:
-                todo.setdefault(entry.url, entry)
-        outcome.new_entries = len(todo)
-        for item in state.get("pending", []):
-            if item["url"] not in todo and item["url"] not in captured:
-                todo[item["url"]] = FeedEntry(
-                    feed_id=feed.id, url=item["url"], entry_id=item.get("entry_id", item["url"]),
-                    title=item.get("entry_title", ""),
-                    published_at=parse_iso(item.get("entry_published_at")),
-                )
-        return list(todo.values())[: self.settings.max_pages_per_feed]
+    async def _fetch_backlog(self, feed: FeedSpec, outcome: FeedOutcome,
+                             change: FeedChange) -> list[Exchange]:
+        """Fetch the feed's pending pages, oldest first, up to ``max_pages_per_feed``."""
+        in_capture = self.in_capture.get(feed.id, {})
+        todo = [item for item in backlog(self.state.feed(feed.id)) if item["url"] not in in_capture]
+        if not self.settings.fetch_pages:
+            todo = []
+        todo = todo[: self.settings.max_pages_per_feed]
+        got = await asyncio.gather(*(self._fetch_page(feed, item["url"]) for item in todo))
+        exchanges: list[Exchange] = []
+        for item, (response, error) in zip(todo, got, strict=True):
+            url = item["url"]
+            if response is not None:
+                outcome.pages_ok += 1
+                meta = {k: item.get(k) for k in ("feed_id", "entry_id", "entry_title",
+                                                 "entry_published_at")}
+                exchanges.append(Exchange(response, "page", {**meta, "feed_id": feed.id}))
+                change.captured[url] = response.fetched_at.isoformat()
+            elif isinstance(error, NotRequested):
+                outcome.pages_deferred += 1
+            else:
+                assert error is not None
+                outcome.pages_failed += 1
+                outcome.page_errors.append({"url": url, "kind": error.kind, "error": str(error)})
+                if isinstance(error, TransientError):
+                    change.retry[url] = str(error)
+                else:  # quarantined: recorded in the state and the report, not retried
+                    change.failed[url] = {"kind": error.kind, "error": str(error)}
+        if outcome.status == "pending":
+            outcome.status = "ok"
+        return exchanges
 
-    async def _fetch_page(
-        self, feed: FeedSpec, entry: FeedEntry
-    ) -> tuple[Response | None, IngestError | None]:
+    async def _fetch_page(self, feed: FeedSpec, url: str
+                          ) -> tuple[Response | None, IngestError | None]:
         try:
-            return await self.fetcher.fetch(entry.url, kind="page",
+            return await self.fetcher.fetch(url, kind="page",
                                             allow_private=feed.allow_private), None
         except IngestError as exc:
-            log.info("feed %s: page %s failed: %s", feed.id, entry.url, exc)
+            log.info("feed %s: page %s: %s", feed.id, url, exc)
             return None, exc
 
 

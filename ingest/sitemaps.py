@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from ingest.errors import IngestError
-from ingest.fetch import Fetcher
+from ingest.fetch import Fetcher, robots_rules
 from ingest.models import DataInterval, FeedEntry, parse_iso
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,9 @@ def _text(elem: etree._Element, path: str) -> str:
 
 
 def robots_sitemaps(robots_txt: str, base: str) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt."""
-    out = []
-    for line in robots_txt.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "sitemap" and value.strip():
-            out.append(urljoin(base, value.strip()))
-    return list(dict.fromkeys(out))
+    """The ``Sitemap:`` URLs of a robots.txt (read by protego), made absolute against ``base``."""
+    rules = robots_rules(robots_txt.encode("utf-8"))
+    return list(dict.fromkeys(urljoin(base, url.strip()) for url in rules.sitemaps if url.strip()))
 
 
 async def discover(fetcher: Fetcher, page_url: str, allow_private: bool = False) -> list[str]:

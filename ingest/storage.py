@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
 
 from ingest.config import Settings
-from ingest.errors import ObjectExists, StorageError, StorageUnavailable
+from ingest.errors import ObjectExists, StorageError, StorageUnavailable, WriteConflict
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +64,48 @@ class ObjectStore:
         data: bytes,
         content_type: str = "application/octet-stream",
         if_none_match: bool = False,
-    ) -> None:
-        """Write ``data`` at ``key``; with ``if_none_match`` raise ``ObjectExists`` if present."""
+        if_match: str | None = None,
+    ) -> str:
+        """Write ``data`` at ``key`` and return its ETag. ``if_none_match``: only if the key does not exist
+        (``ObjectExists`` otherwise); ``if_match``: only if the object still has this ETag
+        (``WriteConflict`` otherwise). A store without conditional writes (501) is written
+        unconditionally, with a warning."""
         extra: dict[str, Any] = {}
         if if_none_match:
             extra["IfNoneMatch"] = "*"
+        if if_match:
+            extra["IfMatch"] = if_match
         try:
-            self.client.put_object(
+            resp = self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra
             )
         except ClientError as exc:
             code = _code(exc)
-            if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+            if code in {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}:
+                if if_match:
+                    raise WriteConflict(f"{self.uri(key)} changed since it was read") from None
                 raise ObjectExists(f"{self.uri(key)} already exists") from None
+            if extra and code in {"NotImplemented", "501"}:
+                log.warning("%s: the store does not support conditional writes; writing %s "
+                            "unconditionally", self.bucket, key)
+                return self.put(key, data, content_type)
             raise self._mapped(exc, "write", key) from None
         except (BotoCoreError, ConnectionError) as exc:
             raise StorageUnavailable(f"cannot write {self.uri(key)}: {exc}") from None
         log.debug("wrote %s (%d bytes)", self.uri(key), len(data))
+        return str(resp.get("ETag", ""))
+
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The object at ``key`` with its ETag (for a later ``put(if_match=...)``), or None."""
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            return bytes(resp["Body"].read()), str(resp.get("ETag", ""))
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise self._mapped(exc, "read", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot read {self.uri(key)}: {exc}") from None
 
     def get(self, key: str) -> bytes:
         """Read the object at ``key``; ``KeyError`` if it does not exist."""
@@ -101,10 +126,11 @@ class ObjectStore:
         except KeyError:
             return default
 
-    def put_json(self, key: str, value: Any, if_none_match: bool = False) -> bytes:
+    def put_json(self, key: str, value: Any, if_none_match: bool = False,
+                 if_match: str | None = None) -> bytes:
         """Write ``value`` as canonical JSON (sorted keys) and return the bytes written."""
         data = dumps(value)
-        self.put(key, data, "application/json", if_none_match=if_none_match)
+        self.put(key, data, "application/json", if_none_match=if_none_match, if_match=if_match)
         return data
 
     def exists(self, key: str) -> bool:

@@ -1,7 +1,9 @@
 """A local HTTP server for the offline sample site (and for tests and benchmarks).
 
 It serves files under a directory, replacing ``{{BASE}}`` with its own address, answers
-conditional requests (ETag / If-None-Match, Last-Modified / If-Modified-Since) with 304, and can
+conditional requests with 304 when the content has not changed (the ETag is a hash of the body;
+Last-Modified is 2014-03-31 for a body's first version and moves forward whenever the body
+changes; If-None-Match, when sent, decides over If-Modified-Since as RFC 9110 says), and can
 add a fixed latency per response. Extra routes can be registered as callables for fault cases.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 SITE = Path(__file__).resolve().parent / "site"
-LAST_MODIFIED = formatdate(1396224000, usegmt=True)  # 2014-03-31T00:00:00Z
+_FIRST_VERSION = 1396224000  # 2014-03-31T00:00:00Z: Last-Modified of a body's first version
 TYPES = {".xml": "application/xml; charset=utf-8", ".json": "application/feed+json",
          ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
@@ -36,6 +38,7 @@ class SampleServer:
         self.routes: dict[str, Route] = {}
         self.files: dict[str, bytes] = {}
         self.hits: dict[str, int] = {}
+        self._versions: dict[str, tuple[str, float]] = {}  # path -> (etag, last-modified)
         self._lock = threading.Lock()
         server = self
 
@@ -98,14 +101,28 @@ class SampleServer:
         if body is None:
             send(req, 404, b"not found", "text/plain")
             return
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        if req.headers.get("If-None-Match") == etag or _not_modified_since(
-                req.headers.get("If-Modified-Since")):
-            send(req, 304, b"", None, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+        etag, modified = self._validators(path, body)
+        last_modified = formatdate(modified, usegmt=True)
+        if _not_modified(req, etag, modified):
+            send(req, 304, b"", None, {"ETag": etag, "Last-Modified": last_modified})
             return
         suffix = Path(path).suffix
         ctype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-        send(req, 200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+        send(req, 200, body, ctype, {"ETag": etag, "Last-Modified": last_modified})
+
+    def _validators(self, path: str, body: bytes) -> tuple[str, float]:
+        """The body's ETag and the time this version of the path was first served."""
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        with self._lock:
+            known = self._versions.get(path)
+            if known is None:
+                modified = float(_FIRST_VERSION)
+            elif known[0] == etag:
+                modified = known[1]
+            else:
+                modified = max(float(int(time.time())), known[1] + 1)
+            self._versions[path] = (etag, modified)
+        return etag, modified
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -128,11 +145,16 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _not_modified_since(value: str | None) -> bool:
-    if not value:
+def _not_modified(req: BaseHTTPRequestHandler, etag: str, modified: float) -> bool:
+    """Whether the request's validators match the current version (RFC 9110 13.2.2)."""
+    match = req.headers.get("If-None-Match")
+    if match is not None:
+        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
+    since = req.headers.get("If-Modified-Since")
+    if not since:
         return False
     try:
-        return parsedate_to_datetime(value) >= parsedate_to_datetime(LAST_MODIFIED)
+        return parsedate_to_datetime(since).timestamp() >= modified
     except (TypeError, ValueError):
         return False
 
