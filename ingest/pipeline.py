@@ -74,7 +74,7 @@ def process(capture_keys: list[str], settings: Settings | None = None,
     inbox (see ``ingest.inbox``), and clear the markers of the captures processed."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
-    marked = inbox.pending(stores) if use_inbox else {}
+    marked = inbox.ready(stores, inbox.pending(stores)) if use_inbox else {}
     if set(marked) - set(capture_keys):
         log.info("inbox: %d captures not named by this run's events",
                  len(set(marked) - set(capture_keys)))

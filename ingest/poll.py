@@ -184,8 +184,10 @@ def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredC
                    new: list[Exchange]) -> None:
     """Store the capture when ``new`` adds to it, then queue it for processing.
 
-    The write is conditional on the capture being unchanged since it was read; when another
-    poll wrote it meanwhile, its records are read back and kept, so a capture only ever grows.
+    The capture is queued (its inbox marker) just before it is written, so a stored capture is
+    always queued; processing skips a marker whose capture does not exist yet. The write is
+    conditional on the capture being unchanged since it was read; when another poll wrote it
+    meanwhile, its records are read back and kept, so a capture only ever grows.
     A damaged capture's bytes are kept under ``damaged/`` before it is rewritten. Raises
     ``StorageUnavailable`` saying what was not stored.
     """
@@ -195,6 +197,7 @@ def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredC
             new = [ex for ex in new if _identity(ex) not in have]
             if not new:
                 break
+            inbox.post(stores, key)  # queued before it exists: a stored capture is never orphaned
             if stored.damaged is not None:
                 with contextlib.suppress(ObjectExists):
                     stores.raw.put(f"damaged/{key}", stored.damaged, "application/warc",
@@ -212,7 +215,8 @@ def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredC
             raise StorageUnavailable(f"{key}: gave up after {_CAPTURE_TRIES} concurrent writes")
         if stored.exchanges:
             result.capture_key = key
-            inbox.post(stores, key)
+            if stored.etag != "written":
+                inbox.post(stores, key)  # a re-run: make sure the capture is queued
     except StorageUnavailable as exc:
         raise StorageUnavailable(f"{exc}; the pages of this poll are still pending, re-run to "
                                  "complete") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -149,6 +150,19 @@ class ObjectStore:
         except (BotoCoreError, ConnectionError) as exc:
             raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
         return f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
+
+    def modified(self, key: str) -> datetime | None:
+        """When ``key`` was last written (UTC), or None when it does not exist."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise self._mapped(exc, "check", key) from None
+        except (BotoCoreError, ConnectionError) as exc:
+            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+        when = head.get("LastModified")
+        return when if isinstance(when, datetime) else None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` in lexical order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,10 @@ from ingest.errors import (
     BlockedAddress,
     ClientError,
     FetchTimeout,
+    NotRequested,
     PermanentError,
     RobotsDisallowed,
+    RobotsUnavailable,
     ServerError,
     TooLarge,
     TooManyRedirects,
@@ -22,7 +25,7 @@ from ingest.errors import (
     UnsupportedContent,
 )
 from ingest.fetch import Fetcher, is_public_address
-from ingest.sample.server import SampleServer
+from ingest.sample.server import SampleServer, send
 from tests.support.faults import TRUSTED_IP, install_fault_routes, resolver_with
 
 pytestmark = pytest.mark.integration
@@ -130,3 +133,103 @@ def test_link_local_is_refused_even_when_private_addresses_are_allowed() -> None
 )
 def test_public_address_classification(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+def robots_server(body: bytes, status: int = 200) -> SampleServer:
+    server = SampleServer(host=TRUSTED_IP)
+    install_fault_routes(server)
+    server.routes["/robots.txt"] = lambda req: send(req, status, body, "text/plain")
+    for path in ("/news/a", "/news/open/b", "/files/report.pdf", "/files/report.pdf.html"):
+        server.routes[path] = server.routes["/ok"]
+    return server
+
+
+def fetch_all(server: SampleServer, paths: list[str], **overrides: Any) -> list[Any]:
+    """Fetch several paths at once with one fetcher; each result is a response or an error."""
+    settings = Settings(**{"per_host_delay": 0.0, "read_timeout": 1.5, "connect_timeout": 1.0,
+                           "page_deadline": 3.0, **overrides})
+
+    async def go() -> list[Any]:
+        async with Fetcher(settings, resolver=resolver_with(HOST),
+                           trusted_addresses=frozenset({TRUSTED_IP})) as fetcher:
+            return await asyncio.gather(*(
+                fetcher.fetch(f"http://{HOST}:{server.port}{p}") for p in paths),
+                return_exceptions=True)
+
+    return asyncio.run(go())
+
+
+def test_robots_txt_is_read_as_rfc_9309_says() -> None:
+    rules = (b"User-agent: *\nDisallow: /news/\nAllow: /news/open/\nDisallow: /*.pdf$\n"
+             b"Sitemap: /sitemap.xml\n")
+    with robots_server(rules) as server:
+        got = fetch_all(server, ["/news/a", "/news/open/b", "/files/report.pdf",
+                                 "/files/report.pdf.html", "/ok"])
+    assert isinstance(got[0], RobotsDisallowed)
+    assert got[1].status == 200  # the longest matching rule wins, not the first
+    assert isinstance(got[2], RobotsDisallowed)  # wildcards and end anchors
+    assert got[3].status == 200 and got[4].status == 200
+
+
+@pytest.mark.parametrize(("status", "allowed"), [(404, True), (410, True), (503, False),
+                                                 (500, False)])
+def test_robots_txt_errors_allow_all_but_server_errors_allow_nothing(
+        status: int, allowed: bool) -> None:
+    with robots_server(b"User-agent: *\nDisallow: /\n", status) as server:
+        (got,) = fetch_all(server, ["/ok"])
+    if allowed:
+        assert got.status == 200
+    else:
+        assert isinstance(got, RobotsUnavailable) and isinstance(got, NotRequested)
+        assert "RFC 9309" in str(got)
+
+
+def test_the_deadline_counts_request_time_not_the_wait_for_a_busy_host(fault_server: Any) -> None:
+    server, _ = fault_server
+    # one request at a time, 0.3 s apart: the last of 6 waits 1.5 s, three times the deadline
+    got = fetch_all(server, ["/ok"] * 6, per_host_concurrency=1, per_host_delay=0.3,
+                    page_deadline=0.5)
+    assert [getattr(g, "status", g) for g in got] == [200] * 6
+
+
+def test_turns_after_the_runs_budget_are_not_requested(fault_server: Any) -> None:
+    server, _ = fault_server
+    settings = Settings(per_host_delay=0.2, per_host_concurrency=1, page_deadline=3.0)
+
+    async def go() -> list[Any]:
+        async with Fetcher(settings, resolver=resolver_with(HOST),
+                           trusted_addresses=frozenset({TRUSTED_IP}),
+                           start_by=time.monotonic() + 0.5) as fetcher:
+            return await asyncio.gather(*(fetcher.fetch(f"http://{HOST}:{server.port}/ok")
+                                          for _ in range(8)), return_exceptions=True)
+
+    before = server.hits.get("/ok", 0)
+    got = asyncio.run(go())
+    done = [g for g in got if not isinstance(g, Exception)]
+    skipped = [g for g in got if isinstance(g, NotRequested)]
+    assert 2 <= len(done) <= 4 and len(done) + len(skipped) == 8
+    assert server.hits["/ok"] - before == len(done)  # the others were never sent
+    assert all("stays pending" in str(g) for g in skipped)
+
+
+def test_the_sample_server_answers_304_only_while_the_content_is_unchanged() -> None:
+    with SampleServer() as server:
+        server.files["/f.xml"] = b"<rss>one</rss>"
+        first = fetch_plain(server, "/f.xml")
+        assert fetch_plain(server, "/f.xml", first.header("etag"), "").status == 304
+        assert fetch_plain(server, "/f.xml", "", first.header("last-modified")).status == 304
+        server.files["/f.xml"] = b"<rss>two</rss>"
+        changed = fetch_plain(server, "/f.xml", first.header("etag"),
+                              first.header("last-modified"))
+        assert changed.status == 200 and changed.body == b"<rss>two</rss>"
+        assert fetch_plain(server, "/f.xml", "", first.header("last-modified")).status == 200
+        assert fetch_plain(server, "/f.xml", "", changed.header("last-modified")).status == 304
+
+
+def fetch_plain(server: SampleServer, path: str, etag: str = "", since: str = "") -> Any:
+    async def go() -> Any:
+        async with Fetcher(Settings(per_host_delay=0.0, allow_private_addresses=True)) as f:
+            return await f.fetch(f"{server.base}{path}", kind="feed", etag=etag,
+                                 last_modified=since)
+
+    return asyncio.run(go())

@@ -1,0 +1,263 @@
+"""Kill-and-fault matrix: poll (live and backfill), process and reprocess, each killed (SIGKILL)
+just before and just after every storage write, and cut off from storage at each, then re-run.
+
+Invariants checked after every case (see ``tests.support.invariants``): every listed article is
+in a stored capture or pending, none is marked seen without a capture, no capture lost records,
+every capture is queued for processing, each article is once in the processed data; and a
+re-run of processing gives the same objects, byte for byte, as an uninterrupted run. (A poll
+re-run fetches pages again, so its captures carry other fetch times: for polls the same pages
+must be captured, not the same bytes.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from ingest import dataset
+from ingest.config import SAMPLE_CATALOG, Catalog, Settings, load_catalog
+from ingest.errors import StorageUnavailable
+from ingest.history import backfill_group
+from ingest.models import DataInterval
+from ingest.poll import poll_group
+from ingest.process import process_captures
+from ingest.regions import Tagger, default_tagger
+from ingest.reprocess import rebuild
+from ingest.sample.server import SampleServer
+from ingest.seaweed import SeaweedServer
+from ingest.storage import Stores, make_s3_client
+from tests.support import invariants
+from tests.support.faults import CuttableProxy
+from tests.support.killpoints import Fault, FaultyClient, run_killable, stores_on
+from tests.support.site import EPOCH, MovingSite
+
+pytestmark = pytest.mark.integration
+
+HOUR0 = DataInterval(EPOCH, EPOCH + timedelta(hours=1))
+HOUR1 = DataInterval(EPOCH + timedelta(hours=1), EPOCH + timedelta(hours=2))
+DAY = DataInterval(EPOCH, EPOCH + timedelta(days=1))
+
+
+@dataclass
+class Env:
+    settings: Settings  # direct to SeaweedFS
+    proxy: CuttableProxy
+    tagger: Tagger
+
+    def buckets(self, keep_raw: str = "") -> tuple[str, str]:
+        """A pair of empty buckets (reused: SeaweedFS gives each bucket its own volumes, and
+        a few hundred of them exhaust the test server); ``keep_raw`` keeps that raw bucket."""
+        pair = (keep_raw or f"fm-raw-{os.getpid()}", f"fm-proc-{os.getpid()}")
+        stores = stores_on(make_s3_client(self.settings), *pair)
+        stores.ensure_buckets()
+        for store in ([] if keep_raw else [stores.raw]) + [stores.processed]:
+            for key in list(store.list("")):
+                store.delete(key)
+        return pair
+
+    def stores(self, raw: str, processed: str) -> Stores:
+        return stores_on(make_s3_client(self.settings), raw, processed)
+
+    def settings_for(self, raw: str, processed: str) -> Settings:
+        return self.settings.model_copy(update={"raw_bucket": raw, "processed_bucket": processed})
+
+    def run(self, fault: Fault | None, raw: str, processed: str,
+            stage: Callable[[Stores], Any]) -> str:
+        """Run ``stage`` on stores whose client acts at ``fault``; returns how it ended."""
+        if fault is None:
+            stage(self.stores(raw, processed))
+            return "ok"
+        if fault.action == "kill":
+            def child() -> None:
+                client = FaultyClient(make_s3_client(self.settings), fault)
+                stage(stores_on(client, raw, processed))
+            return run_killable(child)
+        via = self.settings.model_copy(update={"s3_endpoint_url": self.proxy.endpoint})
+        client = FaultyClient(make_s3_client(via), fault, cut=self.proxy.cut)
+        try:
+            stage(stores_on(client, raw, processed))
+            return "ok"
+        except StorageUnavailable:
+            return "cut"
+        finally:
+            self.proxy.restore()
+
+    def count_writes(self, raw: str, processed: str, stage: Callable[[Stores], Any]) -> int:
+        client = FaultyClient(make_s3_client(self.settings))
+        stage(stores_on(client, raw, processed))
+        return len(client.writes)
+
+
+@pytest.fixture(scope="module")
+def env(seaweed: SeaweedServer) -> Iterator[Env]:
+    proxy = CuttableProxy(int(seaweed.endpoint.rsplit(":", 1)[1]))
+    settings = Settings(
+        s3_endpoint_url=seaweed.endpoint, s3_access_key=seaweed.access_key,
+        s3_secret_key=seaweed.secret_key, per_host_delay=0.0, per_host_concurrency=8,
+        connect_timeout=2.0, read_timeout=2.0, page_deadline=5.0)
+    try:
+        yield Env(settings, proxy, default_tagger())
+    finally:
+        proxy.close()
+
+
+def faults(writes: int) -> list[Fault]:
+    return [Fault(at, when, action) for at in range(1, writes + 1)
+            for when in ("before", "after") for action in ("kill", "cut")]
+
+
+def articles_once(stores: Stores) -> list[str]:
+    """Article ids in the processed data; asserts none is there twice."""
+    ids = [r["article_id"] for key in stores.processed.list("articles/")
+           for r in dataset.read_parquet(stores.processed.get(key)).to_pylist()]
+    assert len(ids) == len(set(ids)), "an article is twice in the processed data"
+    return ids
+
+
+def processed_objects(stores: Stores) -> dict[str, bytes]:
+    return {key: stores.processed.get(key) for key in stores.processed.list("")}
+
+
+# --- polls ----------------------------------------------------------------------------------
+
+
+def test_live_poll_killed_or_cut_at_any_write_loses_nothing(env: Env) -> None:
+    with SampleServer() as server:
+        site = MovingSite(server)
+        catalog = site.catalog(["a", "b"])
+
+        def scenario(fault: Fault | None) -> tuple[str, Stores, set[str]]:
+            site.listed.clear()
+            raw, processed = env.buckets()
+            stores = env.stores(raw, processed)
+            settings = env.settings_for(raw, processed)
+            site.show("a", [1, 2, 3])
+            site.show("b", [1, 2])
+            ended = env.run(fault, raw, processed,
+                            lambda s: poll_group(settings, s, catalog, "g", HOUR0))
+            if not list(stores.raw.list("")):
+                # killed or cut before its first write: the poll recorded nothing, as if it
+                # had never run, so what only it saw is not the pipeline's to keep
+                assert fault is not None and (fault.at, fault.when) == (1, "before"), fault
+                site.listed.clear()
+            earlier = invariants.captures(stores)
+            invariants.check(stores, "g", site.all_listed(), earlier)
+            site.show("a", [4, 5])  # the feeds move on before the re-run
+            site.show("b", [3])
+            poll_group(settings, stores, catalog, "g", HOUR0)  # the task's retry
+            invariants.check(stores, "g", site.all_listed(), earlier)
+            poll_group(settings, stores, catalog, "g", HOUR1)
+            invariants.check(stores, "g", site.all_listed(), earlier)
+            return ended, stores, invariants.captured_urls(stores)
+
+        raw, processed = env.buckets()
+        env.stores(raw, processed)
+        site.show("a", [1, 2, 3])
+        site.show("b", [1, 2])
+        writes = env.count_writes(raw, processed, lambda s: poll_group(
+            env.settings_for(raw, processed), s, catalog, "g", HOUR0))
+        assert writes == 5  # state (pending), capture, inbox marker, state (seen), report
+        _, _, reference = scenario(None)
+        assert reference == site.all_listed()
+        endings = set()
+        for fault in faults(writes):
+            ended, stores, captured = scenario(fault)
+            endings.add(ended)
+            assert captured == site.all_listed(), f"{fault}: {sorted(captured ^ reference)}"
+            assert len(captured) == (3 if (fault.at, fault.when) == (1, "before") else 8)
+            assert not invariants.pending_urls(stores, "g"), fault
+        assert endings == {"killed", "cut", "ok"}  # a cut after the last write is not noticed
+
+
+def test_backfill_poll_killed_or_cut_at_any_write_loses_nothing(env: Env) -> None:
+    with SampleServer() as server:
+        site = MovingSite(server)
+        catalog = site.catalog(["a"], history=["captures", "feed"])
+        site.show("a", [1, 2, 3, 4])
+
+        def stage(raw: str, processed: str) -> Callable[[Stores], Any]:
+            settings = env.settings_for(raw, processed)
+            return lambda s: backfill_group(settings, s, catalog, "g", HOUR0)
+
+        raw, processed = env.buckets()
+        env.stores(raw, processed)
+        writes = env.count_writes(raw, processed, stage(raw, processed))
+        assert writes == 3  # capture, inbox marker, report
+        for fault in faults(writes):
+            raw, processed = env.buckets()
+            stores = env.stores(raw, processed)
+            env.run(fault, raw, processed, stage(raw, processed))
+            earlier = invariants.captures(stores)
+            stage(raw, processed)(stores)  # the re-run
+            assert invariants.captured_urls(stores) == site.all_listed(), fault
+            invariants.check(stores, "g", site.all_listed(), earlier)
+
+
+# --- processing -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw_sample(env: Env) -> Iterator[tuple[str, list[str], Catalog]]:
+    """A raw bucket holding one poll of the sample site (processing's input for every case)."""
+    raw, processed = env.buckets(keep_raw=f"fm-sample-{os.getpid()}")
+    stores = env.stores(raw, processed)
+    with SampleServer() as server:
+        os.environ["NEWS_INGEST_SAMPLE_BASE"] = server.base
+        try:
+            catalog = load_catalog(SAMPLE_CATALOG)
+            keys = poll_group(env.settings_for(raw, processed), stores, catalog, "sample",
+                              HOUR0).capture_keys
+        finally:
+            del os.environ["NEWS_INGEST_SAMPLE_BASE"]
+    assert keys
+    yield raw, keys, catalog
+
+
+def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
+            stage: Callable[[Stores, Settings], Any]) -> None:
+    """Reference: prepare + stage uninterrupted; then for every fault: prepare, stage with the
+    fault, stage again; the processed bucket must equal the reference byte for byte."""
+    _, processed = env.buckets(keep_raw=raw)
+    stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
+    prepare(stores, settings)
+    client = FaultyClient(make_s3_client(env.settings))
+    stage(stores_on(client, raw, processed), settings)
+    writes = len(client.writes)
+    assert writes >= 4
+    reference = processed_objects(stores)
+    ids = articles_once(stores)
+    for fault in faults(writes):
+        _, processed = env.buckets(keep_raw=raw)
+        stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
+        prepare(stores, settings)
+        env.run(fault, raw, processed, lambda s, st=settings: stage(s, st))
+        stage(stores, settings)
+        got = processed_objects(stores)
+        assert sorted(got) == sorted(reference), f"{fault}: other objects"
+        assert got == reference, f"{fault}: other bytes"
+        assert sorted(articles_once(stores)) == sorted(ids), fault
+
+
+def test_processing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
+        env: Env, raw_sample: tuple[str, list[str], Catalog]) -> None:
+    raw, keys, catalog = raw_sample
+    _matrix(env, raw, lambda stores, settings: None,
+            lambda stores, settings: process_captures(settings, stores, keys, catalog=catalog,
+                                                      tagger=env.tagger))
+
+
+def test_reprocessing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
+        env: Env, raw_sample: tuple[str, list[str], Catalog]) -> None:
+    raw, keys, catalog = raw_sample
+
+    def prepare(stores: Stores, settings: Settings) -> None:
+        process_captures(settings, stores, keys, catalog=catalog, tagger=env.tagger)
+
+    _matrix(env, raw, prepare,
+            lambda stores, settings: rebuild(settings, stores, DAY, catalog=catalog,
+                                             tagger=env.tagger))
