@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
@@ -19,6 +18,7 @@ from trafilatura.metadata import examine_meta, extract_meta_json, extract_title,
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from ingest.dates import page_stamp, parse_stamp
 from ingest.errors import NotAnArticle
 from ingest.models import Extracted
 
@@ -76,11 +76,14 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
         raise NotAnArticle(f"{url}: {words} words but only {prose} in sentences: a list of "
                            "links or headlines (index page?), not an article")
     categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
+    # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback
+    stamp = page_stamp(tree) or (parse_stamp(meta.date) if meta.date else None)
     return Extracted(
         text=text,
         title=title,
         authors=_authors(meta.author or ""),
-        published_at=_date(meta.date or ""),
+        published_at=stamp.when if stamp else None,
+        published_precision=stamp.precision if stamp else "",
         language=_language(meta.language or "", raw_head),
         site_name=(meta.sitename or "").strip().lstrip("@"),
         description=(meta.description or "").strip(),
@@ -125,8 +128,8 @@ def _metadata(tree: Any, url: str) -> Document:
         meta.title = extract_title(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
-    # dates from markup and structured data only: htmldate's text scan is slow, and the feed
-    # entry gives the publication time anyway
+    # a day from markup and structured data only (htmldate's text scan is slow); the time
+    # with its zone comes from ingest.dates, and the feed entry's time when that is better
     meta.date = find_date(tree, url=meta.url or url, extensive_search=False, original_date=True,
                           outputformat="%Y-%m-%d")
     return meta
@@ -145,16 +148,6 @@ def _strip_sections(text: str) -> tuple[str, list[str]]:
 def _authors(value: str) -> tuple[str, ...]:
     parts = [p.strip() for p in re.split(r";|\band\b|,(?=\s*[A-Z])", value) if p.strip()]
     return tuple(dict.fromkeys(parts))
-
-
-def _date(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _language(value: str, head: bytes) -> str:

@@ -151,6 +151,7 @@ class Extracted:
     sections: tuple[str, ...] = ()
     extractor: str = ""
     canonical_url: str = ""
+    published_precision: str = ""  # "exact", "local" or "day" (see ingest.dates)
 
 
 @dataclass(frozen=True, slots=True)

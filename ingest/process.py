@@ -12,12 +12,12 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ingest import completeness, dataset, regions
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
+from ingest.dates import Stamp, choose
 from ingest.dedupe import (
     NEAR_VERSION,
     ExactIndex,
@@ -278,7 +278,8 @@ def _row(cand: _Candidate, cluster_id: str, dup: tuple[str | None, float | None]
         "title": doc.title or str(page.meta.get("entry_title", "")),
         "text": doc.text,
         "authors": list(doc.authors),
-        "published_at": _published(doc.published_at, entry_published),
+        "published_at": choose(Stamp(doc.published_at, doc.published_precision)
+                               if doc.published_at else None, entry_published),
         "fetched_at": page.fetched_at,
         "language": doc.language or (feed.language if feed else ""),
         "countries": [{"code": c, "score": s} for c, s in tags.countries.items()],
@@ -295,12 +296,3 @@ def _row(cand: _Candidate, cluster_id: str, dup: tuple[str | None, float | None]
         "config_hash": chash,
         "schema_version": dataset.SCHEMA_VERSION,
     }
-
-
-def _published(page: datetime | None, entry: datetime | None) -> datetime | None:
-    """The page's date, or the feed entry's time when it is the same day but more precise."""
-    if entry is not None and (page is None or page.date() == entry.date()):
-        return entry
-    return page
-
-

@@ -46,7 +46,7 @@ def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
     run = load("news_process").test(run_conf={"captures": captures})
     assert run.state == "success"
     parts = list(stores.processed.list("articles/"))
-    assert "articles/dt=2014-03-31/region=asia-pacific/" in " ".join(parts)
+    assert "articles/dt=2014-03-30/region=asia-pacific/" in " ".join(parts)  # UTC+8 pages
     manifests = list(stores.processed.list("runs/"))
     assert len(manifests) == 1
     assert stores.processed.get_json(manifests[0])["counts"]["articles"] == 8

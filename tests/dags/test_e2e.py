@@ -57,7 +57,7 @@ def test_poll_event_triggers_process_and_parquet_lands(airflow: Standalone, stor
     assert len(raw_events) == 1 and len(raw_events[0]["extra"]["captures"]) == 1
     assert "/group=sample/" in raw_events[0]["extra"]["captures"][0]
 
-    parts = list(stores.processed.list("articles/dt=2014-03-31/"))
+    parts = list(stores.processed.list("articles/dt=2014-03-30/"))  # 2014-03-31 in UTC+8
     assert any("/region=asia-pacific/" in p for p in parts)
     manifests = list(stores.processed.list("runs/"))
     assert len(manifests) == 1

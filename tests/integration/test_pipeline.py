@@ -58,6 +58,10 @@ def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: Sa
     got = rows(stores)
     seed = next(r for r in got if r["url"].endswith("japan-nk-talks.html"))
     assert seed["primary_region"] == "asia-pacific"
+    # the page's 2014-03-31T01:28:01+08:00, its feed's Sun, 30 Mar 2014 17:28:01 +0000
+    assert seed["published_at"] == datetime(2014, 3, 30, 17, 28, 1, tzinfo=UTC)
+    assert any(p.startswith("articles/dt=2014-03-30/region=asia-pacific/")
+               for p in result.partitions)
     assert "Posted in" not in seed["text"] and "Disqus" not in seed["text"]
     assert seed["title"].startswith("Japan, N.Korea hold first government-level talks")
     assert seed["feed_id"] == "sample-globaltimes-asia-pacific"
