@@ -5,7 +5,12 @@ Polls the feed catalog (`feeds.yaml`, or `NEWS_INGEST_CATALOG_PATH`) once per da
 one mapped task per **feed group**, each doing conditional GETs of its feeds, fetching the new
 articles politely and writing one raw WARC capture per group and interval to the raw bucket.
 The last task emits an event on the **news-raw** asset whose extra names the capture keys;
-`news_process` runs on that event.
+`news_process` runs on that event. No event is emitted when the run captured nothing.
+
+A group task fails (and is retried) when **every** feed of the group failed, with a message
+naming them; the other groups' captures are still announced. Feeds that failed while others
+worked leave the task green: see its log summary and return value (counts of failed feeds,
+pages failed and deferred, backlog) and the poll report in the raw bucket.
 
 Schedule: `CronDataIntervalTimetable` (hourly by default; set `NEWS_INGEST_POLL_CRON`). Runs work
 from their data interval only, so re-running an interval rewrites the same keys. A manual run
@@ -23,7 +28,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task
 from news_assets import RAW
 
 POLL_CRON = os.environ.get("NEWS_INGEST_POLL_CRON", "0 * * * *")
@@ -66,20 +71,29 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
     def poll_group(group: str, **context: Any) -> dict[str, Any]:
-        """Poll one feed group for this run's data interval."""
+        """Poll one feed group for this run's data interval; fails when every feed failed."""
+        from airflow.sdk import get_current_context
         from news_ingest_airflow import settings
 
         from ingest.pipeline import poll
 
+        get_current_context()["feed_group"] = group  # type: ignore[typeddict-unknown-key]
         return poll(group, _interval(context), settings(), history=_history(context))
 
-    @task(outlets=[RAW])
+    @task(outlets=[RAW], trigger_rule=TriggerRule.ALL_DONE)
     def announce(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-        """Emit the news-raw asset event naming every capture this run wrote."""
+        """Emit the news-raw asset event naming every capture this run wrote (the groups that
+        failed leave theirs in the processing inbox); no event when nothing was captured."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
         interval = _interval(context)
+        results = list(results)
         captures = sorted({key for r in results for key in r["captures"]})
+        if not captures:
+            raise AirflowSkipException(f"no group captured anything for {interval.label}: "
+                                       "no news-raw event")
         extra = {"captures": captures, "interval": interval.label,
                  "groups": sorted(r["group"] for r in results),
                  "reports": sorted(r["report"] for r in results)}

@@ -98,6 +98,10 @@ class InvalidURL(PermanentError):
     """The URL is not an absolute http(s) URL."""
 
 
+class PollFailed(TransientError):
+    """Every feed of a group failed in a poll (recorded per feed in the poll report)."""
+
+
 # --- parsing and processing -----------------------------------------------------------------
 
 

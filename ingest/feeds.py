@@ -75,6 +75,7 @@ def parse_with_feedparser(body: bytes, url: str, feed_id: str, content_type: str
 _ATOM = "http://www.w3.org/2005/Atom"
 _RSS1 = "http://purl.org/rss/1.0/"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_ORIG_LINK = "{http://rssnamespace.org/feedburner/ext/1.0}origLink"
 _DC = "http://purl.org/dc/elements/1.1/"
 _TAGS = re.compile(r"<[^>]+>")
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
@@ -171,7 +172,12 @@ def _rss_item(item: Any, base: str, feed_id: str) -> FeedEntry | None:
             fields[tag] = child
     guid = fields.get("guid")
     entry_id = _text(guid)
-    link = _text(fields.get("link"))
+    # FeedBurner's origLink is the article's own URL (its <link> is a redirect through
+    # FeedBurner); an <atom:link> stands in for a missing <link>, as feedparser reads it
+    link = _text(fields.get(_ORIG_LINK)) or _text(fields.get("link"))
+    if not link:
+        link = next((str(a.get("href")).strip() for a in item.iterfind(f"{{{_ATOM}}}link")
+                     if a.get("rel", "alternate") == "alternate" and a.get("href")), "")
     if not link and guid is not None and guid.get("isPermaLink", "true").lower() != "false":
         link = entry_id
     title = _text(fields.get("title"))
@@ -202,7 +208,7 @@ def _atom_entry(entry: Any, base: str, feed_id: str) -> FeedEntry | None:
 
 
 def _entry_from_feedparser(raw: Any, base: str, feed_id: str) -> FeedEntry | None:
-    link = raw.get("link") or ""
+    link = raw.get("feedburner_origlink") or raw.get("link") or ""
     if not link:
         for candidate in raw.get("links", []):
             if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
@@ -229,6 +235,8 @@ def _parse_json_feed(body: bytes, url: str, feed_id: str) -> ParsedFeed:
         if not isinstance(item, dict):
             continue
         link = item.get("url") or item.get("external_url") or ""
+        if not link and str(item.get("id", "")).startswith(("http://", "https://")):
+            link = str(item["id"])  # an id that is a URL stands in for a missing url
         if not isinstance(link, str) or not link:
             continue
         link = urljoin(url, link.strip())

@@ -12,6 +12,7 @@ from typing import Any
 
 from ingest import inbox
 from ingest.config import Catalog, Settings, load_catalog
+from ingest.errors import PollFailed
 from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
@@ -58,11 +59,23 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
         result = poll_group(settings, stores, catalog, group, interval)
     summary = result.as_dict()
     for feed in summary["feeds"]:
-        log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s %s %s",
-                 feed["feed_id"], feed["status"], feed["entries"], feed["new_entries"],
-                 feed["pages_ok"], feed["pages_failed"], feed.get("sources", ""), feed["error"])
+        log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s deferred=%s "
+                 "backlog=%s %s %s", feed["feed_id"], feed["status"], feed["entries"],
+                 feed["new_entries"], feed["pages_ok"], feed["pages_failed"],
+                 feed["pages_deferred"], feed["backlog"], feed.get("sources", ""), feed["error"])
         for problem in feed.get("problems", []):
             log.warning("feed %s: %s", feed["feed_id"], problem)
+    counts = summary["counts"]
+    failed = [f for f in summary["feeds"] if f["status"] == "error"]
+    log.log(logging.WARNING if failed else logging.INFO,
+            "group %s %s: %d feeds, %d failed; pages %d fetched, %d failed, %d deferred; "
+            "backlog %d; capture %s", group, interval.label, counts["feeds"], len(failed),
+            counts["pages_ok"], counts["pages_failed"], counts["pages_deferred"],
+            counts["backlog"], result.capture_key or "none")
+    if failed and len(failed) == len(summary["feeds"]):
+        names = "; ".join(f"{f['feed_id']} ({f['error'][:200]})" for f in failed)
+        raise PollFailed(f"every feed of group {group!r} failed for {interval.label}: {names}. "
+                         f"Report: {stores.raw.uri(result.report_key)}")
     return summary
 
 

@@ -25,10 +25,13 @@ def use(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"NEWS_INGEST_{key}", str(value))
 
 
-def load(dag_id: str) -> Any:
+def load(dag_id: str, retries: int | None = None) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py")).dags[dag_id]
+    dag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py")).dags[dag_id]
+    for task in dag.tasks if retries is not None else []:
+        task.retries = retries  # dag.test() waits out each retry delay
+    return dag
 
 
 def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
@@ -52,22 +55,49 @@ def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
     assert stores.processed.get_json(manifests[0])["counts"]["articles"] == 8
 
 
-def test_a_failing_feed_does_not_fail_the_poll_run(
-        airflow_db: Path, settings: Settings, stores: Stores, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+def test_a_group_whose_every_feed_fails_fails_its_task_and_the_others_are_announced(
+        airflow_db: Path, settings: Settings, stores: Stores, sample_server: SampleServer,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
     use(settings, monkeypatch)
     catalog = tmp_path / "feeds.yaml"
-    catalog.write_text(
-        "feeds:\n"
-        "  - {id: dead, url: 'http://127.0.0.1:9/feed.xml', publisher: Dead, allow_private: true}\n",
-        encoding="utf-8")
+    catalog.write_text(SAMPLE_CATALOG.read_text(encoding="utf-8") + (
+        "  - {id: dead, url: 'http://127.0.0.1:9/feed.xml', publisher: Dead, group: down}\n"
+        "  - {id: gone, url: '${NEWS_INGEST_SAMPLE_BASE}/nothing.xml', publisher: Gone, "
+        "group: down}\n"), encoding="utf-8")
     monkeypatch.setenv("NEWS_INGEST_CATALOG_PATH", str(catalog))
-    run = load("news_poll").test(logical_date=datetime(2014, 4, 1, 1, tzinfo=UTC))
-    assert run.state == "success"
+    run = load("news_poll", retries=0).test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
+    with create_session() as session:
+        tis = {(ti.task_id, ti.rendered_map_index): ti.state for ti in session.query(
+            TaskInstance).filter(TaskInstance.run_id == run.run_id)}
+    # mapped tasks are named by their group; the failing group's task failed, the others ran
+    assert tis[("poll_group", "down")] == "failed"
+    assert tis[("poll_group", "sample")] == "success"
+    assert tis[("announce", None)] == "success"
     report = stores.raw.get_json(
-        "reports/poll/dt=2014-04-01/20140401T0000Z-20140401T0100Z/default.json")
-    assert report["feeds"][0]["status"] == "error"
+        "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/down.json")
+    assert {f["feed_id"]: f["status"] for f in report["feeds"]} == {"dead": "error",
+                                                                     "gone": "error"}
     assert "127.0.0.1:9" in report["feeds"][0]["error"]
+    assert list(stores.raw.list("captures/dt=2014-03-31/group=sample/"))
+
+
+def test_a_run_that_captured_nothing_emits_no_event(
+        airflow_db: Path, settings: Settings, stores: Stores, sample_server: SampleServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
+    use(settings, monkeypatch)
+    load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
+    again = load("news_poll").test(logical_date=datetime(2014, 3, 31, 2, tzinfo=UTC))
+    assert again.state == "success"  # every feed answered 304: nothing new
+    with create_session() as session:
+        announce = session.query(TaskInstance).filter(TaskInstance.run_id == again.run_id,
+                                                      TaskInstance.task_id == "announce").one()
+    assert announce.state == "skipped"  # a skipped outlet task emits no asset event
 
 
 def test_s3_settings_come_from_the_news_s3_connection(

@@ -142,3 +142,46 @@ def test_rss_091_and_092_are_read() -> None:
         parsed = parse_feed(body, BASE, "f")
         assert parsed.format == "rss" + version.replace(".", "")
         assert [e.url for e in parsed.entries] == ["https://news.example/old"]
+
+
+_RSS = ('<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
+        'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><title>t</title>'
+        '{}</channel></rss>')
+_ATOM_DOC = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{}</feed>'
+
+
+@pytest.mark.parametrize("doc", [
+    _RSS.format("<item><title>A</title><guid>http://x.test/a</guid></item>"),
+    _RSS.format("<item><title>A</title><guid>\n  http://x.test/a\n </guid></item>"),
+    _RSS.format("<item><title>A</title><guid><![CDATA[http://x.test/a]]></guid></item>"),
+    _RSS.format('<item><title>A</title><atom:link href="http://x.test/a" rel="alternate"/></item>'),
+    _RSS.format("<item><title>A &amp; B</title><guid>http://x.test/a</guid></item>"),
+    _ATOM_DOC.format("<entry><title>A</title><id>http://x.test/a</id></entry>"),
+    _ATOM_DOC.format("<entry><title>A</title><id>\n http://x.test/a \n</id></entry>"),
+    _ATOM_DOC.format('<entry><title>A</title><link rel="self" href="http://x.test/s"/>'
+                     "<id>http://x.test/a</id></entry>"),
+    _ATOM_DOC.format('<entry><title>A</title><link rel="enclosure" href="http://x.test/a.mp3"/>'
+                     "<id>http://x.test/a</id></entry>"),
+])
+def test_entries_with_only_an_id_url_or_a_permalink_guid_are_read_as_feedparser_reads_them(
+        doc: str) -> None:
+    import feedparser
+
+    expected = [e.get("link") for e in feedparser.parse(doc.encode()).entries]
+    assert expected == ["http://x.test/a"]
+    assert [e.url for e in parse_feed(doc.encode(), f"{BASE}/f.xml", "f").entries] == expected
+    assert [e.url for e in parse_with_feedparser(doc.encode(), f"{BASE}/f.xml", "f").entries] == (
+        expected)
+
+
+def test_feedburner_original_links_and_json_feed_id_urls_are_the_article_urls() -> None:
+    doc = _RSS.format("<item><title>A</title><link>http://feeds.test/~r/x/~3/abc/</link>"
+                      "<feedburner:origLink>http://x.test/a</feedburner:origLink></item>")
+    assert [e.url for e in parse_feed(doc.encode(), f"{BASE}/f.xml", "f").entries] == [
+        "http://x.test/a"]
+    assert [e.url for e in parse_with_feedparser(doc.encode(), f"{BASE}/f.xml", "f").entries] == [
+        "http://x.test/a"]
+    json_feed = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": '
+                 b'[{"id": "http://x.test/a", "content_text": "x"}, {"id": "42"}]}')
+    assert [e.url for e in parse_feed(json_feed, f"{BASE}/f.json", "f",
+                                      "application/feed+json").entries] == ["http://x.test/a"]
