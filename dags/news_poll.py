@@ -24,14 +24,12 @@ with conf `{"history": true}`.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task
+from airflow.sdk import TriggerRule, dag, task
 from news_assets import RAW
-
-POLL_CRON = os.environ.get("NEWS_INGEST_POLL_CRON", "0 * * * *")
+from news_ingest_airflow import cron_schedule
 
 
 def _interval(context: dict[str, Any]) -> Any:
@@ -53,7 +51,7 @@ def _history(context: dict[str, Any]) -> bool:
 
 @dag(
     dag_id="news_poll",
-    schedule=CronDataIntervalTimetable(POLL_CRON, timezone="UTC"),
+    schedule=cron_schedule("POLL_CRON", "0 * * * *"),
     start_date=datetime(2010, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=4,

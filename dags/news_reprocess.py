@@ -17,19 +17,17 @@ while news_process is processing the same days.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import dag, task
 from news_assets import PROCESSED
-
-REPROCESS_CRON = os.environ.get("NEWS_INGEST_REPROCESS_CRON", "0 0 * * *")
+from news_ingest_airflow import cron_schedule
 
 
 @dag(
     dag_id="news_reprocess",
-    schedule=CronDataIntervalTimetable(REPROCESS_CRON, timezone="UTC"),
+    schedule=cron_schedule("REPROCESS_CRON", "0 0 * * *"),
     start_date=datetime(2010, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+import signal
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ingest.config import Settings, load_catalog
 from ingest.errors import ConfigError, IngestError
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", required=True, help="interval start, ISO 8601")
     p.add_argument("--end", required=True, help="interval end, ISO 8601")
     p = sub.add_parser("report", help="articles per region in the processed bucket")
-    p.add_argument("--day", help="only this publication day")
+    p.add_argument("--day", type=_day, help="only this publication day (YYYY-MM-DD)")
     sub.add_parser("tag-regions", help="JSONL (text, title) on stdin -> JSONL tags on stdout")
     p = sub.add_parser("serve-sample", help="serve the bundled offline sample site")
     p.add_argument("--port", type=int, default=8765)
@@ -135,23 +137,32 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _tag_regions(args: argparse.Namespace) -> int:
+    """Tags on stdout, one line per input line; a line that is not a JSON object is reported
+    on stderr and makes the exit status 1."""
     from ingest.regions import default_tagger
 
     tagger = default_tagger()
+    failed = 0
     for line_no, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError(f"a JSON {type(item).__name__}, not an object")
             tags = tagger.tag(str(item.get("text") or ""), title=str(item.get("title") or ""),
                               hints=item.get("hints") or ())
-        except (ValueError, AttributeError) as exc:
-            print(json.dumps({"line": line_no, "error": f"not a JSON object: {exc}"}))
+        except ValueError as exc:
+            failed += 1
+            print(f"tag-regions: line {line_no}: not a JSON object with text and title: {exc}",
+                  file=sys.stderr)
             continue
         out = {**item, "primary_region": tags.primary_region, "regions": list(tags.regions),
                "countries": tags.countries, "evidence": list(tags.evidence)}
         print(json.dumps(out, ensure_ascii=False))
-    return 0
+    if failed:
+        print(f"tag-regions: {failed} line(s) failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _serve_sample(args: argparse.Namespace) -> int:
@@ -175,6 +186,7 @@ def _seaweed(args: argparse.Namespace) -> int:
                            buckets=buckets)
     server.start()
     print(f"SeaweedFS S3 on {server.endpoint} (data in {args.dir})", flush=True)
+    signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops weed too, as Ctrl-C does
     try:
         while server.proc is not None and server.proc.poll() is None:
             time.sleep(1)
@@ -183,6 +195,20 @@ def _seaweed(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _day(value: str) -> str:
+    """An argparse type: a YYYY-MM-DD date."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD")
 
 
 _COMMANDS = {"validate-catalog": _validate, "poll": _poll, "process": _process,

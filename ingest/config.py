@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +21,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CATALOG = PACKAGE_DIR.parent / "feeds.yaml"
 SAMPLE_CATALOG = PACKAGE_DIR / "sample" / "catalog.yaml"
 ENV_PREFIX = "NEWS_INGEST_"
+log = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
@@ -61,10 +64,21 @@ class Settings(BaseModel):
     # the Wayback Machine (the "wayback" historical source), or another CDX-API archive
     wayback_url: str = "https://web.archive.org"
 
+    @field_validator("s3_endpoint_url", "ccnews_endpoint_url", "wayback_url")
+    @classmethod
+    def _url_with_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"must be a URL with its scheme, such as http://127.0.0.1:8333 "
+                             f"(got {value!r})")
+        return value
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read ``NEWS_INGEST_<FIELD>`` variables; ``overrides`` win over the environment."""
+        """Read ``NEWS_INGEST_<FIELD>`` variables; ``overrides`` win over the environment.
+        Unknown ``NEWS_INGEST_*`` names are logged with the closest valid name."""
         env = os.environ if env is None else env
+        for warning in unknown_names(env):
+            log.warning("%s", warning)
         values: dict[str, Any] = {}
         for name in cls.model_fields:
             raw = env.get(ENV_PREFIX + name.upper())
@@ -80,6 +94,23 @@ class Settings(BaseModel):
         """A short hash of the settings that change processed output (not secrets or paths)."""
         keep = {"min_article_words": self.min_article_words, "regions": self.regions_path}
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# NEWS_INGEST_* names read outside Settings: DAG schedules and the sample site's address
+OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "SAMPLE_BASE")
+
+
+def unknown_names(env: Mapping[str, str]) -> list[str]:
+    """A warning for each ``NEWS_INGEST_*`` variable no setting reads, with the closest name."""
+    valid = [n.upper() for n in Settings.model_fields] + list(OTHER_NAMES)
+    out = []
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX):] in valid:
+            continue
+        close = difflib.get_close_matches(name[len(ENV_PREFIX):], valid, n=1, cutoff=0.6)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        out.append(f"{name} is not a news-ingest setting and is ignored{hint}")
+    return out
 
 
 HISTORY_SOURCES = ("captures", "feed", "sitemap", "ccnews", "wayback")

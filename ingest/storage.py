@@ -14,7 +14,14 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 
 from ingest.config import Settings
 from ingest.errors import ObjectExists, StorageError, StorageUnavailable, WriteConflict
@@ -92,7 +99,7 @@ class ObjectStore:
                 return self.put(key, data, content_type)
             raise self._mapped(exc, "write", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot write {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot write {self.uri(key)}: {exc}") from None
         log.debug("wrote %s (%d bytes)", self.uri(key), len(data))
         return str(resp.get("ETag", ""))
 
@@ -106,7 +113,7 @@ class ObjectStore:
                 return None
             raise self._mapped(exc, "read", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot read {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot read {self.uri(key)}: {exc}") from None
 
     def get(self, key: str) -> bytes:
         """Read the object at ``key``; ``KeyError`` if it does not exist."""
@@ -118,7 +125,7 @@ class ObjectStore:
                 raise KeyError(key) from None
             raise self._mapped(exc, "read", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot read {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot read {self.uri(key)}: {exc}") from None
 
     def get_json(self, key: str, default: Any = None) -> Any:
         """Read a JSON object, or ``default`` when the key does not exist."""
@@ -148,7 +155,7 @@ class ObjectStore:
                 return None
             raise self._mapped(exc, "check", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot reach {self.uri(key)}: {exc}") from None
         return f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
 
     def modified(self, key: str) -> datetime | None:
@@ -160,7 +167,7 @@ class ObjectStore:
                 return None
             raise self._mapped(exc, "check", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot reach {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot reach {self.uri(key)}: {exc}") from None
         when = head.get("LastModified")
         return when if isinstance(when, datetime) else None
 
@@ -174,7 +181,7 @@ class ObjectStore:
         except ClientError as exc:
             raise self._mapped(exc, "list", prefix) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot list {self.uri(prefix)}: {exc}") from None
+            raise _unreachable(exc, f"cannot list {self.uri(prefix)}: {exc}") from None
 
     def delete(self, key: str) -> None:
         """Delete ``key`` (no error if it is missing)."""
@@ -183,7 +190,7 @@ class ObjectStore:
         except ClientError as exc:
             raise self._mapped(exc, "delete", key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise StorageUnavailable(f"cannot delete {self.uri(key)}: {exc}") from None
+            raise _unreachable(exc, f"cannot delete {self.uri(key)}: {exc}") from None
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist."""
@@ -194,7 +201,7 @@ class ObjectStore:
             if _code(exc) not in _MISSING | {"NoSuchBucket"}:
                 raise self._mapped(exc, "open bucket", "") from None
         except (BotoCoreError, ConnectionError, EndpointConnectionError) as exc:
-            raise StorageUnavailable(f"cannot reach bucket {self.bucket}: {exc}") from None
+            raise _unreachable(exc, f"cannot reach bucket {self.bucket}: {exc}") from None
         try:
             self.client.create_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -213,6 +220,17 @@ def dumps(value: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, no spaces, UTF-8; the same value gives the same bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str).encode("utf-8")
+
+
+def _unreachable(exc: Exception, message: str) -> Exception:
+    """A boto error that is not an answer from the store: missing credentials (say where to
+    set them; retrying will not help) or a connection problem (transient)."""
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return StorageError(
+            "no S3 credentials: set NEWS_INGEST_S3_ACCESS_KEY and NEWS_INGEST_S3_SECRET_KEY, or "
+            "the Airflow connection news_s3 (login = access key, password = secret key, extra "
+            f'{{"endpoint_url": ...}}), or AWS\'s own variables or profile ({exc})')
+    return StorageUnavailable(message)
 
 
 def _code(exc: ClientError) -> str:

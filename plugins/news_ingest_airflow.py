@@ -3,15 +3,17 @@
 The S3 endpoint and credentials come from the Airflow connection ``news_s3`` when it exists
 (type ``aws``: login = access key id, password = secret key, extra ``{"endpoint_url": ...,
 "region_name": ...}``); otherwise from ``NEWS_INGEST_*`` environment variables. Imported inside
-task bodies only, never at DAG parse time.
+task bodies, and at parse time only for ``cron_schedule`` (it reads one variable).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-from ingest.config import Settings
+from ingest.config import ENV_PREFIX, Settings
+from ingest.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,25 @@ def capture_keys(conf: dict[str, Any] | None, triggering_asset_events: Any) -> l
         for event in events:
             keys.update((event.extra or {}).get("captures", []))
     return sorted(keys)
+
+
+def cron_schedule(name: str, default: str) -> Any:
+    """A ``CronDataIntervalTimetable`` (UTC) from ``NEWS_INGEST_<name>``, or ``default``; an
+    invalid expression raises ``ConfigError`` naming the variable (shown as the DAG's import
+    error) instead of Airflow's timetable error that names none."""
+    from airflow.sdk import CronDataIntervalTimetable
+    from airflow.sdk.exceptions import AirflowTimetableInvalid
+
+    variable = f"{ENV_PREFIX}{name}"
+    value = os.environ.get(variable) or default
+    timetable = CronDataIntervalTimetable(value, timezone="UTC")
+    try:
+        timetable.validate()
+    except AirflowTimetableInvalid as exc:
+        raise ConfigError(f"{variable}={value!r} is not a valid cron expression ({exc}); use "
+                          "five fields such as '0 * * * *' (hourly) or a preset such as "
+                          "@daily") from None
+    return timetable
 
 
 def settings() -> Settings:

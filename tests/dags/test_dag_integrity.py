@@ -80,3 +80,15 @@ def test_parsing_does_no_network_and_imports_no_pipeline_code() -> None:
                          env={**AIRFLOW_ENV, "PATH": "/usr/bin:/bin"}, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(("dag_file", "variable"), [("news_poll", "NEWS_INGEST_POLL_CRON"),
+                                                    ("news_reprocess", "NEWS_INGEST_REPROCESS_CRON")])
+def test_an_invalid_schedule_names_its_variable(dag_file: str, variable: str) -> None:
+    code = (f"import sys; sys.path[:0] = [{str(ROOT / 'dags')!r}, {str(ROOT / 'plugins')!r}]\n"
+            f"import runpy; runpy.run_path({str(ROOT / 'dags' / f'{dag_file}.py')!r})\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**AIRFLOW_ENV, "PATH": "/usr/bin:/bin", variable: "61 * * * *"},
+                         timeout=120)
+    assert out.returncode != 0
+    assert f"ConfigError: {variable}='61 * * * *' is not a valid cron expression" in out.stderr

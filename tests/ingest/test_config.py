@@ -75,6 +75,27 @@ def test_settings_from_env_and_errors_name_the_variable() -> None:
         Settings.from_env({"NEWS_INGEST_CONCURRENCY": "many"})
 
 
+@pytest.mark.parametrize("name", ["S3_ENDPOINT_URL", "CCNEWS_ENDPOINT_URL", "WAYBACK_URL"])
+def test_an_endpoint_without_a_scheme_is_named(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"NEWS_INGEST_{name}: must be a URL with its scheme"):
+        Settings.from_env({f"NEWS_INGEST_{name}": "127.0.0.1:8333"})
+
+
+def test_unknown_setting_names_are_warned_about_with_the_closest_name(
+        caplog: pytest.LogCaptureFixture) -> None:
+    env = {"NEWS_INGEST_S3_ENDPOINT": "http://x:1", "NEWS_INGEST_PER_HOST_DELAY": "1",
+           "NEWS_INGEST_SAMPLE_BASE": "http://x", "NEWS_INGEST_POLL_CRON": "@daily",
+           "NEWS_INGEST_FROBNICATE": "1", "OTHER": "x"}
+    with caplog.at_level("WARNING", logger="ingest.config"):
+        settings = Settings.from_env(env)
+    assert settings.per_host_delay == 1 and settings.s3_endpoint_url is None
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "NEWS_INGEST_FROBNICATE is not a news-ingest setting and is ignored",
+        "NEWS_INGEST_S3_ENDPOINT is not a news-ingest setting and is ignored; did you mean "
+        "NEWS_INGEST_S3_ENDPOINT_URL?"]
+
+
 def test_secrets_are_not_in_the_repr() -> None:
     s = Settings(s3_access_key="AKIDSECRET", s3_secret_key="topsecret")
     assert "topsecret" not in repr(s) and "AKIDSECRET" not in repr(s)

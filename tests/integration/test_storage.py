@@ -6,12 +6,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from ingest.config import Settings
-from ingest.errors import ObjectExists, StorageError, StorageUnavailable
+from ingest.errors import ObjectExists, StorageError, StorageUnavailable, WriteConflict
 from ingest.seaweed import free_port
 from ingest.storage import ObjectStore, Stores, make_s3_client
 
@@ -53,6 +54,31 @@ def test_wrong_credentials_are_permanent(settings: Settings) -> None:
     bad = settings.model_copy(update={"s3_secret_key": "wrong"})
     with pytest.raises(StorageError, match=r"cannot (write|open bucket)"):
         Stores.from_settings(bad).raw.put("k", b"x")
+
+
+def test_missing_credentials_say_where_to_set_them(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    anonymous = settings.model_copy(update={"s3_access_key": None, "s3_secret_key": None})
+    with pytest.raises(StorageError, match="no S3 credentials: set NEWS_INGEST_S3_ACCESS_KEY "
+                                           "and NEWS_INGEST_S3_SECRET_KEY, or the Airflow "
+                                           "connection news_s3"):
+        Stores.from_settings(anonymous).raw.put("k", b"x")
+
+
+def test_writes_conditional_on_the_etag_read(stores: Stores) -> None:
+    first = stores.raw.put("doc", b"one")
+    got = stores.raw.get_versioned("doc")
+    assert got == (b"one", first)
+    second = stores.raw.put("doc", b"two", if_match=first)
+    with pytest.raises(WriteConflict, match="changed since it was read"):
+        stores.raw.put("doc", b"three", if_match=first)  # somebody wrote it in between
+    assert stores.raw.get_versioned("doc") == (b"two", second)
+    assert stores.raw.get_versioned("missing") is None
 
 
 @pytest.fixture(scope="module")
