@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/regions.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/backfill.py
 	$(BIN)/python bench/ccnews.py
+	$(BIN)/python bench/backlog.py
 
 clean:
 	rm -rf $(VENV) .airflow data

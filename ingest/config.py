@@ -50,7 +50,7 @@ class Settings(BaseModel):
     max_retry_after: float = Field(default=30.0, ge=0)
     respect_robots: bool = True
     allow_private_addresses: bool = False
-    max_pages_per_feed: int = Field(default=200, ge=1)
+    max_pages_per_feed: int = Field(default=1000, ge=1)  # per run; the rest stays pending
     # seconds a poll may go on starting page requests; later turns stay pending for the next run
     poll_time_budget: float = Field(default=1800.0, gt=0)
     fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
