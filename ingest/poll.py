@@ -291,7 +291,8 @@ class _GroupPoll:
                 if not known(feed_state, entry.url):
                     listed.setdefault(entry.url, entry)
             outcome.new_entries = len(listed)
-            change.listed = [{**entry_meta(e), "url": e.url} for e in listed.values()]
+            if self.settings.fetch_pages:  # feeds-only polls keep no backlog of pages
+                change.listed = [{**entry_meta(e), "url": e.url} for e in listed.values()]
         except IngestError as exc:
             outcome.status, outcome.error = "error", str(exc)
             change.error = f"{exc.kind}: {exc}"
