@@ -23,13 +23,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-## make run: SeaweedFS on 127.0.0.1:8333 (data in ./data) + Airflow standalone with the DAGs unpaused
+## make run: SeaweedFS on 127.0.0.1:8333 + PostgreSQL (data in ./data) + Airflow's components, supervised, DAGs unpaused
 run: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW_PORT=$(AIRFLOW_PORT) $(BIN)/python scripts/standalone.py run
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW_PORT=$(AIRFLOW_PORT) $(BIN)/python scripts/stack.py run
 
 ## make demo: offline sample through Airflow (one poll run, one event-driven process run)
 demo: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/standalone.py demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/stack.py demo
 
 ## make test: lint, types, unit, integration, DAG and end-to-end tests
 test: install

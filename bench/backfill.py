@@ -31,7 +31,7 @@ from ingest.storage import Stores
 from common import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import Standalone
+from stack import Stack
 
 
 def main() -> None:
@@ -64,7 +64,7 @@ def main() -> None:
         settings = Settings(s3_endpoint_url=seaweed.endpoint, s3_access_key=seaweed.access_key,
                             s3_secret_key=seaweed.secret_key)
         stores = Stores.from_settings(settings)
-        airflow = Standalone.start_fresh(Path(tmp), env={
+        airflow = Stack.start_fresh(Path(tmp), env={
             "NEWS_INGEST_S3_ENDPOINT_URL": seaweed.endpoint,
             "NEWS_INGEST_S3_ACCESS_KEY": seaweed.access_key,
             "NEWS_INGEST_S3_SECRET_KEY": seaweed.secret_key,

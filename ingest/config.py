@@ -96,8 +96,9 @@ class Settings(BaseModel):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
-# NEWS_INGEST_* names read outside Settings: DAG schedules and the sample site's address
-OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "SAMPLE_BASE")
+# NEWS_INGEST_* names read outside Settings: DAG schedules, the sample site's address and
+# where `make run` keeps its data
+OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "SAMPLE_BASE", "DATA_DIR")
 
 
 def unknown_names(env: Mapping[str, str]) -> list[str]:

@@ -1,7 +1,9 @@
 """Backfill end to end through a real scheduler, the way the UI's Backfill dialog does it.
 
-``airflow standalone`` on a temporary AIRFLOW_HOME; a backfill of ``news_poll`` over three past
-days is created with ``POST /api/v2/backfills``; its runs read the sites' sitemaps (served on
+Airflow's components on an embedded PostgreSQL under the supervisor (``scripts/stack.py``); a
+backfill of ``news_poll`` over three past days is created with ``POST /api/v2/backfills``, the
+scheduler is SIGKILLed in its middle and restarted by the supervisor; its runs read the sites'
+sitemaps (served on
 loopback), their news-raw events trigger news_process, and each day's partitions land once in a
 real SeaweedFS with no article twice. Repeating the backfill with
 ``reprocess_behavior=completed`` leaves every data object byte for byte the same; a backfill of
@@ -10,6 +12,8 @@ real SeaweedFS with no article twice. Repeating the backfill with
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -28,7 +32,7 @@ from tests.dags.conftest import ROOT
 from tests.support import history
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import Standalone
+from stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
@@ -50,7 +54,7 @@ def site() -> Iterator[SampleServer]:
 
 @pytest.fixture
 def airflow(tmp_path: Path, settings: Settings, stores: Stores,
-            site: SampleServer) -> Iterator[Standalone]:
+            site: SampleServer) -> Iterator[Stack]:
     catalog = tmp_path / "feeds.yaml"
     catalog.write_text(yaml.safe_dump({"version": 1, "defaults": {
         "group": "hist", "allow_private": True, "history": ["captures", "sitemap"]}, "feeds": [
@@ -64,14 +68,26 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
            "NEWS_INGEST_CATALOG_PATH": str(catalog), "NEWS_INGEST_PER_HOST_DELAY": "0",
            "NEWS_INGEST_POLL_CRON": "0 0 * * *",  # daily runs: three for three days
            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "logs")}
-    server = Standalone.start_fresh(tmp_path, env)
+    server = Stack.start_fresh(tmp_path, env)
     try:
         yield server
     finally:
         server.stop()
 
 
-def settle(airflow: Standalone, stores: Stores, at_least: int) -> None:
+def wait_for_a_running_task(airflow: Stack, dag_id: str, timeout: float = 120.0) -> None:
+    """Wait until a task instance of ``dag_id`` is running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = airflow.api("GET", f"/dags/{dag_id}/dagRuns/~/taskInstances",
+                            params={"state": "running"})
+        if found["task_instances"]:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"no running task of {dag_id} within {timeout:g} s")
+
+
+def settle(airflow: Stack, stores: Stores, at_least: int) -> None:
     """Wait until news_process is idle and has emptied the processing inbox (every capture the
     backfill wrote has been processed)."""
     deadline = time.monotonic() + 600
@@ -102,11 +118,19 @@ def article_rows(stores: Stores) -> list[dict[str, object]]:
 
 
 def test_backfill_three_days_from_the_api_then_repeat_and_rebuild(
-        airflow: Standalone, stores: Stores, site: SampleServer) -> None:
+        airflow: Stack, stores: Stores, site: SampleServer) -> None:
     airflow.wait_for_dags(["news_poll", "news_process", "news_reprocess"])
     settled = len(airflow.wait_until_idle("news_process", 1))  # after the scheduled live run
 
-    done = airflow.backfill("news_poll", "2014-03-29T00:00:00Z", "2014-03-31T00:00:00Z")
+    # the REST API answers on the first try while the scheduler is busy (Stack.api never
+    # retries); then the scheduler is killed in the middle of the backfill and restarted
+    created = airflow.create_backfill("news_poll", "2014-03-29T00:00:00Z", "2014-03-31T00:00:00Z")
+    wait_for_a_running_task(airflow, "news_poll")
+    scheduler = airflow.component("scheduler")
+    os.kill(scheduler.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+    done = airflow.wait_for_backfill(created["id"])
+    assert airflow.supervisor.restarts("scheduler") == 1 and scheduler.pid is not None
+    assert "scheduler: killed by SIGKILL" in airflow.log_path.read_text()
     runs = [r for r in airflow.runs("news_poll") if r["run_type"] == "backfill"]
     assert len(runs) == 3 and {r["state"] for r in runs} == {"success"}, \
         airflow.log_path.read_text()[-3000:]

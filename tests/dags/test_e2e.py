@@ -1,4 +1,5 @@
-"""End to end through a real scheduler: airflow standalone on a temporary AIRFLOW_HOME.
+"""End to end through a real scheduler: Airflow's components on an embedded PostgreSQL
+(``scripts/stack.py``) on a temporary AIRFLOW_HOME.
 
 The scheduled news_poll run polls the offline sample, its news-raw asset event triggers a
 news_process run, and the Parquet partitions land in a real SeaweedFS.
@@ -18,14 +19,14 @@ from ingest.storage import Stores
 from tests.dags.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from standalone import Standalone
+from stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
 
 @pytest.fixture
 def airflow(tmp_path: Path, settings: Settings, stores: Stores,
-            sample_server: SampleServer) -> Iterator[Standalone]:
+            sample_server: SampleServer) -> Iterator[Stack]:
     env = {"NEWS_INGEST_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
            "NEWS_INGEST_S3_ACCESS_KEY": settings.s3_access_key or "",
            "NEWS_INGEST_S3_SECRET_KEY": settings.s3_secret_key or "",
@@ -34,14 +35,14 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
            "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
            "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}
-    server = Standalone.start_fresh(tmp_path, env)
+    server = Stack.start_fresh(tmp_path, env)
     try:
         yield server
     finally:
         server.stop()
 
 
-def test_poll_event_triggers_process_and_parquet_lands(airflow: Standalone, stores: Stores) -> None:
+def test_poll_event_triggers_process_and_parquet_lands(airflow: Stack, stores: Stores) -> None:
     airflow.wait_for_dags(["news_poll", "news_process"])
     poll = airflow.wait_for_runs("news_poll", 1)[0]
     assert poll["state"] == "success", airflow.log_path.read_text()[-3000:]

