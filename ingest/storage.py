@@ -105,27 +105,15 @@ class ObjectStore:
 
     def get_versioned(self, key: str) -> tuple[bytes, str] | None:
         """The object at ``key`` with its ETag (for a later ``put(if_match=...)``), or None."""
-        try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=key)
-            return bytes(resp["Body"].read()), str(resp.get("ETag", ""))
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise self._mapped(exc, "read", key) from None
-        except (BotoCoreError, ConnectionError) as exc:
-            raise _unreachable(exc, f"cannot read {self.uri(key)}: {exc}") from None
+        resp = self._maybe("read", key, self.client.get_object)
+        return None if resp is None else (bytes(resp["Body"].read()), str(resp.get("ETag", "")))
 
     def get(self, key: str) -> bytes:
         """Read the object at ``key``; ``KeyError`` if it does not exist."""
-        try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=key)
-            return bytes(resp["Body"].read())
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                raise KeyError(key) from None
-            raise self._mapped(exc, "read", key) from None
-        except (BotoCoreError, ConnectionError) as exc:
-            raise _unreachable(exc, f"cannot read {self.uri(key)}: {exc}") from None
+        got = self.get_versioned(key)
+        if got is None:
+            raise KeyError(key)
+        return got[0]
 
     def get_json(self, key: str, default: Any = None) -> Any:
         """Read a JSON object, or ``default`` when the key does not exist."""
@@ -148,28 +136,28 @@ class ObjectStore:
     def version(self, key: str) -> str | None:
         """An opaque token that changes whenever ``key`` is written (ETag and modification
         time), or None when it does not exist."""
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise self._mapped(exc, "check", key) from None
-        except (BotoCoreError, ConnectionError) as exc:
-            raise _unreachable(exc, f"cannot reach {self.uri(key)}: {exc}") from None
-        return f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
+        head = self._head(key)
+        return None if head is None else f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
 
     def modified(self, key: str) -> datetime | None:
         """When ``key`` was last written (UTC), or None when it does not exist."""
+        when = (self._head(key) or {}).get("LastModified")
+        return when if isinstance(when, datetime) else None
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        return self._maybe("check", key, self.client.head_object)
+
+    def _maybe(self, action: str, key: str, call: Any) -> dict[str, Any] | None:
+        """``call(Bucket=..., Key=key)``, or None when the key does not exist."""
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            return dict(call(Bucket=self.bucket, Key=key))
         except ClientError as exc:
             if _code(exc) in _MISSING:
                 return None
-            raise self._mapped(exc, "check", key) from None
+            raise self._mapped(exc, action, key) from None
         except (BotoCoreError, ConnectionError) as exc:
-            raise _unreachable(exc, f"cannot reach {self.uri(key)}: {exc}") from None
-        when = head.get("LastModified")
-        return when if isinstance(when, datetime) else None
+            verb = "read" if action == "read" else "reach"
+            raise _unreachable(exc, f"cannot {verb} {self.uri(key)}: {exc}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` in lexical order."""
