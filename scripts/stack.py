@@ -42,6 +42,9 @@ class Stack:
     def __init__(self, home: Path, port: int = 8080, env: dict[str, str] | None = None,
                  log_path: Path | None = None, pg_dir: Path | None = None,
                  echo: bool = False) -> None:
+        """``env`` adds to the environment the components get; Airflow's own variables of the
+        calling process are not passed on (a test process has its own), so an external
+        metadata database is given as ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` in ``env``."""
         from ingest.seaweed import free_port
 
         self.home = home
@@ -50,8 +53,9 @@ class Stack:
         self.log_path = log_path or home / "stack.log"
         self.echo = echo
         bindir = str(Path(sys.executable).parent)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
         self.env = {
-            **os.environ,
+            **inherited,  # Airflow settings come from here and ``env`` only
             "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -290,9 +294,10 @@ def run() -> int:
     print(f"SeaweedFS S3: {seaweed.endpoint} (data in {seaweed.data_dir})", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything, as Ctrl-C does
     home = Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow"))
-    airflow = Stack(home, port=port, env=_s3_env(seaweed.endpoint, seaweed.access_key,
-                                                 seaweed.secret_key),
-                    pg_dir=data / "postgres", echo=True)
+    external = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW__")}
+    airflow = Stack(home, port=port, env={**external, **_s3_env(
+        seaweed.endpoint, seaweed.access_key, seaweed.secret_key)},
+        pg_dir=data / "postgres", echo=True)
     try:
         airflow.start()
         airflow.wait_for_dags(["news_poll", "news_process"])

@@ -119,6 +119,7 @@ def article_rows(stores: Stores) -> list[dict[str, object]]:
 
 def test_backfill_three_days_from_the_api_then_repeat_and_rebuild(
         airflow: Stack, stores: Stores, site: SampleServer) -> None:
+    assert "PostgreSQL on 127.0.0.1:" in airflow.log_path.read_text()  # not SQLite
     airflow.wait_for_dags(["news_poll", "news_process", "news_reprocess"])
     settled = len(airflow.wait_until_idle("news_process", 1))  # after the scheduled live run
 
