@@ -10,14 +10,16 @@ Run: python bench/process.py [--repeat N]
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pyarrow.parquet as pq
 import trafilatura
 
-from ingest import dataset
+from ingest import table
 from ingest.dedupe import text_hash
 from ingest.errors import NotAnArticle
 from ingest.extract import extract
@@ -81,10 +83,9 @@ def pipeline_pass(pages: list[tuple[str, str, bytes, str]]) -> dict[str, str]:
             "regions": list(tags.regions), "primary_region": tags.primary_region,
             "region_evidence": list(tags.evidence), "content_hash": text_hash(doc.text),
             "dup_cluster_id": "", "is_canonical": True, "duplicate_of": None, "similarity": None,
-            "raw_ref": "", "extractor": doc.extractor, "config_hash": "", "schema_version": 1,
+            "raw_ref": "", "capture": "", "extractor": doc.extractor, "config_hash": "",
         })
-    for part in dataset.partitions(rows).values():
-        dataset.to_parquet(part)
+    pq.write_table(table.to_arrow(rows), io.BytesIO(), compression="zstd")  # the table's files
     return texts
 
 

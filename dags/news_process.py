@@ -5,9 +5,10 @@ Event-driven: runs whenever **news-raw** gets an event (no timer). Reads the raw
 by the triggering events (several events can arrive in one run; each capture is processed as
 its own batch, so the output does not depend on how events were grouped), plus any capture a
 poll left in the raw bucket's `inbox/` whose event never reached a run, extracts text and metadata,
-canonicalises URLs, deduplicates against the stored index, tags regions, and writes Hive-style
-Parquet partitions (`articles/dt=.../region=.../`) plus a run manifest, written last, to the
-processed bucket. Emits an event on **news-processed** naming the partitions.
+canonicalises URLs, deduplicates against the stored index, tags regions, and commits each
+batch's rows to the **articles** Delta table (`s3://<processed>/articles`, partitioned by `dt`
+and `region`) in one transaction, then writes a run manifest. Emits an event on
+**news-processed** naming the partitions touched.
 
 A manual run can name captures itself: trigger with conf `{"captures": ["captures/dt=.../x.warc.gz"]}`
 to (re)process exactly those raw captures.
@@ -45,7 +46,7 @@ def news_process() -> None:
         summary = run_process(keys, settings(), use_inbox=True)
         context["outlet_events"][PROCESSED].extra = {
             "manifests": summary["manifests"], "partitions": summary["partitions"],
-            "counts": summary["counts"],
+            "counts": summary["counts"], "table_versions": summary["table_versions"],
         }
         return summary
 

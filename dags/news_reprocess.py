@@ -5,14 +5,14 @@ Rebuilds processed data from the raw captures already stored, with the current e
 and dedupe, without fetching anything: use it after changing any of them. Paused by default.
 
 Each run covers its data interval's days (daily by default; `NEWS_INGEST_REPROCESS_CRON`):
-every capture under `captures/dt=<day>/` is processed again as one batch, and the batches that
-processed those days before are replaced once the new one is complete (new Parquet parts,
-dedupe segment, manifest and completeness reports first, then the old ones deleted). Repeating a
-rebuild with the same code writes the same bytes; rows carry `extractor` and `config_hash`.
+every capture under `captures/dt=<day>/` is processed again as one batch whose rows replace
+those captures' rows in the articles table in one Delta commit (readers see the old rows or the
+new ones, never both), and whose dedupe segments replace theirs. Repeating a rebuild with the
+same code commits nothing; rows carry `extractor` and `config_hash`.
 
 Typical use is a backfill over the range to rebuild (Backfill dialog, `airflow backfill create
---dag-id news_reprocess --from-date ... --to-date ...`). Runs one at a time; avoid running it
-while news_process is processing the same days.
+--dag-id news_reprocess --from-date ... --to-date ...`). Runs one at a time; its commits and
+news_process's take the table's writer lock in turn.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from news_ingest_airflow import cron_schedule
 def news_reprocess() -> None:
     @task(outlets=[PROCESSED])
     def rebuild(**context: Any) -> dict[str, Any]:
-        """Rebuild the processed partitions of this run's days from raw captures."""
+        """Rebuild the articles of this run's days from raw captures."""
         from news_ingest_airflow import settings
 
         from ingest.pipeline import interval_of, reprocess
@@ -51,7 +51,7 @@ def news_reprocess() -> None:
         summary = reprocess(interval, settings())
         context["outlet_events"][PROCESSED].extra = {
             "manifest": summary.get("manifest", ""), "partitions": summary.get("partitions", []),
-            "counts": summary.get("counts", {}), "replaced": summary["replaced"]}
+            "counts": summary.get("counts", {}), "table_version": summary.get("table_version")}
         return summary
 
     rebuild()

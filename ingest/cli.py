@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 from ingest.config import Settings, load_catalog
 from ingest.errors import ConfigError, IngestError
@@ -109,30 +110,25 @@ def _report(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ingest import dataset
-    from ingest.storage import Stores
+    from ingest import table as articles
+    from ingest.query import connect
 
-    stores = Stores.from_settings(Settings.from_env())
-    prefix = f"articles/dt={args.day}/" if args.day else "articles/"
-    table = Table(title=f"Articles in s3://{stores.processed.bucket}/{prefix}")
-    for col in ("region", "articles", "canonical", "duplicates", "parts"):
-        table.add_column(col)
-    stats: dict[str, list[int]] = {}
-    keys = list(stores.processed.list(prefix))
-    for key in keys:
-        region = key.split("region=", 1)[1].split("/", 1)[0]
-        rows = dataset.read_parquet(stores.processed.get(key)).to_pylist()
-        s = stats.setdefault(region, [0, 0, 0, 0])
-        s[0] += len(rows)
-        s[1] += sum(1 for r in rows if r["is_canonical"])
-        s[2] += sum(1 for r in rows if not r["is_canonical"])
-        s[3] += 1
-    for region, (n, canon, dups, parts) in sorted(stats.items()):
-        table.add_row(region, str(n), str(canon), str(dups), str(parts))
-    console = Console()
-    console.print(table)
-    for key in keys:
-        console.print(f"  {stores.processed.uri(key)}", soft_wrap=True)
+    settings = Settings.from_env()
+    found: list[Any] = []
+    if articles.open_table(settings) is not None:
+        found = connect(settings).execute(
+            "SELECT region, count(*), count(*) FILTER (WHERE is_canonical), "
+            "count(*) FILTER (WHERE NOT is_canonical) FROM articles "
+            f"{'WHERE dt = ?' if args.day else ''} GROUP BY region ORDER BY region",
+            [args.day] if args.day else []).fetchall()
+    title = f"Articles in {articles.uri(settings)}" + (f" published on {args.day}" if args.day
+                                                         else "")
+    out = Table(title=title)
+    for col in ("region", "articles", "canonical", "duplicates"):
+        out.add_column(col)
+    for region, n, canon, dups in found:
+        out.add_row(str(region), str(n), str(canon), str(dups))
+    Console().print(out)
     return 0
 
 

@@ -56,6 +56,8 @@ class Settings(BaseModel):
     fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
     min_article_words: int = Field(default=40, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
+    # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
+    table_lock_ttl: float = Field(default=120.0, gt=0)
     # Common Crawl's CC-NEWS archive (the "ccnews" historical source), or a mirror of its layout
     ccnews_endpoint_url: str | None = None
     ccnews_bucket: str = "commoncrawl"

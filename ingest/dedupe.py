@@ -1,8 +1,12 @@
 """Deduplication: exact (canonical URL, normalised-text hash) across runs, and near-duplicate
 clustering with MinHash/LSH (``cluster(items)``, ``NearDuplicateIndex``).
 
-The index is a set of append-only segments in the processed bucket, one per processing batch
-(``state/dedupe/dt=<day>/<batch>.json``), so concurrent runs never rewrite each other's state.
+The index is a set of segments in the processed bucket, one per raw capture
+(``state/dedupe/dt=<capture day>/<capture id>.json``): the index entries of the articles whose
+rows came from that capture, the way the articles table holds that capture's rows. Processing
+a capture again (a re-run, a rebuild with new code) rewrites its segment and replaces its rows,
+and leaves every other capture's state alone, so any set of captures can be processed again
+without an article ever being counted from two versions of one capture.
 "First seen" means the earliest fetch time (then the smaller article id), not processing order,
 so re-running a batch, or processing an older range later, gives the same answers; a batch's own
 segment is ignored when it is re-run, so nothing is ever a duplicate of itself.
@@ -101,9 +105,20 @@ class ExactIndex:
         return {"version": 1, "batch": self.batch, "entries": rows}
 
 
-def segment_key(day: str, batch: str) -> str:
-    """Object key of a batch's segment."""
-    return f"state/dedupe/dt={day}/{batch}.json"
+SEGMENT_VERSION = 2  # per-capture segments with "capture", "entries" and "near"
+_DAY = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
+
+
+def capture_day(capture: str) -> str:
+    """The day in a capture key (``captures/dt=<day>/...``), or "unknown"."""
+    m = _DAY.search(capture)
+    return m.group(1) if m else "unknown"
+
+
+def segment_key(capture: str) -> str:
+    """Object key of a capture's segment."""
+    digest = hashlib.sha256(capture.encode("utf-8")).hexdigest()[:16]
+    return f"state/dedupe/dt={capture_day(capture)}/{digest}.json"
 
 
 def window_days(day: str, window: int) -> list[str]:
@@ -113,8 +128,8 @@ def window_days(day: str, window: int) -> list[str]:
 
 
 def entries_from_segment(doc: dict[str, object]) -> list[IndexEntry]:
-    """Parse a stored segment."""
-    batch = str(doc.get("batch", ""))
+    """Parse a stored segment (its entries are marked with their capture, or batch)."""
+    batch = str(doc.get("capture") or doc.get("batch", ""))
     rows = doc.get("entries", [])
     assert isinstance(rows, list)
     return [IndexEntry(r[0], r[1], r[2], batch) for r in rows]

@@ -93,7 +93,7 @@ def process(capture_keys: list[str], settings: Settings | None = None,
                  len(set(marked) - set(capture_keys)))
     capture_keys = [*capture_keys, *marked]
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
-                               "regions": {}, "reports": []}
+                               "regions": {}, "reports": [], "table_versions": []}
     for key in sorted(set(capture_keys)):
         result = process_captures(settings, stores, [key], catalog=catalog)
         for item in result.skipped:
@@ -105,6 +105,8 @@ def process(capture_keys: list[str], settings: Settings | None = None,
         summary["batches"].append(result.batch)
         summary["manifests"].append(result.manifest_key)
         summary["partitions"] += result.partitions
+        if result.table_version is not None:
+            summary["table_versions"].append(result.table_version)
         summary["reports"] += result.reports
         for name, target in (("counts", result.counts), ("regions", result.regions)):
             for k, v in target.items():
@@ -120,8 +122,8 @@ def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[
     stores = Stores.from_settings(settings)
     result = rebuild(settings, stores, interval, catalog=catalog)
     summary = result.as_dict()
-    log.info("rebuilt %s: %s; replaced batches %s", ", ".join(result.days),
-             summary.get("counts"), result.replaced)
+    log.info("rebuilt %s: %s; table version %s", ", ".join(result.days),
+             summary.get("counts"), summary.get("table_version"))
     return summary
 
 

@@ -1,8 +1,9 @@
-"""Processing: raw captures -> extracted, deduplicated, region-tagged rows -> Parquet partitions.
+"""Processing: raw captures -> extracted, deduplicated, region-tagged rows -> the articles table.
 
-A batch is the set of capture keys one run was given; its id is a hash of those keys, so a
-re-run of the same batch rewrites the same objects with the same bytes. Data objects are written
-first (Parquet parts, then the dedupe segment) and the run manifest last.
+A batch is the set of capture keys one run was given; its id is a hash of those keys (and, for
+a rebuild, the config), so a re-run of the same batch writes the same state. Order of writes:
+the captures' dedupe segments, then one commit to the Delta table (``ingest.table``) replacing
+those captures' rows, then the run manifest and the completeness reports.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ingest import completeness, dataset, regions
+from ingest import completeness, dataset, regions, table
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dates import Stamp, choose
 from ingest.dedupe import (
     NEAR_VERSION,
+    SEGMENT_VERSION,
     ExactIndex,
     Match,
     NearDuplicateIndex,
+    capture_day,
     entries_from_segment,
     segment_key,
     text_hash,
@@ -48,7 +52,7 @@ def batch_id(keys: list[str]) -> str:
 def config_hash(settings: Settings) -> str:
     """Hash of what shapes processed output: extractor version, schema, settings, and the
     gazetteer and region table the tagger was built from."""
-    raw = (f"{EXTRACTOR}|{dataset.SCHEMA_VERSION}|{settings.fingerprint()}|"
+    raw = (f"{EXTRACTOR}|{table.SCHEMA_VERSION}|{settings.fingerprint()}|"
            f"{regions.data_fingerprint(settings.regions_path)}")
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
@@ -70,6 +74,7 @@ class ProcessResult:
     # failed (the processing half of the completeness report)
     by_feed: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)  # completeness reports written
+    table_version: int | None = None  # the commit's table version; None: committed before
 
     def tally(self, capture: str, feed_id: str, what: str) -> None:
         """Count one page outcome for a capture's feed."""
@@ -92,13 +97,14 @@ class ProcessResult:
             "by_feed": self.by_feed,
             "extractor": EXTRACTOR,
             "config_hash": config_hash(settings),
-            "schema_version": dataset.SCHEMA_VERSION,
+            "schema_version": table.SCHEMA_VERSION,
         }
 
     def as_dict(self) -> dict[str, Any]:
         """Summary for XCom and asset-event extras (keys and counts, no payloads)."""
         return {"batch": self.batch, "manifest": self.manifest_key, "partitions": self.partitions,
-                "counts": self.counts, "regions": self.regions, "reports": self.reports}
+                "counts": self.counts, "regions": self.regions, "reports": self.reports,
+                "table_version": self.table_version}
 
 
 @dataclass
@@ -120,15 +126,13 @@ def process_captures(
     catalog: Catalog | None = None,
     tagger: Tagger | None = None,
     batch: str = "",
-    replacing: frozenset[str] = frozenset(),
     day: str = "",
 ) -> ProcessResult:
-    """Process the captures named by ``capture_keys`` into the processed bucket.
+    """Process the captures named by ``capture_keys`` into the processed bucket: their rows
+    replace whatever rows those captures had in the articles table, in one commit.
 
-    ``batch`` overrides the batch id (a rebuild names its own); ``replacing`` are batches this
-    one replaces, whose dedupe segments are left out of the index (they hold the old versions
-    of the same articles); ``day`` files the batch's manifest and segment under that day
-    instead of the first capture's.
+    ``batch`` overrides the batch id (a rebuild names its own); ``day`` files the batch's
+    manifest under that day instead of the first capture's.
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
@@ -159,17 +163,19 @@ def process_captures(
                 counts["failed"] += 1
                 result.tally(key, feed_id, "failed")
                 result.errors.append({"url": page.url, "error": f"{type(exc).__name__}: {exc}"})
-    exact_entries, near = _load_index(stores, result.day, batch, settings, replacing)
+    exact_entries, near = _load_index(stores, keys, settings)
     index = ExactIndex(batch, exact_entries)
     rows: list[dict[str, Any]] = []
     chash = config_hash(settings)
     counts["near_duplicates"] = 0
+    capture_of: dict[str, str] = {}
     for cand in sorted(candidates, key=lambda c: (c.fetched_iso, c.article_id)):
         decision = index.decide(cand.article_id, cand.content_hash, cand.fetched_iso)
         if decision.status == "seen":
             counts["seen_before"] += 1
             result.tally(cand.key, cand.feed_id, "seen_before")
             continue
+        capture_of[cand.article_id] = cand.key
         cluster_id = near.add(cand.article_id, cand.doc.text, cand.fetched_iso)
         dup = _duplicate_info(decision, near.matches.get(cand.article_id))
         result.tally(cand.key, cand.feed_id, "articles")
@@ -181,21 +187,40 @@ def process_captures(
             result.tally(cand.key, cand.feed_id, "near_duplicates")
         rows.append(_row(cand, cluster_id, dup, feeds.get(cand.feed_id), tagger, stores, chash))
     counts["articles"] = len(rows)
-    for (day, region), part_rows in dataset.partitions(rows).items():
-        key = dataset.partition_key(day, region, batch)
-        stores.processed.put(key, dataset.to_parquet(part_rows), "application/vnd.apache.parquet")
-        result.partitions.append(key)
-        result.regions[region] = result.regions.get(region, 0) + len(part_rows)
-    segment = index.segment()
-    segment["near"] = near.segment_rows()
-    segment["near_version"] = NEAR_VERSION
-    stores.processed.put_json(segment_key(result.day, batch), segment)
+    for row in rows:
+        dt, region = table.partition_of(row)
+        result.regions[region] = result.regions.get(region, 0) + 1
+        result.partitions.append(f"dt={dt}/region={region}")
+    result.partitions = sorted(set(result.partitions))
+    # the index first, then the table: a batch killed in between has its articles in the
+    # index but not yet in the table (other batches skip them) until its re-run commits them,
+    # rather than in the table twice
+    _write_segments(stores, keys, index, near, capture_of)
+    result.table_version = table.commit(settings, stores.processed, rows, keys, batch)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
-    log.info("batch %s: %s in %.2f s; regions %s", batch, counts, time.monotonic() - started,
-             result.regions)
+    log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
+             time.monotonic() - started, result.regions,
+             result.table_version if result.table_version is not None else "unchanged (committed before)")
     return result
+
+
+def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,
+                    near: NearDuplicateIndex, capture_of: dict[str, str]) -> None:
+    """One segment per capture of the batch (an empty one for a capture without articles)."""
+    entries: dict[str, list[list[str]]] = {k: [] for k in keys}  # sorted as segment() sorts
+    for entry in index.added:
+        entries[capture_of[entry.article_id]].append(entry.to_row())
+    near_rows: dict[str, list[list[object]]] = {k: [] for k in keys}
+    for nrow in near.segment_rows():
+        near_rows[capture_of[str(nrow[0])]].append(nrow)
+    for key in keys:
+        stores.processed.put_json(segment_key(key), {
+            "version": SEGMENT_VERSION, "capture": key,
+            "entries": sorted(entries[key], key=lambda r: (r[2], r[0])),
+            "near": sorted(near_rows[key], key=lambda r: (str(r[1]), str(r[0]))),
+            "near_version": NEAR_VERSION})
 
 
 def _pages(stores: Stores, key: str, result: ProcessResult) -> list[ArchivedResponse]:
@@ -228,25 +253,31 @@ def _extract(page: ArchivedResponse, key: str, feed_id: str, settings: Settings)
     )
 
 
-def _load_index(stores: Stores, day: str, batch: str, settings: Settings,
-                replacing: frozenset[str] = frozenset()) -> tuple[list[Any], NearDuplicateIndex]:
-    """Exact entries and the near-duplicate index of every other batch in the window (except
-    the batches being replaced)."""
-    entries = []
-    near = NearDuplicateIndex()
+def _load_index(stores: Stores, keys: list[str], settings: Settings
+                ) -> tuple[list[Any], NearDuplicateIndex]:
+    """Exact entries and the near-duplicate index of every other capture in the window
+    (``dedupe_window_days`` either side of the batch's days); the batch's own captures' segments
+    are left out, as their articles are being decided again."""
+    days = sorted({capture_day(k) for k in keys} - {"unknown"})
+    first = date.fromisoformat(days[0]) if days else datetime.now(UTC).date()
+    last = date.fromisoformat(days[-1]) if days else first
+    span = (last - first).days
+    own = {segment_key(k) for k in keys}
     segments = []
-    for d in window_days(day, settings.dedupe_window_days):
+    for d in window_days((first + timedelta(days=span // 2)).isoformat(),
+                         settings.dedupe_window_days + (span + 1) // 2):
         for key in stores.processed.list(f"state/dedupe/dt={d}/"):
-            if key.rsplit("/", 1)[1][:-5] not in {batch, *replacing}:
+            if key not in own:
                 segments.append(stores.processed.get_json(key, {}))
-    for doc in segments:
-        entries.extend(entries_from_segment(doc))
+    old = [doc for doc in segments if doc.get("version") != SEGMENT_VERSION]
+    if old:
+        log.warning("%d dedupe segments in the window were written by an older index format "
+                    "and are left out; reprocess their days to index them again", len(old))
+    segments = [doc for doc in segments if doc.get("version") == SEGMENT_VERSION]
+    entries = [e for doc in segments for e in entries_from_segment(doc)]
+    near = NearDuplicateIndex()
     near_rows = [row for doc in segments if doc.get("near_version") == NEAR_VERSION
                  for row in doc.get("near", [])]
-    old = sum(1 for doc in segments if doc.get("near") and doc.get("near_version") != NEAR_VERSION)
-    if old:
-        log.warning("%d dedupe segments in the window were written by an older near-duplicate "
-                    "index format and are left out; reprocess their days to index them again", old)
     near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
     return entries, near
 
@@ -292,7 +323,8 @@ def _row(cand: _Candidate, cluster_id: str, dup: tuple[str | None, float | None]
         "duplicate_of": dup[0],
         "similarity": dup[1],
         "raw_ref": f"{stores.raw.uri(cand.key)}#offset={page.offset}",
+        "capture": cand.key,
         "extractor": doc.extractor,
         "config_hash": chash,
-        "schema_version": dataset.SCHEMA_VERSION,
+        "schema_version": table.SCHEMA_VERSION,
     }

@@ -1,8 +1,9 @@
-"""DuckDB over the processed bucket: a connection with S3 credentials and an ``articles`` view.
+"""DuckDB over the processed bucket: a connection with S3 credentials and an ``articles`` view
+of the Delta table (``delta_scan``).
 
-DuckDB reads S3 through its httpfs extension. Where DuckDB cannot download extensions (offline
-machines), the ``duckdb-ext-httpfs`` package from PyPI supplies it; this module points DuckDB at
-it when it is installed.
+DuckDB reads S3 through its httpfs extension and Delta tables through its delta extension.
+Where DuckDB cannot download extensions (offline machines), the ``duckdb-ext-httpfs`` and
+``duckdb-ext-delta`` packages from PyPI supply them; this module points DuckDB at them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _bundled_extension_dir() -> str | None:
 
 
 def connect(settings: Settings) -> Any:
-    """A DuckDB connection whose ``articles`` view reads every processed partition."""
+    """A DuckDB connection whose ``articles`` view reads the current version of the table."""
     import duckdb
 
     con = duckdb.connect()
@@ -31,6 +32,7 @@ def connect(settings: Settings) -> Any:
     if ext_dir:
         con.execute(f"SET extension_directory = '{ext_dir}'")
     con.execute("LOAD httpfs")
+    con.execute("LOAD delta")
     params = {"REGION": settings.s3_region}
     if settings.s3_access_key:
         params["KEY_ID"] = settings.s3_access_key
@@ -43,11 +45,8 @@ def connect(settings: Settings) -> Any:
     body = ", ".join(f"{k} {v}" if k == "USE_SSL" else f"{k} '{_quote(v)}'"
                      for k, v in params.items())
     con.execute(f"CREATE OR REPLACE SECRET news_s3 (TYPE s3, {body})")
-    con.execute(
-        "CREATE OR REPLACE VIEW articles AS SELECT * FROM read_parquet("
-        f"'s3://{settings.processed_bucket}/articles/*/*/*.parquet', hive_partitioning = true, "
-        "union_by_name = true)"
-    )
+    con.execute("CREATE OR REPLACE VIEW articles AS SELECT * FROM delta_scan("
+                f"'s3://{_quote(settings.processed_bucket)}/articles')")
     return con
 
 

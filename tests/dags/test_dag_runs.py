@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ingest import table
 from ingest.config import SAMPLE_CATALOG, Settings
 from ingest.sample.server import SampleServer
 from ingest.storage import Stores
@@ -48,8 +49,9 @@ def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
 
     run = load("news_process").test(run_conf={"captures": captures})
     assert run.state == "success"
-    parts = list(stores.processed.list("articles/"))
-    assert "articles/dt=2014-03-30/region=asia-pacific/" in " ".join(parts)  # UTC+8 pages
+    got = table.rows(settings)
+    assert ("2014-03-30", "asia-pacific") in {(r["dt"], r["region"]) for r in got}  # UTC+8
+    assert len(got) == 8
     manifests = list(stores.processed.list("runs/"))
     assert len(manifests) == 1
     assert stores.processed.get_json(manifests[0])["counts"]["articles"] == 8
@@ -148,7 +150,9 @@ def test_reprocess_rebuilds_a_day_from_raw_captures(
     hits = dict(sample_server.hits)
     run = load("news_reprocess").test(logical_date=datetime(2014, 4, 1, tzinfo=UTC))
     assert run.state == "success"
-    new = list(stores.processed.list("runs/"))
-    assert len(new) == 1 and new != old  # the old batch was replaced
+    new = [k for k in stores.processed.list("runs/") if k not in old]
+    assert len(new) == 1  # the rebuild's manifest, beside the first batch's
     assert stores.processed.get_json(new[0])["counts"]["articles"] == 8
+    assert len(table.rows(settings)) == 8  # replaced, not added
+    assert table.open_table(settings).version() == 1  # the first commit, then the rebuild's
     assert sample_server.hits == hits  # nothing was fetched

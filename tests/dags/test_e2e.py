@@ -2,7 +2,7 @@
 (``scripts/stack.py``) on a temporary AIRFLOW_HOME.
 
 The scheduled news_poll run polls the offline sample, its news-raw asset event triggers a
-news_process run, and the Parquet partitions land in a real SeaweedFS.
+news_process run, and its rows land in the articles Delta table in a real SeaweedFS.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest import table
 from ingest.config import SAMPLE_CATALOG, Settings
 from ingest.sample.server import SampleServer
 from ingest.storage import Stores
@@ -42,7 +43,8 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
         server.stop()
 
 
-def test_poll_event_triggers_process_and_parquet_lands(airflow: Stack, stores: Stores) -> None:
+def test_poll_event_triggers_process_and_the_table_gets_its_rows(
+        airflow: Stack, settings: Settings, stores: Stores) -> None:
     airflow.wait_for_dags(["news_poll", "news_process"])
     poll = airflow.wait_for_runs("news_poll", 1)[0]
     assert poll["state"] == "success", airflow.log_path.read_text()[-3000:]
@@ -58,8 +60,8 @@ def test_poll_event_triggers_process_and_parquet_lands(airflow: Stack, stores: S
     assert len(raw_events) == 1 and len(raw_events[0]["extra"]["captures"]) == 1
     assert "/group=sample/" in raw_events[0]["extra"]["captures"][0]
 
-    parts = list(stores.processed.list("articles/dt=2014-03-30/"))  # 2014-03-31 in UTC+8
-    assert any("/region=asia-pacific/" in p for p in parts)
+    got = table.rows(settings)
+    assert ("2014-03-30", "asia-pacific") in {(r["dt"], r["region"]) for r in got}  # UTC+8
     manifests = list(stores.processed.list("runs/"))
     assert len(manifests) == 1
     manifest = stores.processed.get_json(manifests[0])

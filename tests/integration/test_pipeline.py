@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest import dataset
+from ingest import table
 from ingest.config import SAMPLE_CATALOG, Settings, load_catalog, parse_catalog
 from ingest.errors import StorageUnavailable
 from ingest.models import DataInterval
@@ -17,28 +17,14 @@ from ingest.process import process_captures
 from ingest.query import connect
 from ingest.sample.server import SampleServer
 from ingest.storage import Stores, make_s3_client
+from tests.support import tables
 from tests.support.faults import CuttableProxy, install_fault_routes, rss
+from tests.support.tables import rows
 
 pytestmark = pytest.mark.integration
 
 INTERVAL = DataInterval(datetime(2014, 3, 31, tzinfo=UTC), datetime(2014, 3, 31, 1, tzinfo=UTC))
 NEXT = DataInterval(datetime(2014, 3, 31, 1, tzinfo=UTC), datetime(2014, 3, 31, 2, tzinfo=UTC))
-
-
-def snapshot(stores: Stores) -> dict[str, bytes]:
-    out = {}
-    for store in (stores.raw, stores.processed):
-        for key in store.list(""):
-            if not key.startswith(("state/feeds/", "reports/")):
-                out[f"{store.bucket}/{key}"] = store.get(key)
-    return out
-
-
-def rows(stores: Stores) -> list[dict[str, Any]]:
-    found = []
-    for key in stores.processed.list("articles/"):
-        found += dataset.read_parquet(stores.processed.get(key)).to_pylist()
-    return found
 
 
 def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
@@ -55,19 +41,18 @@ def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: Sa
     assert any("paywall" in r for r in reasons) and any("video page" in r for r in reasons)
     assert result.regions == {"africa": 1, "americas": 1, "asia-pacific": 2, "europe": 3,
                               "middle-east": 1}
-    got = rows(stores)
+    got = rows(settings)
     seed = next(r for r in got if r["url"].endswith("japan-nk-talks.html"))
     assert seed["primary_region"] == "asia-pacific"
     # the page's 2014-03-31T01:28:01+08:00, its feed's Sun, 30 Mar 2014 17:28:01 +0000
     assert seed["published_at"] == datetime(2014, 3, 30, 17, 28, 1, tzinfo=UTC)
-    assert any(p.startswith("articles/dt=2014-03-30/region=asia-pacific/")
-               for p in result.partitions)
+    assert "dt=2014-03-30/region=asia-pacific" in result.partitions
     assert "Posted in" not in seed["text"] and "Disqus" not in seed["text"]
     assert seed["title"].startswith("Japan, N.Korea hold first government-level talks")
     assert seed["feed_id"] == "sample-globaltimes-asia-pacific"
     assert seed["is_canonical"] and seed["dup_cluster_id"] == seed["article_id"]
     assert seed["raw_ref"].startswith(f"s3://{settings.raw_bucket}/captures/dt=2014-03-31/")
-    assert seed["schema_version"] == 1 and seed["extractor"].startswith("trafilatura/")
+    assert seed["schema_version"] == 2 and seed["extractor"].startswith("trafilatura/")
     dup = next(r for r in got if not r["is_canonical"])
     original = next(r for r in got if r["article_id"] == dup["duplicate_of"])
     assert dup["dup_cluster_id"] == original["article_id"]
@@ -76,20 +61,20 @@ def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: Sa
     assert manifest["partitions"] == result.partitions and manifest["counts"]["articles"] == 8
 
     # re-running the same interval and batch writes the same keys with the same bytes
-    before = snapshot(stores)
+    before = tables.state(settings, stores, skip=("state/feeds/", "reports/"))
     again = poll_group(settings, stores, catalog, "sample", INTERVAL)
     assert {o.status for o in again.outcomes} == {"not_modified"}
     assert again.capture_keys == polled.capture_keys
     rerun = process_captures(settings, stores, again.capture_keys, catalog=catalog)
     assert rerun.counts == result.counts
-    assert snapshot(stores) == before
+    assert tables.state(settings, stores, skip=("state/feeds/", "reports/")) == before
 
     # the next interval has nothing new: no capture, no rows
     later = poll_group(settings, stores, catalog, "sample", NEXT)
     assert later.capture_keys == []
 
 
-def test_duckdb_reads_the_partitions_straight_from_s3(
+def test_duckdb_reads_the_table_straight_from_s3(
         settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
     catalog = load_catalog(SAMPLE_CATALOG)
     keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
@@ -165,7 +150,7 @@ def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
     assert stores.raw.get_json(state_key("g"))["feeds"]["good"]["pending"] == []
     assert len(stores.raw.get(capture_key("g", INTERVAL))) > len(first_capture)
     processed = process_captures(settings, stores, again.capture_keys, catalog=catalog)
-    titles = sorted(r["title"] for r in rows(stores))
+    titles = sorted(r["title"] for r in rows(settings))
     assert titles == ["A fine story", "Flaky story back online"]
     assert processed.counts["articles"] == 2
 
@@ -242,7 +227,7 @@ def test_syndicated_copy_on_another_day_joins_the_first_story(
     segs = [stores.processed.get_json(k) for k in stores.processed.list("state/dedupe/")]
     assert sorted(len(s["near"]) for s in segs) == [1, 1]  # both stories are in the index
     assert result.counts["near_duplicates"] == 1
-    by_feed = {r["feed_id"]: r for r in rows(stores)}
+    by_feed = {r["feed_id"]: r for r in rows(settings)}
     a, b = by_feed["outlet-a"], by_feed["outlet-b"]
     assert a["is_canonical"] and a["dup_cluster_id"] == a["article_id"]
     assert not b["is_canonical"] and b["duplicate_of"] == a["article_id"]
@@ -250,28 +235,33 @@ def test_syndicated_copy_on_another_day_joins_the_first_story(
     assert b["content_hash"] != a["content_hash"] and b["similarity"] >= 0.5
 
 
-def test_two_processing_runs_at_once_leave_a_consistent_index(
+def test_two_processing_runs_at_once_are_serialised_and_leave_each_article_once(
         settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from ingest.dedupe import entries_from_segment
+    from ingest.dedupe import entries_from_segment, segment_key
 
     catalog = load_catalog(SAMPLE_CATALOG)
     keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
     later = poll_group(settings, stores, catalog, "sample", NEXT).capture_keys
     assert keys and not later
-    # two different batches (the same capture twice is one batch): both run at once
-    batches = [keys, [*keys, "captures/dt=2014-03-31/group=missing/x.warc.gz"]]
+    # two different batches over the same capture run at once: their commits take the
+    # table's writer lock in turn, and the second replaces the capture's rows of the first
+    missing = "captures/dt=2014-03-31/group=missing/x.warc.gz"
+    batches = [keys, [*keys, missing]]
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda k: process_captures(settings, stores, k, catalog=catalog),
                                  batches))
-    segments = sorted(stores.processed.list("state/dedupe/"))
-    assert len(segments) == 2  # one write-once segment per batch: no shared object to corrupt
-    for key in segments:
-        doc = stores.processed.get_json(key)
-        assert len(entries_from_segment(doc)) == len(doc["near"]) == 8
+    assert sorted(stores.processed.list("state/dedupe/")) == sorted(
+        {segment_key(keys[0]), segment_key(missing)})  # one segment per capture
+    doc = stores.processed.get_json(segment_key(keys[0]))
+    assert len(entries_from_segment(doc)) == len(doc["near"]) == 8
+    got = rows(settings)
+    assert len(got) == 8 and len({r["article_id"] for r in got}) == 8
+    assert table.open_table(settings).version() == 1  # two commits, in turn
     assert all(stores.processed.exists(r.manifest_key) for r in results)
     assert "does not exist" in results[1].errors[0]["error"]
+    assert not stores.processed.exists(table.LOCK_KEY)  # released
 
 
 def test_the_dedupe_window_bounds_what_is_read(settings: Settings, stores: Stores) -> None:
@@ -296,7 +286,57 @@ def test_the_dedupe_window_bounds_what_is_read(settings: Settings, stores: Store
         run("ga", 1)
         run("gb", 2)   # within one day of the first: a duplicate
         run("gc", 10)  # outside the window: its index is not read, so a new story
-    by_feed = {r["feed_id"]: r for r in rows(stores)}
+    by_feed = {r["feed_id"]: r for r in rows(settings)}
     assert by_feed["fa"]["is_canonical"]
     assert by_feed["fb"]["duplicate_of"] == by_feed["fa"]["article_id"]
     assert by_feed["fc"]["is_canonical"] and by_feed["fc"]["duplicate_of"] is None
+
+
+def test_the_readmes_duckdb_query_runs_offline_as_written(
+        settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
+    """The SQL block of the README's "Query it", with this test's endpoint, keys and bucket."""
+    import re
+
+    import duckdb
+
+    from ingest.query import _bundled_extension_dir
+    from tests.conftest import ROOT
+
+    catalog = load_catalog(SAMPLE_CATALOG)
+    keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
+    process_captures(settings, stores, keys, catalog=catalog)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sql = re.search(r"### Query it.*?```sql\n(.*?)```", readme, re.S).group(1)  # type: ignore[union-attr]
+    endpoint = (settings.s3_endpoint_url or "").split("://", 1)[1]
+    sql = (sql.replace("'.venv/lib/python3.11/site-packages/duckdb_ext/extensions'",
+                       f"'{_bundled_extension_dir()}'")
+           .replace("'newsingest'", f"'{settings.s3_access_key}'")
+           .replace("'newsingest-secret'", f"'{settings.s3_secret_key}'")
+           .replace("127.0.0.1:8333", endpoint)
+           .replace("s3://news-processed/", f"s3://{settings.processed_bucket}/"))
+    con = duckdb.connect()
+    statements = [part.strip() for part in sql.split(";") if part.strip()]
+    for statement in statements[:-1]:
+        con.execute(statement)
+    got = dict(con.execute(statements[-1]).fetchall())
+    assert got == {"europe": 2, "asia-pacific": 2, "africa": 1, "americas": 1, "middle-east": 1}
+
+
+def test_report_reads_the_table(settings: Settings, stores: Stores, sample_server: SampleServer,
+                                monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from ingest.cli import main
+
+    for name in ("s3_endpoint_url", "s3_access_key", "s3_secret_key", "raw_bucket",
+                 "processed_bucket"):
+        monkeypatch.setenv(f"NEWS_INGEST_{name.upper()}", str(getattr(settings, name)))
+    assert main(["report"]) == 0
+    assert "articles" in capsys.readouterr().out  # no table yet: an empty report, no error
+    catalog = load_catalog(SAMPLE_CATALOG)
+    keys = poll_group(settings, stores, catalog, "sample", INTERVAL).capture_keys
+    process_captures(settings, stores, keys, catalog=catalog)
+    assert main(["report", "--day", "2014-03-31"]) == 0
+    out = capsys.readouterr().out
+    assert "europe" in out and "asia-pacific" not in out  # the Asia-Pacific pages are the 30th
+    assert main(["report"]) == 0
+    assert "asia-pacific" in capsys.readouterr().out

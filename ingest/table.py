@@ -1,0 +1,227 @@
+"""The processed articles as a Delta Lake table (delta-rs), the analysts' data contract.
+
+``s3://<processed bucket>/articles`` is a Delta table partitioned by ``dt`` (UTC publication
+date) and ``region`` (primary region, or ``none``), with the columns of ``SCHEMA``. Every
+processing batch commits its rows in one transaction that replaces the rows of the captures it
+processed (a predicate overwrite on ``capture``): a reader sees a batch's rows all at once or not
+at all, and processing a capture again (a re-run, a rebuild with new code, a batch over
+overlapping captures) replaces its rows instead of adding them again. Each commit carries a
+Delta application transaction (``news-ingest/<batch>``, version 1), so a batch whose commit went
+through before it was killed does not commit again when it is re-run.
+
+One writer at a time: on S3-compatible stores without atomic rename, delta-rs needs
+``AWS_S3_ALLOW_UNSAFE_RENAME``, which is safe only with a single writer. Every commit therefore
+holds a lock object (``_locks/articles.json`` in the processed bucket, taken with a conditional
+write, ``If-None-Match: *``): a second writer waits for it and, when it is still held after the
+lock's lifetime and half a minute more, fails with a transient error (its task is retried), so
+concurrent writers are refused, never raced. A lock left by a killed writer expires after
+``table_lock_ttl`` seconds (a commit takes about one) and is then taken over (``If-Match``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from ingest.config import Settings
+from ingest.errors import ObjectExists, StorageError, StorageUnavailable, WriteConflict
+from ingest.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+LOCK_KEY = "_locks/articles.json"
+
+PARTITIONS = ["dt", "region"]
+NO_REGION = "none"
+
+SCHEMA = pa.schema([
+    ("article_id", pa.string()),
+    ("url", pa.string()),
+    ("canonical_url", pa.string()),
+    ("feed_id", pa.string()),
+    ("source_domain", pa.string()),
+    ("title", pa.string()),
+    ("text", pa.string()),
+    ("authors", pa.list_(pa.string())),
+    ("published_at", pa.timestamp("us", tz="UTC")),
+    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ("language", pa.string()),
+    ("countries", pa.list_(pa.struct([("code", pa.string()), ("score", pa.float64())]))),
+    ("regions", pa.list_(pa.string())),
+    ("primary_region", pa.string()),
+    ("region_evidence", pa.list_(pa.string())),
+    ("content_hash", pa.string()),
+    ("dup_cluster_id", pa.string()),
+    ("is_canonical", pa.bool_()),
+    ("duplicate_of", pa.string()),
+    ("similarity", pa.float64()),
+    ("raw_ref", pa.string()),
+    ("capture", pa.string()),
+    ("extractor", pa.string()),
+    ("config_hash", pa.string()),
+    ("schema_version", pa.int32()),
+    ("dt", pa.string()),
+    ("region", pa.string()),
+])
+
+
+def uri(settings: Settings) -> str:
+    """The table's location."""
+    return f"s3://{settings.processed_bucket}/articles"
+
+
+def storage_options(settings: Settings) -> dict[str, str]:
+    """delta-rs (object_store) options for the configured S3 endpoint and credentials."""
+    opts = {"AWS_REGION": settings.s3_region, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+    if settings.s3_access_key:
+        opts["AWS_ACCESS_KEY_ID"] = settings.s3_access_key
+        opts["AWS_SECRET_ACCESS_KEY"] = settings.s3_secret_key or ""
+    if settings.s3_endpoint_url:
+        opts["AWS_ENDPOINT_URL"] = settings.s3_endpoint_url
+        opts["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] = "false"
+        if settings.s3_endpoint_url.startswith("http://"):
+            opts["AWS_ALLOW_HTTP"] = "true"
+    return opts
+
+
+def partition_of(row: Mapping[str, Any]) -> tuple[str, str]:
+    """(dt, region) of a row: the UTC publication date (fetch date without one), the region."""
+    moment = row["published_at"] or row["fetched_at"]
+    return f"{moment:%Y-%m-%d}", row["primary_region"] or NO_REGION
+
+
+def to_arrow(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Rows (dicts of the article columns) as an Arrow table with the partition columns, in a
+    stable order."""
+    full = []
+    for row in rows:
+        dt, region = partition_of(row)
+        full.append({**row, "dt": dt, "region": region, "schema_version": SCHEMA_VERSION})
+    full.sort(key=lambda r: (r["dt"], r["region"], r["article_id"]))
+    return pa.Table.from_pylist(full, schema=SCHEMA)
+
+
+def _app_id(batch: str) -> str:
+    return f"news-ingest/{batch}"
+
+
+def open_table(settings: Settings, version: int | None = None) -> Any:
+    """The table (``deltalake.DeltaTable``), or None when it has not been created yet."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import DeltaError, TableNotFoundError
+
+    try:
+        return DeltaTable(uri(settings), version=version, storage_options=storage_options(settings))
+    except TableNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot read the Delta table {uri(settings)}: {exc}") from None
+    except DeltaError as exc:  # a broken or missing log entry
+        raise StorageError(f"the Delta table {uri(settings)} cannot be read"
+                           f"{f' at version {version}' if version is not None else ''}: "
+                           f"{exc}") from None
+
+
+class TableBusy(StorageUnavailable):
+    """Another writer holds the table's lock (transient: retry later)."""
+
+
+class WriterLock:
+    """The table's single-writer lock, as a context manager around one commit."""
+
+    def __init__(self, store: ObjectStore, ttl: float) -> None:
+        self.store = store
+        self.wait = ttl + 30
+        self.ttl = ttl
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self) -> WriterLock:
+        deadline = time.monotonic() + self.wait
+        while True:
+            body = {"owner": self.token, "expires": time.time() + self.ttl}
+            try:
+                self.store.put_json(LOCK_KEY, body, if_none_match=True)
+                return self
+            except ObjectExists:
+                pass
+            held = self.store.get_versioned(LOCK_KEY)
+            if held is not None:
+                doc, etag = json.loads(held[0]), held[1]
+                if float(doc.get("expires", 0)) < time.time():
+                    try:  # a killed writer's lock: take it over, unless someone else does
+                        self.store.put_json(LOCK_KEY, body, if_match=etag)
+                        log.warning("took over the expired table lock of %s", doc.get("owner"))
+                        return self
+                    except WriteConflict:
+                        pass
+            if time.monotonic() > deadline:
+                owner = doc.get("owner") if held is not None else "?"
+                raise TableBusy(f"{self.store.uri('articles')}: another writer ({owner}) holds "
+                                f"the table lock {self.store.uri(LOCK_KEY)}; one writer at a "
+                                "time, retry later")
+            time.sleep(0.5)
+
+    def __exit__(self, *exc: object) -> None:
+        held = self.store.get_versioned(LOCK_KEY)
+        if held is not None and self.token.encode() in held[0]:
+            self.store.delete(LOCK_KEY)
+
+
+def commit(settings: Settings, store: ObjectStore, rows: Sequence[Mapping[str, Any]],
+           captures: Iterable[str], batch: str) -> int | None:
+    """Replace the rows of ``captures`` by ``rows`` in one transaction, holding the writer
+    lock; returns the new table version, or None when this batch was committed before (a
+    re-run after a kill)."""
+    with WriterLock(store, settings.table_lock_ttl):
+        return _commit(settings, rows, captures, batch)
+
+
+def _commit(settings: Settings, rows: Sequence[Mapping[str, Any]], captures: Iterable[str],
+            batch: str) -> int | None:
+    from deltalake import CommitProperties, Transaction, write_deltalake
+
+    captures = sorted(set(captures))
+    table = open_table(settings)
+    if table is not None and (table.transaction_version(_app_id(batch)) or 0) >= 1:
+        log.info("batch %s: already committed to %s; not again", batch, uri(settings))
+        return None
+    data = to_arrow(rows)
+    props = CommitProperties(app_transactions=[Transaction(_app_id(batch), 1)],
+                             custom_metadata={"news_ingest_batch": batch,
+                                              "news_ingest_captures": str(len(captures))})
+    quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in captures)
+    try:
+        if table is None:
+            write_deltalake(uri(settings), data, mode="append", partition_by=PARTITIONS,
+                            storage_options=storage_options(settings), commit_properties=props)
+        else:
+            write_deltalake(table, data, mode="overwrite", predicate=f"capture IN ({quoted})",
+                            partition_by=PARTITIONS, commit_properties=props)
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot commit batch {batch} to {uri(settings)}: {exc}; "
+                                 "the table is unchanged, re-run to complete") from None
+    done = open_table(settings)
+    return int(done.version()) if done is not None else None
+
+
+def read(settings: Settings, version: int | None = None) -> pa.Table:
+    """The whole table (as of ``version``) as Arrow; empty when there is no table yet."""
+    table = open_table(settings, version)
+    if table is None:
+        return SCHEMA.empty_table()
+    return table.to_pyarrow_table()
+
+
+def rows(settings: Settings, version: int | None = None) -> list[dict[str, Any]]:
+    """The table's rows as dicts, ordered by partition and article id."""
+    return sorted(read(settings, version).to_pylist(),
+                  key=lambda r: (r["dt"], r["region"], r["article_id"]))
