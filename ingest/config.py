@@ -58,6 +58,8 @@ class Settings(BaseModel):
     dedupe_window_days: int = Field(default=30, ge=1)
     # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
     table_lock_ttl: float = Field(default=120.0, gt=0)
+    # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)
+    table_unsafe_rename: bool = False
     # Common Crawl's CC-NEWS archive (the "ccnews" historical source), or a mirror of its layout
     ccnews_endpoint_url: str | None = None
     ccnews_bucket: str = "commoncrawl"

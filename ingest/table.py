@@ -9,9 +9,11 @@ overlapping captures) replaces its rows instead of adding them again. Each commi
 Delta application transaction (``news-ingest/<batch>``, version 1), so a batch whose commit went
 through before it was killed does not commit again when it is re-run.
 
-One writer at a time: on S3-compatible stores without atomic rename, delta-rs needs
-``AWS_S3_ALLOW_UNSAFE_RENAME``, which is safe only with a single writer. Every commit therefore
-holds a lock object (``_locks/articles.json`` in the processed bucket, taken with a conditional
+Commits: delta-rs writes each log entry with a conditional write (``If-None-Match: *``), which
+AWS S3 (since 2024), SeaweedFS, MinIO and R2 honour, so two commits can never take the same
+version; no DynamoDB lock table is needed. A store without conditional writes needs
+``TABLE_UNSAFE_RENAME=true`` (delta-rs's ``AWS_S3_ALLOW_UNSAFE_RENAME``), which is safe with one
+writer only. Either way news-ingest keeps to one writer at a time: every commit holds a lock object (``_locks/articles.json`` in the processed bucket, taken with a conditional
 write, ``If-None-Match: *``): a second writer waits for it and, when it is still held after the
 lock's lifetime and half a minute more, fails with a transient error (its task is retried), so
 concurrent writers are refused, never raced. A lock left by a killed writer expires after
@@ -81,7 +83,9 @@ def uri(settings: Settings) -> str:
 
 def storage_options(settings: Settings) -> dict[str, str]:
     """delta-rs (object_store) options for the configured S3 endpoint and credentials."""
-    opts = {"AWS_REGION": settings.s3_region, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+    opts = {"AWS_REGION": settings.s3_region}
+    if settings.table_unsafe_rename:
+        opts["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
     if settings.s3_access_key:
         opts["AWS_ACCESS_KEY_ID"] = settings.s3_access_key
         opts["AWS_SECRET_ACCESS_KEY"] = settings.s3_secret_key or ""
