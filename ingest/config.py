@@ -60,6 +60,8 @@ class Settings(BaseModel):
     table_lock_ttl: float = Field(default=120.0, gt=0)
     # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)
     table_unsafe_rename: bool = False
+    # days old table versions stay readable (time travel) before news_maintain vacuums their files
+    table_retention_days: float = Field(default=7.0, ge=0)
     # Common Crawl's CC-NEWS archive (the "ccnews" historical source), or a mirror of its layout
     ccnews_endpoint_url: str | None = None
     ccnews_bucket: str = "commoncrawl"
@@ -102,7 +104,7 @@ class Settings(BaseModel):
 
 # NEWS_INGEST_* names read outside Settings: DAG schedules, the sample site's address and
 # where `make run` keeps its data
-OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "SAMPLE_BASE", "DATA_DIR")
+OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "MAINTAIN_CRON", "SAMPLE_BASE", "DATA_DIR")
 
 
 def unknown_names(env: Mapping[str, str]) -> list[str]:

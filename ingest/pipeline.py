@@ -127,6 +127,14 @@ def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[
     return summary
 
 
+def maintain(settings: Settings | None = None) -> dict[str, Any]:
+    """Compact and vacuum the articles table (see ``ingest.maintain``)."""
+    from ingest.maintain import maintain as run
+
+    settings = settings or Settings.from_env()
+    return run(settings, Stores.from_settings(settings))
+
+
 def ensure_buckets(settings: Settings | None = None) -> None:
     """Create the raw and processed buckets if they do not exist."""
     settings = settings or Settings.from_env()

@@ -22,7 +22,7 @@ def dagbag() -> Any:
 
 def test_no_import_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"news_poll", "news_process", "news_reprocess"}
+    assert set(dagbag.dag_ids) == {"news_poll", "news_process", "news_reprocess", "news_maintain"}
 
 
 def test_every_dag_is_documented_tagged_and_retried(dagbag: Any) -> None:
@@ -83,7 +83,8 @@ def test_parsing_does_no_network_and_imports_no_pipeline_code() -> None:
 
 
 @pytest.mark.parametrize(("dag_file", "variable"), [("news_poll", "NEWS_INGEST_POLL_CRON"),
-                                                    ("news_reprocess", "NEWS_INGEST_REPROCESS_CRON")])
+                                                    ("news_reprocess", "NEWS_INGEST_REPROCESS_CRON"),
+                                                    ("news_maintain", "NEWS_INGEST_MAINTAIN_CRON")])
 def test_an_invalid_schedule_names_its_variable(dag_file: str, variable: str) -> None:
     code = (f"import sys; sys.path[:0] = [{str(ROOT / 'dags')!r}, {str(ROOT / 'plugins')!r}]\n"
             f"import runpy; runpy.run_path({str(ROOT / 'dags' / f'{dag_file}.py')!r})\n")
@@ -92,3 +93,12 @@ def test_an_invalid_schedule_names_its_variable(dag_file: str, variable: str) ->
                          timeout=120)
     assert out.returncode != 0
     assert f"ConfigError: {variable}='61 * * * *' is not a valid cron expression" in out.stderr
+
+
+def test_maintain_is_daily_single_and_emits_the_processed_asset(dagbag: Any) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    dag = dagbag.dags["news_maintain"]
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    assert [a.name for a in dag.get_task("compact_and_vacuum").outlets] == ["news-processed"]

@@ -82,3 +82,37 @@ def test_a_damaged_log_entry_is_named_with_the_table_and_version(
         table.rows(settings)
     with pytest.raises(StorageError, match="at version 1"):
         table.rows(settings, version=1)
+
+
+def test_maintenance_compacts_each_partition_and_vacuums_unused_files(
+        settings: Settings, stores: Stores) -> None:
+    from ingest.maintain import files_per_partition, maintain
+
+    for n in range(6):  # six batches, each adding a file to the same two partitions
+        table.commit(settings, stores.processed,
+                     [row(f"e{n}", f"k{n}"), row(f"x{n}", f"k{n}", None)], [f"k{n}"], f"b{n}")
+    before = table.rows(settings)
+    assert set(files_per_partition(settings).values()) == {6}
+    files = [k for k in stores.processed.list("articles/") if k.endswith(".parquet")]
+    keep = settings.model_copy(update={"table_retention_days": 7.0})
+    report = maintain(keep, stores)
+    assert set(files_per_partition(settings).values()) == {1}  # one file per (day, region)
+    assert report["compacted"] == {"2014-03-31": {"files_removed": 12, "files_added": 2}}
+    assert report["vacuumed"] == 0  # within the retention: old versions stay readable
+    assert table.rows(settings) == before
+    assert len(table.rows(settings, version=2)) == 6  # time travel still works
+    assert stores.processed.exists(report["report"])
+    now = maintain(settings.model_copy(update={"table_retention_days": 0.0}), stores)
+    assert now["vacuumed"] == len(files)  # the compacted-away files, no longer used
+    assert table.rows(settings) == before  # the current version is whole
+    assert not stores.processed.exists(table.LOCK_KEY)
+
+
+def test_maintenance_of_a_tidy_table_commits_nothing(settings: Settings, stores: Stores) -> None:
+    from ingest.maintain import maintain
+
+    assert maintain(settings, stores)["compacted"] == {}  # no table yet: nothing to do
+    table.commit(settings, stores.processed, [row("a", "k1")], ["k1"], "b1")
+    report = maintain(settings, stores)
+    assert report["compacted"] == {} and report["vacuumed"] == 0
+    assert report["version"] == 0  # readers and re-run checks see the same version

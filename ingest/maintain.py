@@ -1,0 +1,71 @@
+"""Table maintenance (the news_maintain DAG): compact small files, vacuum old ones, report.
+
+Every processing batch adds a few small files to the articles table (one per partition it
+touches), so hourly polling makes hundreds a day. ``maintain`` rewrites each partition that has
+more than one file into files of up to ``TARGET_FILE_SIZE`` (one commit per day, under the
+table's writer lock; the rows do not change), then vacuums: deletes the files that no table
+version of the last ``table_retention_days`` uses. A reader that started on an older version
+keeps reading it (its files are within the retention), and the current version's files are
+never vacuumed. What was done goes to ``reports/maintenance/dt=<day>/<time>.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from ingest import table
+from ingest.config import Settings
+from ingest.storage import Stores
+
+log = logging.getLogger(__name__)
+
+TARGET_FILE_SIZE = 128 * 1024 * 1024
+
+
+def files_per_partition(settings: Settings) -> Counter[tuple[str, str]]:
+    """How many data files each (dt, region) partition of the current version has."""
+    found = table.open_table(settings)
+    if found is None:
+        return Counter()
+    actions = pa.table(found.get_add_actions(flatten=True)).to_pylist()
+    return Counter((str(a["partition.dt"]), str(a["partition.region"])) for a in actions)
+
+
+def maintain(settings: Settings, stores: Stores, now: datetime | None = None) -> dict[str, Any]:
+    """Compact every day with a partition of several files, then vacuum; returns the report."""
+    now = now or datetime.now(UTC)
+    report: dict[str, Any] = {"table": table.uri(settings), "at": now.isoformat(),
+                              "compacted": {}, "vacuumed": 0}
+    before = files_per_partition(settings)
+    if not before:
+        log.info("maintain: no table at %s yet", table.uri(settings))
+        return report
+    days = sorted({day for (day, _), n in before.items() if n > 1})
+    with table.WriterLock(stores.processed, settings.table_lock_ttl):
+        for day in days:
+            found = table.open_table(settings)
+            metrics = found.optimize.compact(partition_filters=[("dt", "=", day)],
+                                             target_size=TARGET_FILE_SIZE)
+            report["compacted"][day] = {"files_removed": metrics.get("numFilesRemoved", 0),
+                                        "files_added": metrics.get("numFilesAdded", 0)}
+        found = table.open_table(settings)
+        hours = int(settings.table_retention_days * 24)
+        removed = found.vacuum(retention_hours=hours, dry_run=False,
+                               enforce_retention_duration=False)
+        report["vacuumed"] = len(removed)
+    after = files_per_partition(settings)
+    report["files_before"] = sum(before.values())
+    report["files_after"] = sum(after.values())
+    report["partitions"] = len(after)
+    report["version"] = table.open_table(settings).version()
+    key = f"reports/maintenance/dt={now:%Y-%m-%d}/{now:%H%M%S}.json"
+    stores.processed.put_json(key, report)
+    report["report"] = key
+    log.info("maintain: compacted %d days, %d -> %d files in %d partitions, vacuumed %d files",
+             len(days), report["files_before"], report["files_after"], len(after), len(removed))
+    return report
