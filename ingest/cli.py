@@ -5,6 +5,8 @@
     news-ingest process KEY [KEY ...]
     news-ingest reprocess --start ISO --end ISO
     news-ingest report [--day YYYY-MM-DD]
+    news-ingest maintain
+    news-ingest migrate-table
     news-ingest tag-regions < articles.jsonl > tags.jsonl
     news-ingest serve-sample [--port N]
     news-ingest seaweed --dir DATA [--port N]
@@ -47,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--end", required=True, help="interval end, ISO 8601")
     p = sub.add_parser("report", help="articles per region in the processed bucket")
     p.add_argument("--day", type=_day, help="only this publication day (YYYY-MM-DD)")
+    sub.add_parser("maintain", help="compact and vacuum the articles table")
+    sub.add_parser("migrate-table", help="convert a Parquet-layout processed bucket (schema 1) "
+                   "into the articles table, from the raw captures")
     sub.add_parser("tag-regions", help="JSONL (text, title) on stdin -> JSONL tags on stdout")
     p = sub.add_parser("serve-sample", help="serve the bundled offline sample site")
     p.add_argument("--port", type=int, default=8765)
@@ -132,6 +137,22 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _maintain(args: argparse.Namespace) -> int:
+    from ingest import pipeline
+
+    print(json.dumps(pipeline.maintain(), indent=1))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from ingest.maintain import migrate
+    from ingest.storage import Stores
+
+    settings = Settings.from_env()
+    print(json.dumps(migrate(settings, Stores.from_settings(settings)), indent=1))
+    return 0
+
+
 def _tag_regions(args: argparse.Namespace) -> int:
     """Tags on stdout, one line per input line; a line that is not a JSON object is reported
     on stderr and makes the exit status 1."""
@@ -208,7 +229,7 @@ def _day(value: str) -> str:
 
 
 _COMMANDS = {"validate-catalog": _validate, "poll": _poll, "process": _process,
-             "reprocess": _reprocess,
+             "reprocess": _reprocess, "maintain": _maintain, "migrate-table": _migrate,
              "report": _report, "tag-regions": _tag_regions, "serve-sample": _serve_sample,
              "seaweed": _seaweed}
 

@@ -1,4 +1,5 @@
-"""Table maintenance (the news_maintain DAG): compact small files, vacuum old ones, report.
+"""Table maintenance (the news_maintain DAG): compact small files, vacuum old ones, report; and
+``migrate`` (``news-ingest migrate-table``) from the Parquet layout of schema version 1.
 
 Every processing batch adds a few small files to the articles table (one per partition it
 touches), so hourly polling makes hundreds a day. ``maintain`` rewrites each partition that has
@@ -12,14 +13,17 @@ never vacuumed. What was done goes to ``reports/maintenance/dt=<day>/<time>.json
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
 from ingest import table
 from ingest.config import Settings
+from ingest.dedupe import SEGMENT_VERSION
+from ingest.models import DataInterval
 from ingest.storage import Stores
 
 log = logging.getLogger(__name__)
@@ -68,4 +72,42 @@ def maintain(settings: Settings, stores: Stores, now: datetime | None = None) ->
     report["report"] = key
     log.info("maintain: compacted %d days, %d -> %d files in %d partitions, vacuumed %d files",
              len(days), report["files_before"], report["files_after"], len(after), len(removed))
+    return report
+
+
+_OLD_PART = re.compile(r"^articles/dt=[^/]+/region=[^/]+/part-[0-9a-f]+\.parquet$")
+
+
+def migrate(settings: Settings, stores: Stores, tagger: Any = None) -> dict[str, Any]:
+    """Convert a processed bucket of the Parquet layout (schema version 1) into the table.
+
+    The raw captures hold everything the old parts were made from, so each day that has
+    captures is rebuilt from them (nothing is fetched; see ``ingest.reprocess``); once every
+    rebuild has committed, the old parts and the old per-batch dedupe segments are deleted.
+    Safe to re-run: a rebuild that committed before commits nothing again.
+    """
+    from ingest.pipeline import load
+    from ingest.reprocess import rebuild
+
+    _, catalog = load(settings)
+    old_parts = [k for k in stores.processed.list("articles/") if _OLD_PART.match(k)]
+    old_segments = [k for k in stores.processed.list("state/dedupe/")
+                    if (stores.processed.get_json(k, {}) or {}).get("version") != SEGMENT_VERSION]
+    days = sorted({m.group(1) for k in stores.raw.list("captures/")
+                   if (m := re.match(r"captures/dt=(\d{4}-\d{2}-\d{2})/", k))})
+    rebuilt = []
+    for day in days:
+        start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        done = rebuild(settings, stores, DataInterval(start, start + timedelta(days=1)),
+                       catalog=catalog, tagger=tagger)
+        if done.result is not None:
+            rebuilt.append({"day": day, "articles": done.result.counts.get("articles", 0)})
+    for key in old_parts + old_segments:
+        stores.processed.delete(key)
+    report = {"days": rebuilt, "old_parts_deleted": len(old_parts),
+              "old_segments_deleted": len(old_segments),
+              "articles": len(table.rows(settings))}
+    log.info("migrate: rebuilt %d days from raw captures; deleted %d old parts and %d old "
+             "segments; the table has %d articles", len(rebuilt), len(old_parts),
+             len(old_segments), report["articles"])
     return report

@@ -116,3 +116,39 @@ def test_maintenance_of_a_tidy_table_commits_nothing(settings: Settings, stores:
     report = maintain(settings, stores)
     assert report["compacted"] == {} and report["vacuumed"] == 0
     assert report["version"] == 0  # readers and re-run checks see the same version
+
+
+def test_migration_from_the_parquet_layout_rebuilds_from_raw_and_removes_the_old_files(
+        settings: Settings, stores: Stores, sample_server: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ingest.config import SAMPLE_CATALOG, load_catalog
+    from ingest.maintain import migrate
+    from ingest.models import DataInterval
+    from ingest.poll import poll_group
+    from ingest.query import connect
+
+    monkeypatch.setenv("NEWS_INGEST_CATALOG_PATH", str(SAMPLE_CATALOG))
+    catalog = load_catalog(SAMPLE_CATALOG)
+    hour = DataInterval(datetime(2014, 3, 31, tzinfo=UTC), datetime(2014, 3, 31, 1, tzinfo=UTC))
+    poll_group(settings, stores, catalog, "sample", hour)
+    # what schema version 1 left in the processed bucket: Hive-style parts, per-batch segments
+    old = io.BytesIO()
+    pq.write_table(pa.table({"article_id": ["old"], "schema_version": [1]}), old)
+    stores.processed.put("articles/dt=2014-03-31/region=europe/part-0123456789abcdef.parquet",
+                         old.getvalue())
+    stores.processed.put_json("state/dedupe/dt=2014-03-31/0123456789abcdef.json",
+                              {"version": 1, "batch": "0123456789abcdef", "entries": []})
+    report = migrate(settings, stores)
+    assert report["old_parts_deleted"] == 1 and report["old_segments_deleted"] == 1
+    assert report["days"] == [{"day": "2014-03-31", "articles": 8}] and report["articles"] == 8
+    assert not [k for k in stores.processed.list("articles/dt=") if "0123456789abcdef" in k]
+    got = connect(settings).execute("SELECT count(*), count(DISTINCT article_id), "
+                                    "max(schema_version) FROM articles").fetchone()
+    assert got == (8, 8, 2)
+    again = migrate(settings, stores)  # a repeat finds nothing old and commits nothing new
+    assert again["old_parts_deleted"] == 0 and again["articles"] == 8
