@@ -4,7 +4,7 @@
 Every processing batch adds a few small files to the articles table (one per partition it
 touches), so hourly polling makes hundreds a day. ``maintain`` rewrites each partition that has
 more than one file into files of up to ``TARGET_FILE_SIZE`` (one commit per day, under the
-table's writer lock; the rows do not change), then vacuums: deletes the files that no table
+table's writer lock; the rows do not change), writes a log checkpoint, then vacuums: deletes the files that no table
 version of the last ``table_retention_days`` uses. A reader that started on an older version
 keeps reading it (its files are within the retention), and the current version's files are
 never vacuumed. What was done goes to ``reports/maintenance/dt=<day>/<time>.json``.
@@ -62,6 +62,10 @@ def maintain(settings: Settings, stores: Stores, now: datetime | None = None) ->
         removed = found.vacuum(retention_hours=hours, dry_run=False,
                                enforce_retention_duration=False)
         report["vacuumed"] = len(removed)
+        if days or removed:
+            # a checkpoint of the new state: readers replay one Parquet file instead of the
+            # JSON entries of every commit since the last checkpoint
+            table.open_table(settings).create_checkpoint()
     after = files_per_partition(settings)
     report["files_before"] = sum(before.values())
     report["files_after"] = sum(after.values())
