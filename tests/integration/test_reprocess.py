@@ -88,3 +88,21 @@ def test_a_day_without_captures_is_a_no_op(settings: Settings, stores: Stores) -
     assert rebuild(settings, stores, DAY).result is None
     assert days_of(DataInterval(datetime(2014, 3, 30, 12, tzinfo=UTC),
                                 datetime(2014, 4, 1, tzinfo=UTC))) == ["2014-03-30", "2014-03-31"]
+
+
+def test_processing_and_rebuilding_one_day_at_once_leave_each_article_once(
+        settings: Settings, stores: Stores, sample_server: SampleServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    catalog = load_catalog(SAMPLE_CATALOG)
+    keys = poll_group(settings, stores, catalog, "sample", HOUR).capture_keys
+    other = settings.model_copy(update={"min_article_words": 41})
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(process_captures, settings, stores, keys, catalog=catalog)
+        second = pool.submit(rebuild, other, stores, DAY, catalog=catalog)
+        first.result(), second.result()
+    got = rows(settings)
+    assert len(got) == 8 and len({r["article_id"] for r in got}) == 8  # never 16
+    assert len({r["config_hash"] for r in got}) == 1  # one whole batch, whichever came last
+    assert table.open_table(settings).version() == 1  # two commits, one after the other
+    assert list(stores.processed.list("state/dedupe/")) == [segment_key(keys[0])]
