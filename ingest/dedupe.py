@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import unicodedata
 from array import array
@@ -26,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from ingest.errors import StorageUnavailable
 
 _TOKEN = re.compile(r"\w+")
 
@@ -119,6 +122,49 @@ def segment_key(capture: str) -> str:
     """Object key of a capture's segment."""
     digest = hashlib.sha256(capture.encode("utf-8")).hexdigest()[:16]
     return f"state/dedupe/dt={capture_day(capture)}/{digest}.json"
+
+
+def day_key(day: str) -> str:
+    """Object key of a day's compacted segments (``ingest.maintain`` writes it)."""
+    return f"state/dedupe/dt={day}/_day.json"
+
+
+def read_day(store_owner: Any, day: str) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
+    """The segments of a day by capture: the sections of its compacted object, overridden by
+    the capture segments written since (a capture processed again); how many objects of an
+    older format were left out; and the keys of the capture segments read.
+    ``store_owner`` is ``Stores`` (its processed bucket).
+
+    Compaction writes the day's object before it deletes the segments folded into it, so a
+    segment that vanishes between the listing and the read means the day was just compacted:
+    the day is read again.
+    """
+    store = store_owner.processed
+    compacted = day_key(day)
+    for _ in range(5):
+        keys = list(store.list(f"state/dedupe/dt={day}/"))
+        found: dict[str, dict[str, Any]] = {}
+        if compacted in keys:
+            doc = store.get_json(compacted, {}) or {}
+            for capture, section in (doc.get("captures") or {}).items():
+                found[capture] = {**section, "version": SEGMENT_VERSION, "capture": capture}
+        old, files, vanished = 0, [], False
+        for key in keys:
+            if key == compacted:
+                continue
+            got = store.get_versioned(key)
+            if got is None:
+                vanished = True
+                break
+            doc = json.loads(got[0]) or {}
+            if doc.get("version") != SEGMENT_VERSION:
+                old += 1
+                continue
+            found[str(doc["capture"])] = doc
+            files.append(key)
+        if not vanished:
+            return found, old, files
+    raise StorageUnavailable(f"state/dedupe/dt={day}/ kept changing while it was read; retry")
 
 
 def window_days(day: str, window: int) -> list[str]:

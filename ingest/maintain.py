@@ -4,7 +4,8 @@
 Every processing batch adds a few small files to the articles table (one per partition it
 touches), so hourly polling makes hundreds a day. ``maintain`` rewrites each partition that has
 more than one file into files of up to ``TARGET_FILE_SIZE`` (one commit per day, under the
-table's writer lock; the rows do not change), writes a log checkpoint, then vacuums: deletes the files that no table
+table's writer lock; the rows do not change), writes a log checkpoint, folds each day's dedupe
+segments into one object (``ingest.dedupe.day_key``), then vacuums: deletes the files that no table
 version of the last ``table_retention_days`` uses. A reader that started on an older version
 keeps reading it (its files are within the retention), and the current version's files are
 never vacuumed. What was done goes to ``reports/maintenance/dt=<day>/<time>.json``.
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from ingest import table
 from ingest.config import Settings
-from ingest.dedupe import SEGMENT_VERSION
+from ingest.dedupe import SEGMENT_VERSION, day_key, read_day
 from ingest.models import DataInterval
 from ingest.storage import Stores
 
@@ -40,6 +41,29 @@ def files_per_partition(settings: Settings) -> Counter[tuple[str, str]]:
     return Counter((str(a["partition.dt"]), str(a["partition.region"])) for a in actions)
 
 
+def compact_segments(stores: Stores) -> dict[str, int]:
+    """Fold each day's capture segments into the day's compacted object (``_day.json``), so a
+    window of N days is about N objects to read whatever the polling frequency; returns the
+    number of segments folded per day. Call it holding the table's writer lock: processing
+    writes segments only under that lock, so none is rewritten between the fold and the
+    delete."""
+    days = sorted({m.group(1) for key in stores.processed.list("state/dedupe/")
+                   if (m := re.match(r"state/dedupe/dt=([^/]+)/(?!_day\.json$)", key))})
+    folded: dict[str, int] = {}
+    for day in days:
+        found, _, files = read_day(stores, day)
+        if not files:
+            continue
+        stores.processed.put_json(day_key(day), {
+            "version": SEGMENT_VERSION, "day": day, "captures": {
+                capture: {k: doc[k] for k in ("entries", "near", "near_version") if k in doc}
+                for capture, doc in sorted(found.items())}})
+        for key in files:
+            stores.processed.delete(key)
+        folded[day] = len(files)
+    return folded
+
+
 def maintain(settings: Settings, stores: Stores, now: datetime | None = None) -> dict[str, Any]:
     """Compact every day with a partition of several files, then vacuum; returns the report."""
     now = now or datetime.now(UTC)
@@ -48,6 +72,7 @@ def maintain(settings: Settings, stores: Stores, now: datetime | None = None) ->
     before = files_per_partition(settings)
     if not before:
         log.info("maintain: no table at %s yet", table.uri(settings))
+        report["segments_compacted"] = {}
         return report
     days = sorted({day for (day, _), n in before.items() if n > 1})
     with table.WriterLock(stores.processed, settings.table_lock_ttl):
@@ -57,6 +82,7 @@ def maintain(settings: Settings, stores: Stores, now: datetime | None = None) ->
                                              target_size=TARGET_FILE_SIZE)
             report["compacted"][day] = {"files_removed": metrics.get("numFilesRemoved", 0),
                                         "files_added": metrics.get("numFilesAdded", 0)}
+        report["segments_compacted"] = compact_segments(stores)
         found = table.open_table(settings)
         hours = int(settings.table_retention_days * 24)
         removed = found.vacuum(retention_hours=hours, dry_run=False,

@@ -28,6 +28,7 @@ from ingest.dedupe import (
     NearDuplicateIndex,
     capture_day,
     entries_from_segment,
+    read_day,
     segment_key,
     text_hash,
     window_days,
@@ -192,11 +193,13 @@ def process_captures(
         result.regions[region] = result.regions.get(region, 0) + 1
         result.partitions.append(f"dt={dt}/region={region}")
     result.partitions = sorted(set(result.partitions))
-    # the index first, then the table: a batch killed in between has its articles in the
-    # index but not yet in the table (other batches skip them) until its re-run commits them,
-    # rather than in the table twice
-    _write_segments(stores, keys, index, near, capture_of)
-    result.table_version = table.commit(settings, stores.processed, rows, keys, batch)
+    # under the table's writer lock (so segment compaction never races a rewrite), the index
+    # first, then the table: a batch killed in between has its articles in the index but not
+    # yet in the table (other batches skip them) until its re-run commits them, rather than
+    # in the table twice
+    with table.WriterLock(stores.processed, settings.table_lock_ttl):
+        _write_segments(stores, keys, index, near, capture_of)
+        result.table_version = table.commit_locked(settings, rows, keys, batch)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
@@ -256,27 +259,26 @@ def _extract(page: ArchivedResponse, key: str, feed_id: str, settings: Settings)
 def _load_index(stores: Stores, keys: list[str], settings: Settings
                 ) -> tuple[list[Any], NearDuplicateIndex]:
     """Exact entries and the near-duplicate index of every other capture in the window
-    (``dedupe_window_days`` either side of the batch's days); the batch's own captures' segments
-    are left out, as their articles are being decided again."""
+    (``dedupe_window_days`` either side of the batch's days); the batch's own captures are
+    left out, as their articles are being decided again."""
     days = sorted({capture_day(k) for k in keys} - {"unknown"})
     first = date.fromisoformat(days[0]) if days else datetime.now(UTC).date()
     last = date.fromisoformat(days[-1]) if days else first
     span = (last - first).days
-    own = {segment_key(k) for k in keys}
-    segments = []
+    segments: dict[str, dict[str, Any]] = {}
+    old = 0
     for d in window_days((first + timedelta(days=span // 2)).isoformat(),
                          settings.dedupe_window_days + (span + 1) // 2):
-        for key in stores.processed.list(f"state/dedupe/dt={d}/"):
-            if key not in own:
-                segments.append(stores.processed.get_json(key, {}))
-    old = [doc for doc in segments if doc.get("version") != SEGMENT_VERSION]
+        found, stale, _ = read_day(stores, d)
+        segments.update(found)
+        old += stale
     if old:
         log.warning("%d dedupe segments in the window were written by an older index format "
-                    "and are left out; reprocess their days to index them again", len(old))
-    segments = [doc for doc in segments if doc.get("version") == SEGMENT_VERSION]
-    entries = [e for doc in segments for e in entries_from_segment(doc)]
+                    "and are left out; reprocess their days to index them again", old)
+    docs = [doc for capture, doc in sorted(segments.items()) if capture not in set(keys)]
+    entries = [e for doc in docs for e in entries_from_segment(doc)]
     near = NearDuplicateIndex()
-    near_rows = [row for doc in segments if doc.get("near_version") == NEAR_VERSION
+    near_rows = [row for doc in docs if doc.get("near_version") == NEAR_VERSION
                  for row in doc.get("near", [])]
     near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
     return entries, near

@@ -186,11 +186,12 @@ def commit(settings: Settings, store: ObjectStore, rows: Sequence[Mapping[str, A
     lock; returns the new table version, or None when this batch was committed before (a
     re-run after a kill)."""
     with WriterLock(store, settings.table_lock_ttl):
-        return _commit(settings, rows, captures, batch)
+        return commit_locked(settings, rows, captures, batch)
 
 
-def _commit(settings: Settings, rows: Sequence[Mapping[str, Any]], captures: Iterable[str],
-            batch: str) -> int | None:
+def commit_locked(settings: Settings, rows: Sequence[Mapping[str, Any]], captures: Iterable[str],
+                  batch: str) -> int | None:
+    """``commit`` for a caller that holds the ``WriterLock`` already."""
     from deltalake import CommitProperties, Transaction, write_deltalake
 
     captures = sorted(set(captures))

@@ -152,3 +152,46 @@ def test_migration_from_the_parquet_layout_rebuilds_from_raw_and_removes_the_old
     assert got == (8, 8, 2)
     again = migrate(settings, stores)  # a repeat finds nothing old and commits nothing new
     assert again["old_parts_deleted"] == 0 and again["articles"] == 8
+
+
+def test_maintenance_folds_each_days_segments_and_the_index_still_finds_earlier_copies(
+        settings: Settings, stores: Stores) -> None:
+    from datetime import timedelta
+
+    from ingest.dedupe import day_key
+    from ingest.maintain import maintain
+    from ingest.models import DataInterval
+    from ingest.poll import poll_group
+    from ingest.process import process_captures
+    from ingest.reprocess import rebuild
+    from ingest.sample.server import SampleServer
+    from tests.support.site import EPOCH, MovingSite
+
+    def hour(n: int) -> DataInterval:
+        return DataInterval(EPOCH + timedelta(hours=n), EPOCH + timedelta(hours=n + 1))
+
+    with SampleServer() as server:
+        site = MovingSite(server)
+        catalog = site.catalog(["a"])
+        for n in range(3):  # three hourly captures of one day
+            site.show("a", [n + 1])
+            process_captures(settings, stores, poll_group(settings, stores, catalog, "g",
+                                                          hour(n)).capture_keys, catalog=catalog)
+        assert len(list(stores.processed.list("state/dedupe/"))) == 3
+        report = maintain(settings, stores)
+        assert report["segments_compacted"] == {"2014-03-31": 3}
+        assert list(stores.processed.list("state/dedupe/")) == [day_key("2014-03-31")]
+        # a later copy of the first story under another URL: the folded index knows the first
+        server.files["/a/101.html"] = server.files["/a/1.html"]
+        site.show("a", [101])
+        process_captures(settings, stores, poll_group(settings, stores, catalog, "g",
+                                                      hour(3)).capture_keys, catalog=catalog)
+    by_url = {r["url"].rsplit("/", 1)[1]: r for r in table.rows(settings)}
+    assert by_url["101.html"]["duplicate_of"] == by_url["1.html"]["article_id"]
+    # a rebuild of the day rewrites its captures' segments over the folded sections
+    day = DataInterval(EPOCH, EPOCH + timedelta(days=1))
+    rebuild(settings.model_copy(update={"min_article_words": 41}), stores, day, catalog=catalog)
+    got = table.rows(settings)
+    assert len(got) == 4 and len({r["article_id"] for r in got}) == 4
+    assert maintain(settings, stores)["segments_compacted"] == {"2014-03-31": 4}
+    assert list(stores.processed.list("state/dedupe/")) == [day_key("2014-03-31")]
