@@ -260,3 +260,26 @@ def test_reprocessing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
     _matrix(env, raw, prepare,
             lambda stores, settings: rebuild(settings, stores, DAY, catalog=catalog,
                                              tagger=env.tagger))
+
+
+def test_processing_killed_or_cut_at_any_write_then_a_rebuild_leaves_each_article_once(
+        env: Env, raw_sample: tuple[str, list[str], Catalog]) -> None:
+    """The next step a user takes after a crashed batch may be a rebuild of the day instead of
+    a re-run: the table then holds each article once, as an uninterrupted run left it."""
+    raw, keys, catalog = raw_sample
+
+    def process(stores: Stores, settings: Settings) -> None:
+        process_captures(settings, stores, keys, catalog=catalog, tagger=env.tagger)
+
+    _, processed = env.buckets(keep_raw=raw)
+    stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
+    client = FaultyClient(make_s3_client(env.settings))
+    process(stores_on(client, raw, processed), settings)
+    reference = tables.rows(settings)
+    for fault in faults(len(client.writes)):
+        _, processed = env.buckets(keep_raw=raw)
+        stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
+        env.run(fault, raw, processed, lambda s, st=settings: process(s, st))
+        rebuild(settings, stores, DAY, catalog=catalog, tagger=env.tagger)
+        assert tables.rows(settings) == reference, fault
+        articles_once(settings)
