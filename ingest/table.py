@@ -214,6 +214,9 @@ def commit_locked(settings: Settings, rows: Sequence[Mapping[str, Any]], capture
     except OSError as exc:
         raise StorageUnavailable(f"cannot commit batch {batch} to {uri(settings)}: {exc}; "
                                  "the table is unchanged, re-run to complete") from None
+    if table is not None:
+        table.update_incremental()  # only the new log entry, not the whole log again
+        return int(table.version())
     done = open_table(settings)
     return int(done.version()) if done is not None else None
 
