@@ -102,10 +102,13 @@ class ExactIndex:
             return Decision("duplicate", duplicate_of=first.article_id)
         return Decision("new")
 
+    def segment_rows(self) -> list[list[str]]:
+        """This batch's entries as segment rows, first seen first."""
+        return sorted((e.to_row() for e in self.added), key=lambda r: (r[2], r[0]))
+
     def segment(self) -> dict[str, object]:
         """This batch's entries, to store as its segment."""
-        rows = sorted((e.to_row() for e in self.added), key=lambda r: (r[2], r[0]))
-        return {"version": 1, "batch": self.batch, "entries": rows}
+        return {"version": 1, "batch": self.batch, "entries": self.segment_rows()}
 
 
 SEGMENT_VERSION = 2  # per-capture segments with "capture", "entries" and "near"

@@ -68,13 +68,13 @@ def backfill_group(
     """Poll ``group`` for a past ``interval`` from its feeds' historical sources."""
     key = capture_key(group, interval)
     stored = read_capture(stores, key)
-    previous = stored.exchanges
     state = stores.raw.get_json(state_key(group), {}) or {}
     seen = {ident for feed_state in (state.get("feeds") or {}).values()
             for ident in (feed_state.get("seen") or {})}
     feeds = catalog.in_group(group)
     archived = _ccnews(settings, [f for f in feeds if "ccnews" in f.history], interval)
-    polled = asyncio.run(_all(settings, feeds, interval, previous, seen, fetcher, archived))
+    captured = {feed_id: set(urls) for feed_id, urls in stored.page_urls().items()}
+    polled = asyncio.run(_all(settings, feeds, interval, captured, seen, fetcher, archived))
     result = PollResult(group, interval, report_key=report_key(group, interval))
     new: list[Exchange] = []
     for outcome, exchanges in polled:
@@ -103,14 +103,10 @@ def _ccnews(settings: Settings, feeds: list[FeedSpec], interval: DataInterval) -
 
 
 async def _all(settings: Settings, feeds: list[FeedSpec], interval: DataInterval,
-               previous: list[Exchange], seen: set[str], fetcher: Fetcher | None,
+               captured: dict[str, set[str]], seen: set[str], fetcher: Fetcher | None,
                archived: Any = None) -> list[tuple[FeedOutcome, list[Exchange]]]:
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
-    captured: dict[str, set[str]] = {}
-    for ex in previous:
-        if ex.kind == "page":
-            captured.setdefault(str(ex.meta.get("feed_id", "")), set()).add(ex.response.url)
     try:
         return list(await asyncio.gather(*(
             _feed(settings, fetcher, feed, interval, captured.get(feed.id, set()), seen, archived)

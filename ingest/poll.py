@@ -192,12 +192,14 @@ def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredC
     ``StorageUnavailable`` saying what was not stored.
     """
     try:
+        wrote = False
+        have = {_identity(ex) for ex in stored.exchanges}
+        new = [ex for ex in new if _identity(ex) not in have]
+        if new:
+            inbox.post(stores, key)  # queued before it exists: a stored capture is never orphaned
         for _ in range(_CAPTURE_TRIES):
-            have = {_identity(ex) for ex in stored.exchanges}
-            new = [ex for ex in new if _identity(ex) not in have]
             if not new:
                 break
-            inbox.post(stores, key)  # queued before it exists: a stored capture is never orphaned
             if stored.damaged is not None:
                 with contextlib.suppress(ObjectExists):
                     stores.raw.put(f"damaged/{key}", stored.damaged, "application/warc",
@@ -208,14 +210,16 @@ def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredC
             except WriteConflict:
                 log.info("%s was written by another poll meanwhile; merging", key)
                 stored = read_capture(stores, key)
+                have = {_identity(ex) for ex in stored.exchanges}
+                new = [ex for ex in new if _identity(ex) not in have]
                 continue
-            stored = StoredCapture(stored.exchanges + new, "written")
+            stored, wrote = StoredCapture(stored.exchanges + new), True
             break
         else:
             raise StorageUnavailable(f"{key}: gave up after {_CAPTURE_TRIES} concurrent writes")
         if stored.exchanges:
             result.capture_key = key
-            if stored.etag != "written":
+            if not wrote:
                 inbox.post(stores, key)  # a re-run: make sure the capture is queued
     except StorageUnavailable as exc:
         raise StorageUnavailable(f"{exc}; the pages of this poll are still pending, re-run to "
@@ -239,7 +243,6 @@ class _GroupPoll:
         self.settings = settings
         self.state = state
         self.feeds = feeds
-        self.stored = stored
         self.result = result
         self.in_capture = stored.page_urls()
         self.has_document = stored.feeds_with_document()
@@ -287,8 +290,9 @@ class _GroupPoll:
             if resp.status == 200 and entries is not None and feed.id not in self.has_document:
                 document = Exchange(resp, "feed", {"feed_id": feed.id})
             listed: dict[str, FeedEntry] = {}
+            is_known = known(feed_state)
             for entry in entries or []:
-                if not known(feed_state, entry.url):
+                if not is_known(entry.url):
                     listed.setdefault(entry.url, entry)
             outcome.new_entries = len(listed)
             if self.settings.fetch_pages:  # feeds-only polls keep no backlog of pages

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,11 +64,12 @@ def backlog(feed_state: dict[str, Any]) -> list[dict[str, Any]]:
                                  p["url"]))
 
 
-def known(feed_state: dict[str, Any], url: str) -> bool:
-    """Whether ``url`` is already seen, pending or given up on for this feed."""
-    ident = url_key(url)
-    return (ident in feed_state.get("seen", {}) or ident in feed_state.get("failed", {})
-            or any(p["url"] == url for p in feed_state.get("pending", [])))
+def known(feed_state: dict[str, Any]) -> Callable[[str], bool]:
+    """A test of whether a URL is already seen, pending or given up on for this feed (the
+    sets are built once, for the whole listing of a feed)."""
+    seen, failed = feed_state.get("seen", {}), feed_state.get("failed", {})
+    pending = {p["url"] for p in feed_state.get("pending", [])}
+    return lambda url: url in pending or url_key(url) in seen or url_key(url) in failed
 
 
 def apply(state: dict[str, Any], changes: dict[str, FeedChange], now: str) -> dict[str, list[str]]:

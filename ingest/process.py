@@ -211,19 +211,18 @@ def process_captures(
 
 def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,
                     near: NearDuplicateIndex, capture_of: dict[str, str]) -> None:
-    """One segment per capture of the batch (an empty one for a capture without articles)."""
-    entries: dict[str, list[list[str]]] = {k: [] for k in keys}  # sorted as segment() sorts
-    for entry in index.added:
-        entries[capture_of[entry.article_id]].append(entry.to_row())
+    """One segment per capture of the batch (an empty one for a capture without articles);
+    the rows keep the indexes' first-seen order."""
+    entries: dict[str, list[list[str]]] = {k: [] for k in keys}
+    for row in index.segment_rows():
+        entries[capture_of[row[0]]].append(row)
     near_rows: dict[str, list[list[object]]] = {k: [] for k in keys}
     for nrow in near.segment_rows():
         near_rows[capture_of[str(nrow[0])]].append(nrow)
     for key in keys:
         stores.processed.put_json(segment_key(key), {
-            "version": SEGMENT_VERSION, "capture": key,
-            "entries": sorted(entries[key], key=lambda r: (r[2], r[0])),
-            "near": sorted(near_rows[key], key=lambda r: (str(r[1]), str(r[0]))),
-            "near_version": NEAR_VERSION})
+            "version": SEGMENT_VERSION, "capture": key, "entries": entries[key],
+            "near": near_rows[key], "near_version": NEAR_VERSION})
 
 
 def _pages(stores: Stores, key: str, result: ProcessResult) -> list[ArchivedResponse]:
