@@ -32,7 +32,7 @@ from ingest.seaweed import SeaweedServer
 from ingest.storage import Stores, make_s3_client
 from tests.support import invariants, tables
 from tests.support.faults import CuttableProxy
-from tests.support.killpoints import Fault, FaultyClient, run_killable, stores_on
+from tests.support.killpoints import Fault, FaultyClient, Step, run_killable, stores_on
 from tests.support.site import EPOCH, MovingSite
 
 pytestmark = pytest.mark.integration
@@ -65,17 +65,16 @@ class Env:
     def settings_for(self, raw: str, processed: str) -> Settings:
         return self.settings.model_copy(update={"raw_bucket": raw, "processed_bucket": processed})
 
-    def run(self, fault: Fault | None, raw: str, processed: str,
-            stage: Callable[[Stores], Any]) -> str:
-        """Run ``stage`` on stores whose client acts at ``fault``; returns how it ended."""
+    def run(self, fault: Fault | None, raw: str, processed: str, stage: Step) -> str:
+        """Run ``stage`` on stores whose client acts at ``fault``; returns how it ended. A kill
+        must land: a child that ends otherwise (it raised first) fails the test."""
         if fault is None:
             stage(self.stores(raw, processed))
             return "ok"
         if fault.action == "kill":
-            def child() -> None:
-                client = FaultyClient(make_s3_client(self.settings), fault)
-                stage(stores_on(client, raw, processed))
-            return run_killable(child)
+            ended = run_killable(self.settings, fault, raw, processed, stage)
+            assert ended == "killed", f"{fault}: the child {ended} before its write (stderr)"
+            return ended
         via = self.settings.model_copy(update={"s3_endpoint_url": self.proxy.endpoint})
         client = FaultyClient(make_s3_client(via), fault, cut=self.proxy.cut)
         try:
@@ -86,7 +85,7 @@ class Env:
         finally:
             self.proxy.restore()
 
-    def count_writes(self, raw: str, processed: str, stage: Callable[[Stores], Any]) -> int:
+    def count_writes(self, raw: str, processed: str, stage: Step) -> int:
         client = FaultyClient(make_s3_client(self.settings))
         stage(stores_on(client, raw, processed))
         return len(client.writes)
@@ -134,7 +133,7 @@ def test_live_poll_killed_or_cut_at_any_write_loses_nothing(env: Env) -> None:
             site.show("a", [1, 2, 3])
             site.show("b", [1, 2])
             ended = env.run(fault, raw, processed,
-                            lambda s: poll_group(settings, s, catalog, "g", HOUR0))
+                            Step(poll_group, settings, (catalog, "g", HOUR0)))
             if not list(stores.raw.list("")):
                 # killed or cut before its first write: the poll recorded nothing, as if it
                 # had never run, so what only it saw is not the pipeline's to keep
@@ -154,8 +153,8 @@ def test_live_poll_killed_or_cut_at_any_write_loses_nothing(env: Env) -> None:
         env.stores(raw, processed)
         site.show("a", [1, 2, 3])
         site.show("b", [1, 2])
-        writes = env.count_writes(raw, processed, lambda s: poll_group(
-            env.settings_for(raw, processed), s, catalog, "g", HOUR0))
+        writes = env.count_writes(raw, processed, Step(
+            poll_group, env.settings_for(raw, processed), (catalog, "g", HOUR0)))
         assert writes == 5  # state (pending), capture, inbox marker, state (seen), report
         _, _, reference = scenario(None)
         assert reference == site.all_listed()
@@ -175,9 +174,8 @@ def test_backfill_poll_killed_or_cut_at_any_write_loses_nothing(env: Env) -> Non
         catalog = site.catalog(["a"], history=["captures", "feed"])
         site.show("a", [1, 2, 3, 4])
 
-        def stage(raw: str, processed: str) -> Callable[[Stores], Any]:
-            settings = env.settings_for(raw, processed)
-            return lambda s: backfill_group(settings, s, catalog, "g", HOUR0)
+        def stage(raw: str, processed: str) -> Step:
+            return Step(backfill_group, env.settings_for(raw, processed), (catalog, "g", HOUR0))
 
         raw, processed = env.buckets()
         env.stores(raw, processed)
@@ -214,7 +212,7 @@ def raw_sample(env: Env) -> Iterator[tuple[str, list[str], Catalog]]:
 
 
 def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
-            stage: Callable[[Stores, Settings], Any]) -> None:
+            stage: Callable[[Settings], Step]) -> None:
     """Reference: prepare + stage uninterrupted; then for every fault: prepare, stage with the
     fault, stage again; the processed bucket must be as the reference left it: the same
     objects byte for byte, the same table rows, the same number of table commits."""
@@ -222,7 +220,7 @@ def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
     stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
     prepare(stores, settings)
     client = FaultyClient(make_s3_client(env.settings))
-    stage(stores_on(client, raw, processed), settings)
+    stage(settings)(stores_on(client, raw, processed))
     writes = len(client.writes)
     assert writes >= 4
     reference = tables.state(settings, stores)
@@ -232,8 +230,8 @@ def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
         _, processed = env.buckets(keep_raw=raw)
         stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
         prepare(stores, settings)
-        env.run(fault, raw, processed, lambda s, st=settings: stage(s, st))
-        stage(stores, settings)
+        env.run(fault, raw, processed, stage(settings))
+        stage(settings)(stores)
         got = tables.state(settings, stores)
         assert sorted(got["objects"]) == sorted(reference["objects"]), f"{fault}: other objects"
         assert got["objects"] == reference["objects"], f"{fault}: other bytes"
@@ -246,8 +244,8 @@ def test_processing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
         env: Env, raw_sample: tuple[str, list[str], Catalog]) -> None:
     raw, keys, catalog = raw_sample
     _matrix(env, raw, lambda stores, settings: None,
-            lambda stores, settings: process_captures(settings, stores, keys, catalog=catalog,
-                                                      tagger=env.tagger))
+            lambda settings: Step(process_captures, settings, (keys,),
+                                  {"catalog": catalog, "tagger": env.tagger}))
 
 
 def test_reprocessing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
@@ -258,8 +256,8 @@ def test_reprocessing_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
         process_captures(settings, stores, keys, catalog=catalog, tagger=env.tagger)
 
     _matrix(env, raw, prepare,
-            lambda stores, settings: rebuild(settings, stores, DAY, catalog=catalog,
-                                             tagger=env.tagger))
+            lambda settings: Step(rebuild, settings, (DAY,),
+                                  {"catalog": catalog, "tagger": env.tagger}))
 
 
 def test_processing_killed_or_cut_at_any_write_then_a_rebuild_leaves_each_article_once(
@@ -268,18 +266,18 @@ def test_processing_killed_or_cut_at_any_write_then_a_rebuild_leaves_each_articl
     a re-run: the table then holds each article once, as an uninterrupted run left it."""
     raw, keys, catalog = raw_sample
 
-    def process(stores: Stores, settings: Settings) -> None:
-        process_captures(settings, stores, keys, catalog=catalog, tagger=env.tagger)
+    def process(settings: Settings) -> Step:
+        return Step(process_captures, settings, (keys,), {"catalog": catalog, "tagger": env.tagger})
 
     _, processed = env.buckets(keep_raw=raw)
     stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
     client = FaultyClient(make_s3_client(env.settings))
-    process(stores_on(client, raw, processed), settings)
+    process(settings)(stores_on(client, raw, processed))
     reference = tables.rows(settings)
     for fault in faults(len(client.writes)):
         _, processed = env.buckets(keep_raw=raw)
         stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
-        env.run(fault, raw, processed, lambda s, st=settings: process(s, st))
+        env.run(fault, raw, processed, process(settings))
         rebuild(settings, stores, DAY, catalog=catalog, tagger=env.tagger)
         assert tables.rows(settings) == reference, fault
         articles_once(settings)

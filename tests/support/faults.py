@@ -215,7 +215,7 @@ class CuttableProxy:
                     if not data:
                         return
                     (b if s is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # cut() closed a socket under select (fd -1: ValueError)
             pass
         finally:
             a.close()

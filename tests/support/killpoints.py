@@ -4,19 +4,22 @@ storage connection there.
 ``FaultyClient`` wraps a real boto3 S3 client (talking to a real SeaweedFS) and counts its
 writes; at the chosen write it kills its own process or cuts a ``CuttableProxy`` that stands
 between it and the store, so what follows fails the way a real outage fails. Kills run in a
-forked child (``run_killable``), so the test process lives on to re-run and check.
+child process (``run_killable``), so the test process lives on to re-run and check.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.storage import ObjectStore, Stores
+from ingest.config import Settings
+from ingest.storage import ObjectStore, Stores, make_s3_client
 
 WRITES = frozenset({"put_object", "delete_object", "delete_objects", "copy_object"})
 
@@ -73,19 +76,50 @@ def stores_on(client: Any, raw_bucket: str, processed_bucket: str) -> Stores:
     return Stores(ObjectStore(client, raw_bucket), ObjectStore(client, processed_bucket))
 
 
-def run_killable(fn: Callable[[], None]) -> str:
-    """Run ``fn`` in a forked child; "killed", "ok", or "error" (it raised)."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 0
-        try:
-            fn()
-        except BaseException:  # noqa: BLE001 - reported through the exit code
-            traceback.print_exc()
-            code = 3
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
+@dataclass(frozen=True)
+class Step:
+    """A pipeline stage as a picklable call: ``fn(settings, stores, *args, **kwargs)``, so it can
+    run in a child process started afresh (see ``run_killable``)."""
+
+    fn: Callable[..., Any]
+    settings: Settings
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, stores: Stores) -> Any:
+        return self.fn(self.settings, stores, *self.args, **self.kwargs)
+
+
+def _killable_child(client_settings: Settings, fault: Fault, raw: str, processed: str,
+                    step: Step) -> None:
+    try:
+        client = FaultyClient(make_s3_client(client_settings), fault)
+        step(stores_on(client, raw, processed))
+    except BaseException:  # noqa: BLE001 - reported through the exit code
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(3)
+
+
+# Children come from a fork server: a process started afresh that imported the pipeline once
+# and forks a child per case. A plain os.fork() of the test process is not enough: delta-rs
+# keeps one tokio runtime per process, and a child forked after the test process used it
+# panics at its first table access ("Forked process detected") instead of reaching the write
+# it was meant to die at.
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["ingest.process", "ingest.reprocess", "ingest.poll",
+                                 "ingest.history", "tests.support.killpoints"])
+
+
+def run_killable(client_settings: Settings, fault: Fault, raw: str, processed: str,
+                 step: Step) -> str:
+    """Run ``step`` in a child whose storage client acts at ``fault``: "killed" (SIGKILL),
+    "ok", or "error" (it raised: its traceback is on stderr)."""
+    child = _CONTEXT.Process(target=_killable_child,
+                             args=(client_settings, fault, raw, processed, step))
+    child.start()
+    child.join()
+    if child.exitcode is not None and child.exitcode < 0:
+        assert child.exitcode == -signal.SIGKILL, child.exitcode
         return "killed"
-    return "ok" if os.WEXITSTATUS(status) == 0 else "error"
+    return "ok" if child.exitcode == 0 else "error"
