@@ -1,14 +1,20 @@
 """
 ### news_process
 
-Event-driven: runs whenever **news-raw** gets an event (no timer). Reads the raw captures named
-by the triggering events (several events can arrive in one run; each capture is processed as
-its own batch, so the output does not depend on how events were grouped), plus any capture a
-poll left in the raw bucket's `inbox/` whose event never reached a run, extracts text and metadata,
-canonicalises URLs, deduplicates against the stored index, tags regions, and commits each
-batch's rows to the **articles** Delta table (`s3://<processed>/articles`, partitioned by `dt`
-and `region`) in one transaction, then writes a run manifest. Emits an event on
-**news-processed** naming the partitions touched.
+Event-driven: runs whenever **news-raw** gets an event (no timer). Three stages:
+
+1. **plan**: the raw captures named by the triggering events (several events can arrive in one
+   run), plus any capture a poll left in the raw bucket's `inbox/` whose event never reached a
+   run; a big capture is split into shards (`STAGE_SHARD_BYTES`).
+2. **extract** (mapped, one task per capture or shard, runs on any worker in parallel): text and
+   metadata, canonical URL, hashes, MinHash signature and region tags of every page, stored as
+   Parquet under `staging/` in the processed bucket.
+3. **commit** (serial): each capture as its own batch (so the output does not depend on how
+   events were grouped), deduplicated in fetch-time order against the index (read once per
+   run), its rows committed to the **articles** Delta table (`s3://<processed>/articles`,
+   partitioned by `dt` and `region`) in one transaction, then a run manifest. A capture whose
+   extraction failed is left for the next run (this task then fails, after the others are
+   committed). Emits an event on **news-processed** naming the partitions touched.
 
 A manual run can name captures itself: trigger with conf `{"captures": ["captures/dt=.../x.warc.gz"]}`
 to (re)process exactly those raw captures.
@@ -19,7 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import TriggerRule, dag, task
 from news_assets import PROCESSED, RAW
 
 
@@ -34,23 +40,45 @@ from news_assets import PROCESSED, RAW
     doc_md=__doc__,
 )
 def news_process() -> None:
-    @task(outlets=[PROCESSED])
-    def process(**context: Any) -> dict[str, Any]:
-        """Process every capture named by the triggering news-raw events."""
+    @task
+    def plan(**context: Any) -> list[dict[str, Any]]:
+        """The captures of this run (its events, conf, and the inbox) and their extraction parts."""
         from news_ingest_airflow import capture_keys, settings
 
-        from ingest.pipeline import process as run_process
+        from ingest.pipeline import plan as run_plan
 
         conf = getattr(context.get("dag_run"), "conf", None)
         keys = capture_keys(conf, context.get("triggering_asset_events"))
-        summary = run_process(keys, settings(), use_inbox=True)
+        return run_plan(keys, settings(), use_inbox=True)
+
+    @task(map_index_template="{{ part_label }}")
+    def extract(part: dict[str, Any]) -> dict[str, Any]:
+        """Extract one capture (or one shard of a big one) into staging; stateless."""
+        from airflow.sdk import get_current_context
+        from news_ingest_airflow import settings
+
+        from ingest.pipeline import extract as run_extract
+        from ingest.pipeline import part_label
+
+        get_current_context()["part_label"] = part_label(part)  # type: ignore[typeddict-unknown-key]
+        return run_extract(part, settings())
+
+    @task(outlets=[PROCESSED], trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
+    def commit(parts: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+        """Deduplicate and commit every capture of the run, one batch per capture, in order."""
+        from news_ingest_airflow import settings
+
+        from ingest.pipeline import commit as run_commit
+
+        summary = run_commit(list(parts), settings())
         context["outlet_events"][PROCESSED].extra = {
             "manifests": summary["manifests"], "partitions": summary["partitions"],
             "counts": summary["counts"], "table_versions": summary["table_versions"],
         }
         return summary
 
-    process()
+    parts = plan()
+    extract.expand(part=parts) >> commit(parts)
 
 
 news_process()

@@ -56,6 +56,8 @@ class Settings(BaseModel):
     fetch_pages: bool = True  # False: poll feeds only (capture the feed documents, fetch no pages)
     min_article_words: int = Field(default=40, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
+    # compressed capture bytes per extraction task (a bigger capture is split into shards)
+    stage_shard_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
     table_lock_ttl: float = Field(default=120.0, gt=0)
     # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.errors import StorageUnavailable
+from ingest.minhash import Sketch
 
 _TOKEN = re.compile(r"\w+")
 
@@ -364,9 +365,15 @@ class NearDuplicateIndex:
 
     def add_row(self, item_id: str, text: str, seen_at: str = "") -> int:
         """:meth:`add`, returning the item's row (for :meth:`cluster_of` once all are added)."""
-        from ingest.minhash import containment, jaccard_of_agreement, sketch
+        from ingest.minhash import sketch
 
-        sk = sketch(text)
+        return self.add_sketch(item_id, sketch(text), seen_at)
+
+    def add_sketch(self, item_id: str, sk: Sketch, seen_at: str = "") -> int:
+        """:meth:`add_row` for a text whose sketch was computed before (the extraction stage
+        computes it, so the serial stage never reads texts)."""
+        from ingest.minhash import containment, jaccard_of_agreement
+
         indexed = sk.size >= MIN_SHINGLES
         seen_us = _micros(seen_at)
         keys = sk.band_keys() if indexed else None

@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest import table
+from ingest import dataset, table
 from ingest.config import Settings
 from ingest.dedupe import SEGMENT_VERSION, day_key, read_day
 from ingest.models import DataInterval
@@ -64,11 +64,28 @@ def compact_segments(stores: Stores) -> dict[str, int]:
     return folded
 
 
+STAGING_MAX_AGE = timedelta(days=2)
+
+
+def sweep_staging(stores: Stores, now: datetime) -> int:
+    """Remove staging objects older than ``STAGING_MAX_AGE``: left by a run that never
+    committed them (its captures were processed by a later run, or by a rebuild, or the
+    configuration changed since). A run commits within minutes of its extraction."""
+    removed = 0
+    for key in list(stores.processed.list(dataset.STAGING_PREFIX)):
+        written = stores.processed.modified(key)
+        if written is not None and now - written > STAGING_MAX_AGE:
+            stores.processed.delete(key)
+            removed += 1
+    return removed
+
+
 def maintain(settings: Settings, stores: Stores, now: datetime | None = None) -> dict[str, Any]:
     """Compact every day with a partition of several files, then vacuum; returns the report."""
     now = now or datetime.now(UTC)
     report: dict[str, Any] = {"table": table.uri(settings), "at": now.isoformat(),
-                              "compacted": {}, "vacuumed": 0}
+                              "compacted": {}, "vacuumed": 0,
+                              "staging_removed": sweep_staging(stores, now)}
     before = files_per_partition(settings)
     if not before:
         log.info("maintain: no table at %s yet", table.uri(settings))

@@ -7,6 +7,7 @@ plain values by the caller; nothing here knows about Airflow.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,18 @@ from ingest.errors import PollFailed
 from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
-from ingest.process import process_captures
-from ingest.regions import RegionTable
+from ingest.process import IndexPool, config_hash, process_captures
+from ingest.regions import RegionTable, default_tagger
 from ingest.reprocess import rebuild
+from ingest.stage import (
+    StagedShard,
+    drop_staged,
+    extract_shard,
+    read_staged,
+    shard_count,
+    stage_id,
+    write_shard,
+)
 from ingest.storage import Stores
 
 log = logging.getLogger(__name__)
@@ -79,29 +89,106 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
     return summary
 
 
-def process(capture_keys: list[str], settings: Settings | None = None,
-            use_inbox: bool = False) -> dict[str, Any]:
-    """Process raw captures into the processed bucket, each capture as its own batch (in key
-    order), so the batches and their bytes do not depend on how events were grouped into runs;
-    returns keys and summed counts. ``use_inbox``: also process every capture marked in the
-    inbox (see ``ingest.inbox``), and clear the markers of the captures processed."""
+def plan(capture_keys: list[str], settings: Settings | None = None,
+         use_inbox: bool = False) -> list[dict[str, Any]]:
+    """The parts of a processing run, one extraction task each: the captures named, plus
+    (``use_inbox``) every capture marked in the inbox (see ``ingest.inbox``), each cut into
+    ``shard_count`` parts by its size. JSON-ready; a part names its ``capture``, ``shard`` and
+    ``shards``, the capture's inbox ``marker`` version (None: not marked) and the ``stage``
+    (staging generation)."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
     marked = inbox.ready(stores, inbox.pending(stores)) if use_inbox else {}
     if set(marked) - set(capture_keys):
         log.info("inbox: %d captures not named by this run's events",
                  len(set(marked) - set(capture_keys)))
-    capture_keys = [*capture_keys, *marked]
+    stage = stage_id(config_hash(settings), catalog)
+    parts: list[dict[str, Any]] = []
+    for key in sorted({*capture_keys, *marked}):
+        info = stores.raw.stat(key)
+        shards = shard_count(info[1], settings) if info else 1
+        parts += [{"capture": key, "shard": i, "shards": shards, "marker": marked.get(key),
+                   "marked": key in marked, "stage": stage} for i in range(shards)]
+    return parts
+
+
+def part_label(part: dict[str, Any]) -> str:
+    """A short name for an extraction task: the capture's group and interval, and its shard."""
+    name = part["capture"].rsplit("/", 1)[-1].removesuffix(".warc.gz")
+    group = next((p.split("=", 1)[1] for p in part["capture"].split("/")
+                  if p.startswith(("group=", "feed="))), "")
+    shard = f" {part['shard'] + 1}/{part['shards']}" if part["shards"] > 1 else ""
+    return f"{group} {name}{shard}".strip()
+
+
+def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """The extraction stage for one part of a plan: extract its pages and store them under
+    their staging key (``ingest.stage``). Stateless: a retry rewrites the same object whole."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    shard = extract_shard(settings, stores, part["capture"], part["shard"], part["shards"],
+                          catalog, default_tagger(settings.regions_path))
+    key = write_shard(stores, stage_id(config_hash(settings), catalog), shard)
+    outcomes = Counter(p.outcome for p in shard.pages)
+    for error in shard.errors:
+        log.warning("%s", error["error"])
+    log.info("%s: %d pages (%s) -> %s", part_label(part), len(shard.pages),
+             ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
+             stores.processed.uri(key))
+    return {"staging": key, "pages": len(shard.pages), **outcomes}
+
+
+def commit(parts: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
+    """The serial stage of a run: each capture of the plan as its own batch (in key order, so
+    batches and bytes do not depend on how events were grouped into runs), decided against
+    the dedupe index read once for the run, from its staged pages. A capture without complete
+    staging of its current version (its extraction task failed, or a poll merged records into
+    it since) is extracted here, so the run completes either way."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    return commit_with(settings, catalog, stores, parts, staged=True)
+
+
+def process(capture_keys: list[str], settings: Settings | None = None,
+            use_inbox: bool = False) -> dict[str, Any]:
+    """Plan, extract and commit in this process (the CLI's path; the DAG runs the stages as
+    tasks); returns keys and summed counts."""
+    settings, catalog = load(settings)
+    stores = Stores.from_settings(settings)
+    return commit_with(settings, catalog, stores, plan(capture_keys, settings, use_inbox),
+                   staged=False)
+
+
+def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
+                parts: list[dict[str, Any]], staged: bool) -> dict[str, Any]:
+    """``commit`` on given stores; ``staged``: read the extraction stage's staging (else
+    extract every capture here)."""
+    marked = {p["capture"]: p["marker"] for p in parts if p["marked"]}
+    captures = sorted({p["capture"] for p in parts})
+    stage = parts[0]["stage"] if parts else ""
+    pool = IndexPool(stores)
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
                                "regions": {}, "reports": [], "table_versions": []}
-    for key in sorted(set(capture_keys)):
-        result = process_captures(settings, stores, [key], catalog=catalog)
+    for key in captures:
+        shards: dict[str, StagedShard] = {}
+        if staged:
+            found = read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
+            if found is not None:
+                shards[key] = found
+            else:
+                log.warning("%s: no complete staging of its current version (its extraction "
+                            "task failed, or a poll merged records into it since); extracting "
+                            "it here", key)
+        result = process_captures(settings, stores, [key], catalog=catalog, staged=shards,
+                                  pool=pool)
         for item in result.skipped:
             log.info("skipped %s", item["reason"])
         for item in result.errors:
             log.warning("failed %s", item)
         if key in marked:
             inbox.done(stores, key, marked[key])
+        if staged:
+            drop_staged(stores, stage, key)
         summary["batches"].append(result.batch)
         summary["manifests"].append(result.manifest_key)
         summary["partitions"] += result.partitions
@@ -113,6 +200,7 @@ def process(capture_keys: list[str], settings: Settings | None = None,
                 summary[name][k] = summary[name].get(k, 0) + v
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
+    log.info("index: %d days read for %d captures", pool.reads, len(captures))
     return summary
 
 

@@ -9,6 +9,7 @@ those captures' rows, then the run manifest and the completeness reports.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from ingest import completeness, dataset, regions, table
-from ingest.archive import ArchivedResponse, read_warc
-from ingest.config import Catalog, FeedSpec, Settings
-from ingest.dates import Stamp, choose
+from ingest.config import Catalog, Settings
 from ingest.dedupe import (
     NEAR_VERSION,
     SEGMENT_VERSION,
@@ -30,15 +31,13 @@ from ingest.dedupe import (
     entries_from_segment,
     read_day,
     segment_key,
-    text_hash,
     window_days,
 )
-from ingest.errors import NotAnArticle, PermanentError
-from ingest.extract import EXTRACTOR, extract
-from ingest.models import Extracted, parse_iso
+from ingest.extract import EXTRACTOR
+from ingest.minhash import Sketch
 from ingest.regions import Tagger, default_tagger
-from ingest.storage import Stores
-from ingest.urls import article_id, canonical_url, domain, same_site
+from ingest.stage import ARTICLE, SKIPPED, StagedPage, StagedShard, extract_shard
+from ingest.storage import Stores, dumps
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +107,54 @@ class ProcessResult:
                 "table_version": self.table_version}
 
 
-@dataclass
-class _Candidate:
-    page: ArchivedResponse
-    key: str
-    feed_id: str
-    doc: Extracted
-    canonical: str
-    article_id: str
-    content_hash: str
-    fetched_iso: str
+class IndexPool:
+    """The dedupe index's segments, read from storage once per run: each day of the window is
+    listed and read the first time a batch needs it, and a batch's new segments replace its
+    captures' sections in memory as they are written, so every batch of a run sees exactly what
+    reading the window again would give it."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+        self.days: dict[str, dict[str, dict[str, Any]]] = {}
+        self.stale = 0
+        self.reads = 0  # days read from storage
+
+    def day(self, day: str) -> dict[str, dict[str, Any]]:
+        if day not in self.days:
+            found, stale, _ = read_day(self.stores, day)
+            self.days[day], self.reads = found, self.reads + 1
+            self.stale += stale
+        return self.days[day]
+
+    def put(self, capture: str, doc: dict[str, Any]) -> None:
+        self.day(capture_day(capture))[capture] = doc
+
+    def index_for(self, keys: list[str], settings: Settings
+                  ) -> tuple[list[Any], NearDuplicateIndex]:
+        """Exact entries and the near-duplicate index of every other capture in the window
+        (``dedupe_window_days`` either side of the batch's days); the batch's own captures are
+        left out, as their articles are being decided again."""
+        days = sorted({capture_day(k) for k in keys} - {"unknown"})
+        first = date.fromisoformat(days[0]) if days else datetime.now(UTC).date()
+        last = date.fromisoformat(days[-1]) if days else first
+        span = (last - first).days
+        segments: dict[str, dict[str, Any]] = {}
+        stale = self.stale
+        for d in window_days((first + timedelta(days=span // 2)).isoformat(),
+                             settings.dedupe_window_days + (span + 1) // 2):
+            segments.update(self.day(d))
+        if self.stale > stale:
+            log.warning("%d dedupe segments in the window were written by an older index "
+                        "format and are left out; reprocess their days to index them again",
+                        self.stale - stale)
+        own = set(keys)
+        docs = [doc for capture, doc in sorted(segments.items()) if capture not in own]
+        entries = [e for doc in docs for e in entries_from_segment(doc)]
+        near = NearDuplicateIndex()
+        near_rows = [row for doc in docs if doc.get("near_version") == NEAR_VERSION
+                     for row in doc.get("near", [])]
+        near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
+        return entries, near
 
 
 def process_captures(
@@ -128,12 +165,16 @@ def process_captures(
     tagger: Tagger | None = None,
     batch: str = "",
     day: str = "",
+    staged: dict[str, StagedShard] | None = None,
+    pool: IndexPool | None = None,
 ) -> ProcessResult:
     """Process the captures named by ``capture_keys`` into the processed bucket: their rows
     replace whatever rows those captures had in the articles table, in one commit.
 
     ``batch`` overrides the batch id (a rebuild names its own); ``day`` files the batch's
-    manifest under that day instead of the first capture's.
+    manifest under that day instead of the first capture's. ``staged``: captures the extraction
+    stage has done already (``ingest.stage``); the others are extracted here. ``pool``: the
+    run's dedupe index (read once per run); without it the window is read for this batch.
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
@@ -146,47 +187,54 @@ def process_captures(
     result.counts = counts
     if not keys:
         return result
-    tagger = tagger or default_tagger(settings.regions_path)
-    feeds = {f.id: f for f in catalog.feeds} if catalog else {}
-    candidates: list[_Candidate] = []
+    staged = staged or {}
+    candidates: list[StagedPage] = []
     for key in keys:
-        for page in _pages(stores, key, result):
+        shard = staged.get(key)
+        if shard is None:
+            tagger = tagger or default_tagger(settings.regions_path)
+            shard = extract_shard(settings, stores, key, 0, 1, catalog, tagger)
+        result.errors += shard.errors
+        for page in shard.pages:
             counts["pages"] += 1
-            feed_id = str(page.meta.get("feed_id", ""))
-            result.tally(key, feed_id, "pages")
-            try:
-                candidates.append(_extract(page, key, feed_id, settings))
-            except NotAnArticle as exc:
+            result.tally(key, page.feed_id, "pages")
+            if page.outcome == ARTICLE:
+                candidates.append(page)
+            elif page.outcome == SKIPPED:
                 counts["skipped"] += 1
-                result.tally(key, feed_id, "skipped")
-                result.skipped.append({"url": page.url, "reason": str(exc)})
-            except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
+                result.tally(key, page.feed_id, "skipped")
+                result.skipped.append({"url": page.url, "reason": page.reason})
+            else:
                 counts["failed"] += 1
-                result.tally(key, feed_id, "failed")
-                result.errors.append({"url": page.url, "error": f"{type(exc).__name__}: {exc}"})
-    exact_entries, near = _load_index(stores, keys, settings)
+                result.tally(key, page.feed_id, "failed")
+                result.errors.append({"url": page.url, "error": page.reason})
+    pool = pool or IndexPool(stores)
+    exact_entries, near = pool.index_for(keys, settings)
     index = ExactIndex(batch, exact_entries)
     rows: list[dict[str, Any]] = []
     chash = config_hash(settings)
     counts["near_duplicates"] = 0
     capture_of: dict[str, str] = {}
-    for cand in sorted(candidates, key=lambda c: (c.fetched_iso, c.article_id)):
-        decision = index.decide(cand.article_id, cand.content_hash, cand.fetched_iso)
+    for page in sorted(candidates, key=lambda c: (c.fetched_at.isoformat(), c.article_id)):
+        seen_at = page.fetched_at.isoformat()
+        decision = index.decide(page.article_id, page.content_hash, seen_at)
         if decision.status == "seen":
             counts["seen_before"] += 1
-            result.tally(cand.key, cand.feed_id, "seen_before")
+            result.tally(page.capture, page.feed_id, "seen_before")
             continue
-        capture_of[cand.article_id] = cand.key
-        cluster_id = near.add(cand.article_id, cand.doc.text, cand.fetched_iso)
-        dup = _duplicate_info(decision, near.matches.get(cand.article_id))
-        result.tally(cand.key, cand.feed_id, "articles")
+        capture_of[page.article_id] = page.capture
+        sk = (Sketch.from_bytes(page.signature, page.shingles) if page.signature is not None
+              else Sketch(np.zeros(0, dtype=np.uint8), page.shingles))
+        cluster_id = near.cluster_of(near.add_sketch(page.article_id, sk, seen_at))
+        dup = _duplicate_info(decision, near.matches.get(page.article_id))
+        result.tally(page.capture, page.feed_id, "articles")
         if decision.status == "duplicate":
             counts["duplicates"] += 1
-            result.tally(cand.key, cand.feed_id, "duplicates")
+            result.tally(page.capture, page.feed_id, "duplicates")
         elif dup[0] is not None:
             counts["near_duplicates"] += 1
-            result.tally(cand.key, cand.feed_id, "near_duplicates")
-        rows.append(_row(cand, cluster_id, dup, feeds.get(cand.feed_id), tagger, stores, chash))
+            result.tally(page.capture, page.feed_id, "near_duplicates")
+        rows.append(_row(page, cluster_id, dup, stores, chash))
     counts["articles"] = len(rows)
     for row in rows:
         dt, region = table.partition_of(row)
@@ -198,7 +246,8 @@ def process_captures(
     # yet in the table (other batches skip them) until its re-run commits them, rather than
     # in the table twice
     with table.WriterLock(stores.processed, settings.table_lock_ttl):
-        _write_segments(stores, keys, index, near, capture_of)
+        for capture, doc in _write_segments(stores, keys, index, near, capture_of).items():
+            pool.put(capture, doc)
         result.table_version = table.commit_locked(settings, rows, keys, batch)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
@@ -210,77 +259,23 @@ def process_captures(
 
 
 def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,
-                    near: NearDuplicateIndex, capture_of: dict[str, str]) -> None:
+                    near: NearDuplicateIndex, capture_of: dict[str, str]
+                    ) -> dict[str, dict[str, Any]]:
     """One segment per capture of the batch (an empty one for a capture without articles);
-    the rows keep the indexes' first-seen order."""
+    the rows keep the indexes' first-seen order. Returns the segments written, by capture."""
     entries: dict[str, list[list[str]]] = {k: [] for k in keys}
     for row in index.segment_rows():
         entries[capture_of[row[0]]].append(row)
     near_rows: dict[str, list[list[object]]] = {k: [] for k in keys}
     for nrow in near.segment_rows():
         near_rows[capture_of[str(nrow[0])]].append(nrow)
+    written: dict[str, dict[str, Any]] = {}
     for key in keys:
-        stores.processed.put_json(segment_key(key), {
-            "version": SEGMENT_VERSION, "capture": key, "entries": entries[key],
-            "near": near_rows[key], "near_version": NEAR_VERSION})
-
-
-def _pages(stores: Stores, key: str, result: ProcessResult) -> list[ArchivedResponse]:
-    """The page responses of a capture; a missing or damaged capture is recorded."""
-    try:
-        data = stores.raw.get(key)
-    except KeyError:
-        result.errors.append({"capture": key, "error": f"capture {key} does not exist"})
-        return []
-    pages: list[ArchivedResponse] = []
-    try:
-        for rec in read_warc(data, key):
-            if rec.kind == "page" and rec.status == 200:
-                pages.append(rec)
-    except PermanentError as exc:
-        result.errors.append({"capture": key, "error": str(exc)})
-    return pages
-
-
-def _extract(page: ArchivedResponse, key: str, feed_id: str, settings: Settings) -> _Candidate:
-    doc = extract(page.body, page.final_url, min_words=settings.min_article_words)
-    canonical = canonical_url(page.final_url)
-    if doc.canonical_url and doc.canonical_url.startswith("http") and same_site(
-            doc.canonical_url, page.final_url):
-        canonical = canonical_url(doc.canonical_url)
-    return _Candidate(
-        page=page, key=key, feed_id=feed_id, doc=doc, canonical=canonical,
-        article_id=article_id(canonical), content_hash=text_hash(doc.text),
-        fetched_iso=page.fetched_at.isoformat(),
-    )
-
-
-def _load_index(stores: Stores, keys: list[str], settings: Settings
-                ) -> tuple[list[Any], NearDuplicateIndex]:
-    """Exact entries and the near-duplicate index of every other capture in the window
-    (``dedupe_window_days`` either side of the batch's days); the batch's own captures are
-    left out, as their articles are being decided again."""
-    days = sorted({capture_day(k) for k in keys} - {"unknown"})
-    first = date.fromisoformat(days[0]) if days else datetime.now(UTC).date()
-    last = date.fromisoformat(days[-1]) if days else first
-    span = (last - first).days
-    segments: dict[str, dict[str, Any]] = {}
-    old = 0
-    for d in window_days((first + timedelta(days=span // 2)).isoformat(),
-                         settings.dedupe_window_days + (span + 1) // 2):
-        found, stale, _ = read_day(stores, d)
-        segments.update(found)
-        old += stale
-    if old:
-        log.warning("%d dedupe segments in the window were written by an older index format "
-                    "and are left out; reprocess their days to index them again", old)
-    docs = [doc for capture, doc in sorted(segments.items()) if capture not in set(keys)]
-    entries = [e for doc in docs for e in entries_from_segment(doc)]
-    near = NearDuplicateIndex()
-    near_rows = [row for doc in docs if doc.get("near_version") == NEAR_VERSION
-                 for row in doc.get("near", [])]
-    near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
-    return entries, near
+        doc = {"version": SEGMENT_VERSION, "capture": key, "entries": entries[key],
+               "near": near_rows[key], "near_version": NEAR_VERSION}
+        stores.processed.put_json(segment_key(key), doc)
+        written[key] = json.loads(dumps(doc))  # as a reader of the stored segment sees it
+    return written
 
 
 def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, float | None]:
@@ -292,40 +287,32 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
     return None, None
 
 
-def _row(cand: _Candidate, cluster_id: str, dup: tuple[str | None, float | None],
-         feed: FeedSpec | None, tagger: Tagger,
+def _row(page: StagedPage, cluster_id: str, dup: tuple[str | None, float | None],
          stores: Stores, chash: str) -> dict[str, Any]:
-    doc, page = cand.doc, cand.page
-    entry_published = parse_iso(page.meta.get("entry_published_at"))
-    exclude = [n for n in (doc.site_name, feed.publisher if feed else "") if n]
-    tags = tagger.tag(doc.text, title=doc.title or str(page.meta.get("entry_title", "")),
-                      hints=doc.sections, feed_region=feed.region if feed else None,
-                      exclude=exclude)
     return {
-        "article_id": cand.article_id,
+        "article_id": page.article_id,
         "url": page.url,
-        "canonical_url": cand.canonical,
-        "feed_id": cand.feed_id,
-        "source_domain": domain(page.final_url),
-        "title": doc.title or str(page.meta.get("entry_title", "")),
-        "text": doc.text,
-        "authors": list(doc.authors),
-        "published_at": choose(Stamp(doc.published_at, doc.published_precision)
-                               if doc.published_at else None, entry_published),
+        "canonical_url": page.canonical_url,
+        "feed_id": page.feed_id,
+        "source_domain": page.source_domain,
+        "title": page.title,
+        "text": page.text,
+        "authors": list(page.authors),
+        "published_at": page.published_at,
         "fetched_at": page.fetched_at,
-        "language": doc.language or (feed.language if feed else ""),
-        "countries": [{"code": c, "score": s} for c, s in tags.countries.items()],
-        "regions": list(tags.regions),
-        "primary_region": tags.primary_region,
-        "region_evidence": list(tags.evidence),
-        "content_hash": cand.content_hash,
+        "language": page.language,
+        "countries": [{"code": c, "score": s} for c, s in page.countries],
+        "regions": list(page.regions),
+        "primary_region": page.primary_region,
+        "region_evidence": list(page.region_evidence),
+        "content_hash": page.content_hash,
         "dup_cluster_id": cluster_id,
         "is_canonical": dup[0] is None,
         "duplicate_of": dup[0],
         "similarity": dup[1],
-        "raw_ref": f"{stores.raw.uri(cand.key)}#offset={page.offset}",
-        "capture": cand.key,
-        "extractor": doc.extractor,
+        "raw_ref": f"{stores.raw.uri(page.capture)}#offset={page.offset}",
+        "capture": page.capture,
+        "extractor": page.extractor,
         "config_hash": chash,
         "schema_version": table.SCHEMA_VERSION,
     }

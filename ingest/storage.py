@@ -139,6 +139,12 @@ class ObjectStore:
         head = self._head(key)
         return None if head is None else f"{head.get('ETag', '')}|{head.get('LastModified', '')}"
 
+    def stat(self, key: str) -> tuple[str, int] | None:
+        """(ETag, size in bytes) of ``key``, or None when it does not exist."""
+        head = self._head(key)
+        return None if head is None else (str(head.get("ETag", "")),
+                                           int(head.get("ContentLength", 0)))
+
     def modified(self, key: str) -> datetime | None:
         """When ``key`` was last written (UTC), or None when it does not exist."""
         when = (self._head(key) or {}).get("LastModified")

@@ -47,7 +47,9 @@ def test_poll_is_interval_scheduled_and_emits_the_raw_asset(dagbag: Any) -> None
 def test_process_is_scheduled_on_the_raw_asset(dagbag: Any) -> None:
     dag = dagbag.dags["news_process"]
     assert "news-raw" in str(dag.timetable.asset_condition)
-    assert [a.name for a in dag.get_task("process").outlets] == ["news-processed"]
+    assert [t.task_id for t in dag.topological_sort()] == ["plan", "extract", "commit"]
+    assert dag.get_task("extract").is_mapped  # one task per capture shard, any worker
+    assert [a.name for a in dag.get_task("commit").outlets] == ["news-processed"]
     # the single writer of the dedupe index: runs never overlap, so each sees the last one's
     # segment (tests/integration show concurrent batches still cannot corrupt it)
     assert dag.max_active_runs == 1

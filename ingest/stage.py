@@ -1,0 +1,312 @@
+"""The extraction stage: a raw capture (or one shard of it) -> staged pages.
+
+Processing runs in two stages (see ``ingest.process``):
+
+1. **extract** (this module; stateless, parallel: one Airflow task per capture shard, any
+   worker): reads the capture's WARC records and, for each page, extracts text and metadata,
+   canonicalises the URL, hashes the text, computes its MinHash sketch and tags its regions.
+   Everything that depends on one page alone is done here.
+2. **commit** (``ingest.process``; serial, one at a time): decides exact and near duplicates
+   against the index in fetch-time order and commits the rows to the articles table.
+
+The boundary between them is a contract: a Parquet object per shard under
+``staging/<stage id>/<capture digest>-<capture version>/<shard>-of-<shards>.parquet`` in the
+processed bucket (``ingest.dataset.staging_key``), one row per page response of the shard, in
+capture order, with the columns of ``SCHEMA``:
+
+==================  =========================  ==============================================
+column              type                       meaning
+==================  =========================  ==============================================
+capture             string                     raw capture key
+offset              int64                      WARC record offset in the capture (raw_ref)
+url / final_url     string                     the entry's URL, the URL after redirects
+feed_id             string                     catalog feed the page came from
+fetched_at          timestamp(us, UTC)         fetch time (orders "first seen")
+outcome             string                     ``article``, ``skipped`` (not an article) or
+                                               ``failed`` (extraction raised)
+reason              string                     why skipped or failed ("" for articles)
+article_id ...      the article columns        as in the articles table (``ingest.table``):
+                                               article_id, canonical_url, source_domain,
+                                               title, text, authors, published_at, language,
+                                               countries, regions, primary_region,
+                                               region_evidence, content_hash, extractor;
+                                               empty for pages that are not articles
+signature           binary (128 bytes) or null MinHash signature (``ingest.minhash``); null
+                                               when the text has too few shingles to index
+shingles            int32                      the text's number of distinct shingles
+==================  =========================  ==============================================
+
+The object's Parquet metadata (key ``news_ingest``) holds a JSON header: stage version, capture,
+its version (ETag), shard, shards, stage id and the capture-level errors (a missing or damaged
+capture). The stage id hashes the config hash (extractor version, settings, region data) and the
+catalog's feed facts (region, publisher, language), so a change of either never reads stale
+staging; the capture's version in the key means a capture that grew since (a poll re-run merged
+records into it) is extracted again. A staging object is written whole in one PUT: a reader
+sees all of it or none, and an extraction task that is retried rewrites it whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest import dataset
+from ingest.archive import ArchivedResponse, read_warc
+from ingest.config import Catalog, FeedSpec, Settings
+from ingest.dates import Stamp, choose
+from ingest.dedupe import MIN_SHINGLES, text_hash
+from ingest.errors import NotAnArticle, PermanentError
+from ingest.extract import extract
+from ingest.minhash import sketch
+from ingest.models import parse_iso
+from ingest.regions import Tagger
+from ingest.storage import Stores
+from ingest.urls import article_id, canonical_url, domain, same_site
+
+log = logging.getLogger(__name__)
+
+STAGE_VERSION = 1
+META_KEY = b"news_ingest"
+
+SCHEMA = pa.schema([
+    ("capture", pa.string()),
+    ("offset", pa.int64()),
+    ("url", pa.string()),
+    ("final_url", pa.string()),
+    ("feed_id", pa.string()),
+    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ("outcome", pa.string()),
+    ("reason", pa.string()),
+    ("article_id", pa.string()),
+    ("canonical_url", pa.string()),
+    ("source_domain", pa.string()),
+    ("title", pa.string()),
+    ("text", pa.string()),
+    ("authors", pa.list_(pa.string())),
+    ("published_at", pa.timestamp("us", tz="UTC")),
+    ("language", pa.string()),
+    ("countries", pa.list_(pa.struct([("code", pa.string()), ("score", pa.float64())]))),
+    ("regions", pa.list_(pa.string())),
+    ("primary_region", pa.string()),
+    ("region_evidence", pa.list_(pa.string())),
+    ("content_hash", pa.string()),
+    ("extractor", pa.string()),
+    ("signature", pa.binary()),
+    ("shingles", pa.int32()),
+])
+
+ARTICLE, SKIPPED, FAILED = "article", "skipped", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedPage:
+    """One page response of a capture after extraction (one row of ``SCHEMA``)."""
+
+    capture: str
+    offset: int
+    url: str
+    final_url: str
+    feed_id: str
+    fetched_at: datetime
+    outcome: str
+    reason: str = ""
+    article_id: str = ""
+    canonical_url: str = ""
+    source_domain: str = ""
+    title: str = ""
+    text: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    language: str = ""
+    countries: tuple[tuple[str, float], ...] = ()
+    regions: tuple[str, ...] = ()
+    primary_region: str | None = None
+    region_evidence: tuple[str, ...] = ()
+    content_hash: str = ""
+    extractor: str = ""
+    signature: bytes | None = None
+    shingles: int = 0
+
+    def to_row(self) -> dict[str, Any]:
+        """The page as a row of ``SCHEMA``."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row["countries"] = [{"code": c, "score": s} for c, s in self.countries]
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StagedPage:
+        """Inverse of :meth:`to_row`."""
+        return cls(**{
+            **row,
+            "authors": tuple(row["authors"] or ()),
+            "countries": tuple((c["code"], c["score"]) for c in row["countries"] or ()),
+            "regions": tuple(row["regions"] or ()),
+            "region_evidence": tuple(row["region_evidence"] or ()),
+        })
+
+
+@dataclass
+class StagedShard:
+    """The staged pages of one shard of a capture, with the capture-level errors."""
+
+    capture: str
+    version: str  # the capture's ETag when it was read ("" when it does not exist)
+    shard: int
+    shards: int
+    pages: list[StagedPage] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def to_parquet(self, stage: str) -> bytes:
+        """The shard as a Parquet object (its header in the file's metadata)."""
+        header = {"stage_version": STAGE_VERSION, "stage": stage, "capture": self.capture,
+                  "version": self.version, "shard": self.shard, "shards": self.shards,
+                  "errors": self.errors, "pages": len(self.pages)}
+        data = pa.Table.from_pylist([p.to_row() for p in self.pages], schema=SCHEMA)
+        data = data.replace_schema_metadata({META_KEY: json.dumps(header, sort_keys=True)})
+        out = io.BytesIO()
+        pq.write_table(data, out, compression="zstd")
+        return out.getvalue()
+
+    @classmethod
+    def from_parquet(cls, blob: bytes) -> StagedShard:
+        """Read a shard written by :meth:`to_parquet`; ``ValueError`` if it is not one."""
+        try:
+            data = pq.read_table(io.BytesIO(blob))
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"not a staging object: {exc}") from None
+        header = json.loads((data.schema.metadata or {}).get(META_KEY, b"{}"))
+        if header.get("stage_version") != STAGE_VERSION or not data.schema.equals(
+                SCHEMA, check_metadata=False):
+            raise ValueError(f"staging object of another version: {header.get('stage_version')}")
+        pages = [StagedPage.from_row(r) for r in data.to_pylist()]
+        if len(pages) != header["pages"]:
+            raise ValueError(f"staging object holds {len(pages)} pages, its header says "
+                             f"{header['pages']}")
+        return cls(header["capture"], header["version"], header["shard"], header["shards"],
+                   pages, list(header["errors"]))
+
+
+def stage_id(config: str, catalog: Catalog | None) -> str:
+    """The staging generation: the processing config hash and the catalog's feed facts."""
+    feeds = sorted((f.id, f.region or "", f.publisher or "", f.language or "")
+                   for f in (catalog.feeds if catalog else ()))
+    raw = json.dumps([config, feeds])
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def shard_count(size: int, settings: Settings) -> int:
+    """How many extraction tasks a capture of ``size`` bytes is split into."""
+    return max(1, math.ceil(size / settings.stage_shard_bytes))
+
+
+def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, shards: int,
+                  catalog: Catalog | None, tagger: Tagger) -> StagedShard:
+    """Extract the pages of one shard of a capture (pages number ``shard``, ``shard+shards``,
+    ... in capture order). A missing or damaged capture is recorded in ``errors``."""
+    got = stores.raw.get_versioned(capture)
+    if got is None:
+        return StagedShard(capture, "", shard, shards,
+                           errors=[{"capture": capture, "error": f"capture {capture} does not exist"}])
+    data, version = got
+    out = StagedShard(capture, version, shard, shards)
+    feeds = {f.id: f for f in catalog.feeds} if catalog else {}
+    pages: list[ArchivedResponse] = []
+    try:
+        for rec in read_warc(data, capture):
+            if rec.kind == "page" and rec.status == 200:
+                pages.append(rec)
+    except PermanentError as exc:
+        out.errors.append({"capture": capture, "error": str(exc)})
+    for page in pages[shard::shards]:
+        out.pages.append(stage_page(settings, capture, page, feeds, tagger))
+    return out
+
+
+def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
+               feeds: dict[str, FeedSpec], tagger: Tagger) -> StagedPage:
+    """Everything processing derives from one page alone."""
+    feed_id = str(page.meta.get("feed_id", ""))
+    base = StagedPage(capture, page.offset, page.url, page.final_url, feed_id, page.fetched_at,
+                      outcome=FAILED)
+    try:
+        doc = extract(page.body, page.final_url, min_words=settings.min_article_words)
+    except NotAnArticle as exc:
+        return replace(base, outcome=SKIPPED, reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
+        return replace(base, reason=f"{type(exc).__name__}: {exc}")
+    try:
+        canonical = canonical_url(page.final_url)
+        if doc.canonical_url and doc.canonical_url.startswith("http") and same_site(
+                doc.canonical_url, page.final_url):
+            canonical = canonical_url(doc.canonical_url)
+        feed = feeds.get(feed_id)
+        title = doc.title or str(page.meta.get("entry_title", ""))
+        exclude = [n for n in (doc.site_name, feed.publisher if feed else "") if n]
+        tags = tagger.tag(doc.text, title=title, hints=doc.sections,
+                          feed_region=feed.region if feed else None, exclude=exclude)
+        sk = sketch(doc.text)
+        stamp = Stamp(doc.published_at, doc.published_precision) if doc.published_at else None
+        return replace(
+            base, outcome=ARTICLE, article_id=article_id(canonical), canonical_url=canonical,
+            source_domain=domain(page.final_url), title=title, text=doc.text,
+            authors=tuple(doc.authors),
+            published_at=choose(stamp, parse_iso(page.meta.get("entry_published_at"))),
+            language=doc.language or (feed.language if feed else ""),
+            countries=tuple(tags.countries.items()), regions=tuple(tags.regions),
+            primary_region=tags.primary_region, region_evidence=tuple(tags.evidence),
+            content_hash=text_hash(doc.text), extractor=doc.extractor,
+            signature=sk.to_bytes() if sk.size >= MIN_SHINGLES else None, shingles=sk.size)
+    except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
+        return replace(base, reason=f"{type(exc).__name__}: {exc}")
+
+
+def write_shard(stores: Stores, stage: str, shard: StagedShard) -> str:
+    """Store a staged shard under its deterministic key (one PUT); returns the key."""
+    key = dataset.staging_key(stage, shard.capture, shard.version, shard.shard, shard.shards)
+    stores.processed.put(key, shard.to_parquet(stage), "application/vnd.apache.parquet")
+    return key
+
+
+def merge(shards: Iterable[StagedShard]) -> StagedShard | None:
+    """The shards of one capture as one, pages in capture order; None without shards."""
+    shards = sorted(shards, key=lambda s: s.shard)
+    if not shards:
+        return None
+    first = shards[0]
+    pages = sorted((p for s in shards for p in s.pages), key=lambda p: p.offset)
+    errors = first.errors  # capture-level errors: every shard read the same capture
+    return StagedShard(first.capture, first.version, 0, 1, pages, list(errors))
+
+
+def read_staged(stores: Stores, stage: str, capture: str, version: str) -> StagedShard | None:
+    """The staged pages of ``version`` of a capture when every shard of it is stored, else
+    None. An object that does not read as staging (another stage version, damaged) counts as
+    missing."""
+    complete: dict[int, list[StagedShard]] = {}
+    for key in sorted(stores.processed.list(dataset.staging_prefix(stage, capture, version))):
+        try:
+            shard = StagedShard.from_parquet(stores.processed.get(key))
+        except (ValueError, KeyError) as exc:
+            log.warning("staging object %s is not usable (%s)", key, exc)
+            continue
+        complete.setdefault(shard.shards, []).append(shard)
+    for shards, group in sorted(complete.items()):
+        if sorted(s.shard for s in group) == list(range(shards)):
+            return merge(group)
+    return None
+
+
+def drop_staged(stores: Stores, stage: str, capture: str) -> None:
+    """Remove every staged object of a capture (all its versions) once it is committed."""
+    for key in list(stores.processed.list(dataset.staging_prefix(stage, capture))):
+        stores.processed.delete(key)

@@ -1,0 +1,174 @@
+"""Processing in two stages (parallel extraction into staging, serial commit) gives the bytes
+of processing in one go, whatever the order, sharding or failures of the extraction tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ingest import dataset, pipeline
+from ingest.archive import Exchange, build_warc
+from ingest.config import Settings
+from ingest.models import Response
+from ingest.process import IndexPool, process_captures
+from ingest.stage import SCHEMA, StagedPage, StagedShard, read_staged
+from ingest.storage import Stores, make_s3_client
+from tests.support import corpus, tables
+
+pytestmark = pytest.mark.integration
+
+SHARD = 64 * 1024  # small shards: the sample's captures split into several parts
+
+
+def twin(settings: Settings, name: str) -> Settings:
+    """The same raw bucket, another processed bucket (created empty)."""
+    other = settings.model_copy(update={"processed_bucket": f"{settings.processed_bucket}-{name}"})
+    Stores.from_settings(other, make_s3_client(other)).ensure_buckets()
+    return other
+
+
+def processed_state(settings: Settings) -> dict[str, Any]:
+    """The processed bucket's objects (keys without the bucket) and the table's rows."""
+    stores = Stores.from_settings(settings, make_s3_client(settings))
+    got = tables.state(settings, stores)
+    prefix = f"{settings.processed_bucket}/"
+    return {"objects": {k[len(prefix):]: v for k, v in got["objects"].items()
+                        if k.startswith(prefix)},
+            "rows": got["rows"], "version": got["version"]}
+
+
+@pytest.fixture
+def captures(settings: Settings, stores: Stores) -> list[str]:
+    return corpus.write(stores, corpus.exchanges(72))
+
+
+def staged_run(settings: Settings, keys: list[str], skip: int | None = None,
+               reverse: bool = False) -> list[dict[str, Any]]:
+    parts = pipeline.plan(keys, settings)
+    todo = [p for i, p in enumerate(parts) if i != skip]
+    for part in reversed(todo) if reverse else todo:
+        pipeline.extract(part, settings)
+    pipeline.commit(parts, settings)
+    return parts
+
+
+def test_staged_run_gives_the_bytes_of_one_process_run(settings: Settings,
+                                                       captures: list[str]) -> None:
+    inline = twin(settings, "inline")
+    pipeline.process(captures, inline)
+    reference = processed_state(inline)
+    assert len(reference["rows"]) > 60
+    assert any(not r["is_canonical"] for r in reference["rows"])  # copies across captures
+
+    staged = twin(settings, "staged").model_copy(update={"stage_shard_bytes": SHARD})
+    parts = pipeline.plan(captures, staged)
+    assert len(parts) > len(captures)  # big captures were split
+    stores = Stores.from_settings(staged, make_s3_client(staged))
+    for part in reversed(parts):  # tasks finish in any order
+        pipeline.extract(part, staged)
+    assert len(list(stores.processed.list(dataset.STAGING_PREFIX))) == len(parts)
+    pipeline.commit(parts, staged)
+    assert processed_state(staged) == reference
+    assert not list(stores.processed.list(dataset.STAGING_PREFIX))  # removed once committed
+    pipeline.commit(parts, staged)  # the commit task retried: nothing changes
+    assert processed_state(staged) == reference
+
+
+def test_one_index_read_per_run_gives_what_reading_it_per_capture_gives(
+        settings: Settings, stores: Stores, captures: list[str]) -> None:
+    per_capture = twin(settings, "each")
+    each = Stores.from_settings(per_capture, make_s3_client(per_capture))
+    for key in captures:  # a fresh read of the window for every batch (the old way)
+        process_captures(per_capture, each, [key])
+    pool = IndexPool(stores)
+    for key in captures:
+        process_captures(settings, stores, [key], pool=pool)
+    assert processed_state(settings) == processed_state(per_capture)
+    days = sorted({date.fromisoformat(k.split("dt=")[1][:10]) for k in captures})
+    assert len(captures) > 2 * len(days) == 6
+    # every day of the windows (30 either side of each capture's day) is read once
+    assert pool.reads == (days[-1] - days[0]).days + 1 + 2 * settings.dedupe_window_days
+
+
+def test_failed_missing_or_damaged_extraction_is_done_by_the_commit(
+        settings: Settings, captures: list[str]) -> None:
+    inline = twin(settings, "inline")
+    pipeline.process(captures, inline)
+    reference = processed_state(inline)
+
+    failed = twin(settings, "failed").model_copy(update={"stage_shard_bytes": SHARD})
+    staged_run(failed, captures, skip=1)  # one extraction task failed for good
+    assert processed_state(failed) == reference
+
+    damaged = twin(settings, "damaged").model_copy(update={"stage_shard_bytes": SHARD})
+    parts = pipeline.plan(captures, damaged)
+    written = [pipeline.extract(p, damaged)["staging"] for p in parts]
+    store = Stores.from_settings(damaged, make_s3_client(damaged)).processed
+    store.put(written[2], b"PAR1 not really")
+    pipeline.commit(parts, damaged)
+    assert processed_state(damaged) == reference
+
+
+def test_capture_that_grew_after_extraction_is_extracted_again(
+        settings: Settings, stores: Stores, captures: list[str]) -> None:
+    staged = twin(settings, "staged")
+    parts = pipeline.plan(captures, staged)
+    for part in parts:
+        pipeline.extract(part, staged)
+    # a poll re-run merges a record into the first capture after its extraction
+    grown = corpus.exchanges(72)
+    key = captures[0]
+    page = corpus.pages(80)[-1]
+    extra = Response(page[1], page[1], 200, (), page[2], grown[key][-1].response.fetched_at)
+    grown[key].append(Exchange(extra, "page", {"feed_id": "feed-late"}))
+    stores.raw.put(key, build_warc(grown[key]))
+    pipeline.commit(parts, staged)
+    rows = tables.rows(staged)
+    assert page[1] in {r["url"] for r in rows}
+
+    inline = twin(settings, "inline")
+    pipeline.process(captures, inline)
+    assert processed_state(staged) == processed_state(inline)
+
+
+def test_staged_shard_is_a_typed_parquet_contract(settings: Settings, stores: Stores,
+                                                  captures: list[str]) -> None:
+    assert [f.name for f in SCHEMA] == list(StagedPage.__dataclass_fields__)
+    part = pipeline.plan(captures[:1], settings)[0]
+    key = pipeline.extract(part, settings)["staging"]
+    blob = stores.processed.get(key)
+    shard = StagedShard.from_parquet(blob)
+    assert shard.capture == captures[0] and (shard.shard, shard.shards) == (0, 1)
+    assert shard.version == stores.raw.stat(captures[0])[0]  # type: ignore[index]
+    outcomes = {p.outcome for p in shard.pages}
+    assert outcomes <= {"article", "skipped", "failed"} and "article" in outcomes
+    article = next(p for p in shard.pages if p.outcome == "article")
+    assert article.text and article.article_id and len(article.signature or b"") == 128
+    assert StagedShard.from_parquet(shard.to_parquet(part["stage"])).pages == shard.pages
+    assert read_staged(stores, part["stage"], captures[0], shard.version) == shard
+    with pytest.raises(ValueError, match="not a staging object"):
+        StagedShard.from_parquet(b"junk")
+    # a capture that does not exist is staged as an error, not a crash
+    missing = pipeline.extract({**part, "capture": "captures/dt=2024-05-01/gone.warc.gz"},
+                               settings)
+    gone = StagedShard.from_parquet(stores.processed.get(missing["staging"]))
+    assert gone.pages == [] and "does not exist" in gone.errors[0]["error"]
+
+
+def test_news_maintain_sweeps_staging_no_run_committed(settings: Settings,
+                                                       captures: list[str]) -> None:
+    from ingest.maintain import maintain
+
+    staged = twin(settings, "staged")
+    parts = pipeline.plan(captures[:2], staged)
+    for part in parts:  # extracted, never committed (the run's captures went another way)
+        pipeline.extract(part, staged)
+    twin_stores = Stores.from_settings(staged, make_s3_client(staged))
+    processed = twin_stores.processed
+    assert len(list(processed.list(dataset.STAGING_PREFIX))) == 2
+    now = datetime.now(UTC)
+    assert maintain(staged, twin_stores, now=now)["staging_removed"] == 0  # may still commit
+    assert maintain(staged, twin_stores, now=now + timedelta(days=3))["staging_removed"] == 2
+    assert not list(processed.list(dataset.STAGING_PREFIX))
