@@ -106,7 +106,8 @@ class Settings(BaseModel):
 
 # NEWS_INGEST_* names read outside Settings: DAG schedules, the sample site's address and
 # where `make run` keeps its data
-OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "MAINTAIN_CRON", "SAMPLE_BASE", "DATA_DIR")
+OTHER_NAMES = ("POLL_CRON", "REPROCESS_CRON", "MAINTAIN_CRON", "SAMPLE_BASE", "DATA_DIR",
+               "WORKER_NAME")
 
 
 def unknown_names(env: Mapping[str, str]) -> list[str]:

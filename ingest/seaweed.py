@@ -67,13 +67,18 @@ class SeaweedServer:
 
     def __init__(self, data_dir: str | Path, s3_port: int = 0, access_key: str = "newsingest",
                  secret_key: str = "newsingest-secret", buckets: tuple[str, ...] = (),
-                 log_path: str | Path | None = None) -> None:
+                 log_path: str | Path | None = None, volume_size_mb: int | None = None) -> None:
+        """``volume_size_mb``: the size of SeaweedFS's volume files (128 MB by default). Each
+        bucket takes volumes of its own and the server allows free disk space / volume size
+        of them, so a test server that makes hundreds of buckets on a small disk uses small
+        volumes."""
         self.data_dir = Path(data_dir)
         self.s3_port = s3_port or free_port(*SEAWEED_PORTS)
         self.access_key = access_key
         self.secret_key = secret_key
         self.buckets = buckets
         self.log_path = Path(log_path) if log_path else self.data_dir / "weed.log"
+        self.volume_size_mb = volume_size_mb
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -95,6 +100,8 @@ class SeaweedServer:
             cmd.append(f"-{flag}={port}")
         if self.buckets:
             cmd.append(f"-bucket={','.join(self.buckets)}")
+        if self.volume_size_mb:
+            cmd.append(f"-master.volumeSizeLimitMB={self.volume_size_mb}")
         return cmd
 
     def start(self, timeout: float = 60.0) -> SeaweedServer:

@@ -72,3 +72,12 @@ def cron_schedule(name: str, default: str) -> Any:
 def settings() -> Settings:
     """Pipeline settings for a task: environment plus the ``news_s3`` connection."""
     return Settings.from_env(**s3_overrides())
+
+
+def worker_hostname() -> str:
+    """The hostname a task instance records: ``NEWS_INGEST_WORKER_NAME`` when set (several
+    Celery workers on one machine, told apart in the UI and in tests), else the FQDN, as
+    Airflow's default does."""
+    import socket
+
+    return os.environ.get(ENV_PREFIX + "WORKER_NAME") or socket.getfqdn()

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,17 @@ class Stack:
 
     def __init__(self, home: Path, port: int = 8080, env: dict[str, str] | None = None,
                  log_path: Path | None = None, pg_dir: Path | None = None,
-                 echo: bool = False) -> None:
+                 echo: bool = False, celery_workers: dict[str, int] | None = None,
+                 broker_url: str = "redis://127.0.0.1:6379/0") -> None:
         """``env`` adds to the environment the components get; Airflow's own variables of the
         calling process are not passed on (a test process has its own), so an external
-        metadata database is given as ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` in ``env``."""
+        metadata database is given as ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` in ``env``.
+
+        ``celery_workers`` (name -> concurrency): run the CeleryExecutor instead of the
+        LocalExecutor, with one supervised ``airflow celery worker`` per name on
+        ``broker_url`` (each reports its name as the hostname of the task instances it runs).
+        The stack's tasks go to a queue of its own, so stacks sharing a broker never take
+        each other's tasks."""
         from ingest.seaweed import free_port
 
         self.home = home
@@ -60,6 +68,9 @@ class Stack:
             "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # LocalExecutor: a task process per core for extraction, plus two for the
+            # I/O-bound polls and the serial commit
+            "AIRFLOW__CORE__PARALLELISM": str((os.cpu_count() or 2) + 2),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
@@ -75,6 +86,16 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             **(env or {}),
         }
+        self.celery_workers = dict(celery_workers or {})
+        if self.celery_workers:
+            self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
+            self.env.update({
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
+                # the task instances' hostname: the worker's name (NEWS_INGEST_WORKER_NAME)
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "news_ingest_airflow.worker_hostname",
+            })
         self.postgres: EmbeddedPostgres | None = None
         if not self.env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
             self.postgres = EmbeddedPostgres(pg_dir or home / "postgres", free_port())
@@ -124,12 +145,22 @@ class Stack:
             if migrate.returncode != 0:
                 raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}"
                                    f"{migrate.stderr[-3000:]}")
+            if self.celery_workers:
+                self.env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + self.env[
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
             for name in COMPONENTS:
                 argv = ["airflow", name]
                 if name == "api-server":
                     argv += ["--host", "127.0.0.1", "--port", str(self.port)]
                 self.supervisor.add(Component(name, argv, self.env, logs / f"{name}.log",
                                               cwd=self.home))
+            for worker, concurrency in self.celery_workers.items():
+                argv = ["airflow", "celery", "worker", "--celery-hostname", f"{worker}@%h",
+                        "--queues", self.queue, "--concurrency", str(concurrency),
+                        "--skip-serve-logs"]
+                self.supervisor.add(Component(
+                    f"worker-{worker}", argv, {**self.env, "NEWS_INGEST_WORKER_NAME": worker},
+                    logs / f"worker-{worker}.log", cwd=self.home))
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 api = self.component("api-server")

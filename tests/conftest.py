@@ -31,7 +31,9 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """A real SeaweedFS (weed mini) for the whole test session."""
-    server = SeaweedServer(tmp_path_factory.mktemp("seaweed"))
+    # small volumes: every test bucket takes volumes of its own, and the server allows free
+    # disk / volume size of them (with 128 MB volumes a CI disk ran out after ~300 buckets)
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweed"), volume_size_mb=16)
     server.start()
     yield server
     server.stop()

@@ -28,6 +28,15 @@ def test_compose_has_the_airflow3_services_and_pinned_images() -> None:
         image = svc.get("image", "")
         assert image and ":" in image and not image.endswith(":latest"), name
     assert services["airflow-scheduler"]["command"] == "scheduler"
+    # scale-out: CeleryExecutor on Redis, `docker compose up --scale airflow-worker=N`
+    common = doc["x-airflow-common"]["environment"]
+    assert common["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert common["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:") or \
+        common["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:@redis:")
+    assert services["airflow-worker"]["command"] == "celery worker"
+    assert "container_name" not in services["airflow-worker"]  # scalable
+    assert "redis" in services["airflow-worker"]["depends_on"]
+    assert services["flower"]["profiles"] == ["flower"]
     init = " ".join(services["airflow-init"]["command"])
     assert "connections add news_s3" in init and "ensure_buckets" in init
     assert "db migrate" in init
