@@ -67,10 +67,33 @@ def _warc_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+GZIP_LEVEL = 3
+
+
+class _MemberWriter:
+    """warcio's writer with each record in its own gzip member at ``GZIP_LEVEL``. warcio
+    compresses at level 9: on news HTML that is 43 MB/s against level 3's 117 MB/s for 10 %
+    smaller files, and a poll compresses every page it fetches, so 9 cost a core for a
+    quarter of the time extraction takes."""
+
+    def __init__(self, out: io.BytesIO) -> None:
+        self.out = out
+        self.buf = io.BytesIO()
+        self.writer = WARCWriter(self.buf, gzip=False, warc_version="1.1")
+        self.create_warc_record = self.writer.create_warc_record
+
+    def write_record(self, record: Any) -> None:
+        self.buf.seek(0)
+        self.buf.truncate()
+        self.writer.write_record(record)
+        member = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out.write(member.compress(self.buf.getvalue()) + member.flush())
+
+
 def build_warc(exchanges: Iterable[Exchange]) -> bytes:
     """Serialise exchanges to WARC.gz bytes, deterministically."""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    writer = _MemberWriter(out)
     for ex in exchanges:
         resp = ex.response
         date = _warc_date(resp.fetched_at)

@@ -7,6 +7,8 @@ plain values by the caller; nothing here knows about Airflow.
 from __future__ import annotations
 
 import logging
+import resource
+import time
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -67,7 +69,7 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
         result = backfill_group(settings, stores, catalog, group, interval)
     else:
         result = poll_group(settings, stores, catalog, group, interval)
-    summary = result.as_dict()
+    summary = {**result.as_dict(), "peak_rss_mib": peak_rss_mib()}
     for feed in summary["feeds"]:
         log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s deferred=%s "
                  "backlog=%s %s %s", feed["feed_id"], feed["status"], feed["entries"],
@@ -135,7 +137,8 @@ def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str,
     log.info("%s: %d pages (%s) -> %s", part_label(part), len(shard.pages),
              ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
              stores.processed.uri(key))
-    return {"staging": key, "pages": len(shard.pages), **outcomes}
+    return {"staging": key, "pages": len(shard.pages), **outcomes,
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def commit(parts: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
@@ -168,9 +171,11 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     stage = parts[0]["stage"] if parts else ""
     pool = IndexPool(stores)
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
-                               "regions": {}, "reports": [], "table_versions": []}
+                               "regions": {}, "reports": [], "table_versions": [],
+                               "seconds": {"staging": 0.0}}
     for key in captures:
         shards: dict[str, StagedShard] = {}
+        reading = time.monotonic()
         if staged:
             found = read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
             if found is not None:
@@ -179,8 +184,11 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                 log.warning("%s: no complete staging of its current version (its extraction "
                             "task failed, or a poll merged records into it since); extracting "
                             "it here", key)
+        summary["seconds"]["staging"] += time.monotonic() - reading
         result = process_captures(settings, stores, [key], catalog=catalog, staged=shards,
                                   pool=pool)
+        for name, took in result.seconds.items():
+            summary["seconds"][name] = summary["seconds"].get(name, 0.0) + took
         for item in result.skipped:
             log.info("skipped %s", item["reason"])
         for item in result.errors:
@@ -200,8 +208,15 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                 summary[name][k] = summary[name].get(k, 0) + v
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
-    log.info("index: %d days read for %d captures", pool.reads, len(captures))
+    log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),
+             {k: round(v, 2) for k, v in summary["seconds"].items()})
+    summary["peak_rss_mib"] = peak_rss_mib()
     return summary
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (a task's own process)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:

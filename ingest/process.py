@@ -75,6 +75,9 @@ class ProcessResult:
     by_feed: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)  # completeness reports written
     table_version: int | None = None  # the commit's table version; None: committed before
+    # seconds spent: extracting here (captures without staging), loading the dedupe index,
+    # and the rest (deciding, writing the segments, the table commit, manifest and reports)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def tally(self, capture: str, feed_id: str, what: str) -> None:
         """Count one page outcome for a capture's feed."""
@@ -189,6 +192,7 @@ def process_captures(
         return result
     staged = staged or {}
     candidates: list[StagedPage] = []
+    extracting = time.monotonic()
     for key in keys:
         shard = staged.get(key)
         if shard is None:
@@ -209,7 +213,9 @@ def process_captures(
                 result.tally(key, page.feed_id, "failed")
                 result.errors.append({"url": page.url, "error": page.reason})
     pool = pool or IndexPool(stores)
+    loading = time.monotonic()
     exact_entries, near = pool.index_for(keys, settings)
+    deciding = time.monotonic()
     index = ExactIndex(batch, exact_entries)
     rows: list[dict[str, Any]] = []
     chash = config_hash(settings)
@@ -252,6 +258,8 @@ def process_captures(
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
+    result.seconds = {"extract": loading - extracting, "index": deciding - loading,
+                      "decide_write": time.monotonic() - deciding}
     log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
              time.monotonic() - started, result.regions,
              result.table_version if result.table_version is not None else "unchanged (committed before)")
