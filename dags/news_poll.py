@@ -2,13 +2,14 @@
 ### news_poll
 
 Polls the feed catalog (`feeds.yaml`, or `NEWS_INGEST_CATALOG_PATH`) once per data interval:
-one mapped task per **feed group**, each doing conditional GETs of its feeds, fetching the new
-articles politely and writing one raw WARC capture per group and interval to the raw bucket.
-The last task emits an event on the **news-raw** asset whose extra names the capture keys;
-`news_process` runs on that event. No event is emitted when the run captured nothing.
+one mapped task group per **feed group**: `poll` does conditional GETs of the group's feeds,
+fetches the new articles politely and writes one raw WARC capture per group and interval to the
+raw bucket; right after it, that group's `announce` emits an event on the **news-raw** asset
+whose extra names the capture, so `news_process` starts on the first group's capture while the
+other groups are still polling. No event is emitted for a group that captured nothing.
 
-A group task fails (and is retried) when **every** feed of the group failed, with a message
-naming them; the other groups' captures are still announced. Feeds that failed while others
+A group's poll fails (and is retried) when **every** feed of the group failed, with a message
+naming them; the other groups are announced as they finish. Feeds that failed while others
 worked leave the task green: see its log summary and return value (counts of failed feeds,
 pages failed and deferred, backlog) and the poll report in the raw bucket.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import TriggerRule, dag, task
+from airflow.sdk import dag, task, task_group
 from news_assets import RAW
 from news_ingest_airflow import cron_schedule
 
@@ -70,7 +71,7 @@ def news_poll() -> None:
         return feed_groups(settings())
 
     @task(max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
-    def poll_group(group: str, **context: Any) -> dict[str, Any]:
+    def poll(group: str, **context: Any) -> dict[str, Any]:
         """Poll one feed group for this run's data interval; fails when every feed failed."""
         from airflow.sdk import get_current_context
         from news_ingest_airflow import settings
@@ -80,25 +81,28 @@ def news_poll() -> None:
         get_current_context()["feed_group"] = group  # type: ignore[typeddict-unknown-key]
         return poll(group, _interval(context), settings(), history=_history(context))
 
-    @task(outlets=[RAW], trigger_rule=TriggerRule.ALL_DONE)
-    def announce(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-        """Emit the news-raw asset event naming every capture this run wrote (the groups that
-        failed leave theirs in the processing inbox); no event when nothing was captured."""
+    @task(outlets=[RAW], map_index_template="{{ feed_group }}")
+    def announce(result: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Emit the news-raw asset event naming the capture the group's poll wrote; no event
+        when it captured nothing."""
+        from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowSkipException
 
+        get_current_context()["feed_group"] = result["group"]  # type: ignore[typeddict-unknown-key]
         interval = _interval(context)
-        results = list(results)
-        captures = sorted({key for r in results for key in r["captures"]})
-        if not captures:
-            raise AirflowSkipException(f"no group captured anything for {interval.label}: "
-                                       "no news-raw event")
-        extra = {"captures": captures, "interval": interval.label,
-                 "groups": sorted(r["group"] for r in results),
-                 "reports": sorted(r["report"] for r in results)}
+        if not result["captures"]:
+            raise AirflowSkipException(f"group {result['group']} captured nothing for "
+                                       f"{interval.label}: no news-raw event")
+        extra = {"captures": sorted(result["captures"]), "interval": interval.label,
+                 "groups": [result["group"]], "reports": [result["report"]]}
         context["outlet_events"][RAW].extra = extra
         return extra
 
-    announce(poll_group.expand(group=feed_groups()))
+    @task_group
+    def feed_group(group: str) -> None:
+        announce(poll(group))
+
+    feed_group.expand(group=feed_groups())
 
 
 news_poll()

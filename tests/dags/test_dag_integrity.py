@@ -39,8 +39,12 @@ def test_poll_is_interval_scheduled_and_emits_the_raw_asset(dagbag: Any) -> None
     dag = dagbag.dags["news_poll"]
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.catchup is False
-    assert [t.task_id for t in dag.topological_sort()] == ["feed_groups", "poll_group", "announce"]
-    announce = dag.get_task("announce")
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "feed_groups", "feed_group.poll", "feed_group.announce"]
+    announce = dag.get_task("feed_group.announce")
+    # one announce per group, right after that group's poll (a mapped task group)
+    assert announce.get_closest_mapped_task_group() is not None
+    assert announce.upstream_task_ids == {"feed_group.poll"}
     assert [a.name for a in announce.outlets] == ["news-raw"]
 
 

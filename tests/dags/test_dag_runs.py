@@ -75,9 +75,12 @@ def test_a_group_whose_every_feed_fails_fails_its_task_and_the_others_are_announ
         tis = {(ti.task_id, ti.rendered_map_index): ti.state for ti in session.query(
             TaskInstance).filter(TaskInstance.run_id == run.run_id)}
     # mapped tasks are named by their group; the failing group's task failed, the others ran
-    assert tis[("poll_group", "down")] == "failed"
-    assert tis[("poll_group", "sample")] == "success"
-    assert tis[("announce", None)] == "success"
+    assert tis[("feed_group.poll", "down")] == "failed"
+    assert tis[("feed_group.poll", "sample")] == "success"
+    assert tis[("feed_group.announce", "sample")] == "success"
+    # the failed group's announce never runs (no event)
+    assert sorted(str(state) for (task, _), state in tis.items()
+                  if task == "feed_group.announce") == ["success", "upstream_failed"], tis
     report = stores.raw.get_json(
         "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/down.json")
     assert {f["feed_id"]: f["status"] for f in report["feeds"]} == {"dead": "error",
@@ -97,8 +100,9 @@ def test_a_run_that_captured_nothing_emits_no_event(
     again = load("news_poll").test(logical_date=datetime(2014, 3, 31, 2, tzinfo=UTC))
     assert again.state == "success"  # every feed answered 304: nothing new
     with create_session() as session:
-        announce = session.query(TaskInstance).filter(TaskInstance.run_id == again.run_id,
-                                                      TaskInstance.task_id == "announce").one()
+        announce = session.query(TaskInstance).filter(
+            TaskInstance.run_id == again.run_id,
+            TaskInstance.task_id == "feed_group.announce").one()
     assert announce.state == "skipped"  # a skipped outlet task emits no asset event
 
 
