@@ -249,7 +249,14 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
             return max(_when(t["end_date"]) for t in group) - min(
                 _when(t["start_date"]) for t in group) if group else 0.0
 
-        wall = max(_when(r["end_date"]) for r in process_runs) - _when(poll_run["start_date"])
+        t0 = _when(poll_run["start_date"])
+        wall = max(_when(r["end_date"]) for r in process_runs) - t0
+        busy = {task: sum(_when(t["end_date"]) - _when(t["start_date"]) for t in group
+                          if t["start_date"] and t["end_date"]) for task, group in tis.items()}
+        timeline = sorted((round(_when(t["start_date"]) - t0, 1),
+                           round(_when(t["end_date"]) - t0, 1), t["task_id"],
+                           t.get("rendered_map_index") or "")
+                          for group in tis.values() for t in group if t["start_date"])
         commits = [t["xcom"] for t in tis.get("commit", [])]
         seconds: dict[str, float] = {}
         for c in commits:
@@ -269,7 +276,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
                 "serial": {"pages": committed, "index_s": seconds.get("index", 0.0),
                            "rest_s": serial,
                            "pages_per_s": committed / serial if serial else 0.0},
-                "peak_rss_mib": rss, "failed": failed}
+                "peak_rss_mib": rss, "failed": failed, "busy": busy, "timeline": timeline}
 
 
 def report(label: str, got: dict[str, Any], limit: float) -> None:
@@ -280,8 +287,13 @@ def report(label: str, got: dict[str, Any], limit: float) -> None:
           f"{got['articles_per_s']:.1f} rows/s")
     print(f"bare trafilatura, {os.cpu_count()} processes   : {limit:.1f} pages/s")
     print(f"ratio (target >= 0.75)            : {got['pages_per_s'] / limit:.2f}")
-    print("stages (s)                        : " + ", ".join(
+    print("stages, first start to last end (s): " + ", ".join(
         f"{k} {v:.1f}" for k, v in got["stages"].items()))
+    print("task-seconds per task              : " + ", ".join(
+        f"{k} {v:.0f}" for k, v in got["busy"].items()))
+    if os.environ.get("SCALE_TIMELINE"):
+        for start, end, task, label in got["timeline"]:
+            print(f"  {start:7.1f} {end:7.1f}  {task} {label}")
     s = got["serial"]
     print(f"serial stage once its index is in : {s['pages_per_s']:.0f} pages/s "
           f"({s['pages']} pages in {s['rest_s']:.2f} s; index load {s['index_s']:.2f} s; "

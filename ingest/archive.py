@@ -7,13 +7,12 @@ time, so the same exchanges always give the same bytes. Each record is its own g
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -130,20 +129,29 @@ def build_warc(exchanges: Iterable[Exchange]) -> bytes:
     return out.getvalue()
 
 
-def read_warc(data: bytes, source: str = "capture") -> Iterator[ArchivedResponse]:
+def read_warc(data: bytes, source: str = "capture",
+              select: Callable[[int], bool] | None = None) -> Iterator[ArchivedResponse]:
     """Yield the response records of a capture with their metadata, in file order.
 
-    A truncated or corrupt file raises ``PermanentError`` after the readable records.
+    ``select``: only the responses whose number (0-based, in file order, every response
+    record counted) it accepts; the others are skipped without their bodies being kept, so a
+    shard of a big capture holds only its own pages in memory. A truncated or corrupt file
+    raises ``PermanentError`` after the readable records.
     """
-    problem = _gzip_problem(data)
     responses: list[tuple[str, ArchivedResponse]] = []
     metas: dict[str, dict[str, Any]] = {}
     requests: dict[str, tuple[tuple[str, str], ...]] = {}
     stream = ArchiveIterator(io.BytesIO(data))
+    number = -1
+    last = 0
     try:
         for record in stream:
             rid = record.rec_headers.get_header("WARC-Record-ID")
             if record.rec_type == "response":
+                number += 1
+                if select is not None and not select(number):
+                    last = stream.get_record_offset()  # (reads the record to its end)
+                    continue
                 body = record.content_stream().read()
                 offset = stream.get_record_offset()  # after reading: it consumes the record
                 http = record.http_headers
@@ -165,22 +173,38 @@ def read_warc(data: bytes, source: str = "capture") -> Iterator[ArchivedResponse
                     metas[target] = json.loads(record.content_stream().read().decode("utf-8"))
                 except ValueError:
                     metas[target] = {}
+            # the record's offset, asked once its content was read (warcio reads the record
+            # to its end to answer)
+            last = stream.get_record_offset()
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
         yield from _merge(responses, metas, requests)
         raise PermanentError(f"{source}: truncated or corrupt WARC: {exc}") from None
     yield from _merge(responses, metas, requests)
+    problem = _tail_problem(data, last)
     if problem:
         raise PermanentError(f"{source}: truncated or corrupt WARC: {problem}")
 
 
-def _gzip_problem(data: bytes) -> str:
-    """Why the gzip stream is incomplete or corrupt, or "" when it reads to its end."""
+def _tail_problem(data: bytes, last: int) -> str:
+    """Why the file does not end with the whole gzip member of the last record read (at
+    ``last``), or "". warcio stops quietly at a member cut short; every earlier member was
+    read to its end by the iterator, so the tail is what is left to check."""
+    if not data:
+        return ""
+    member = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    pos = last
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-            while fh.read(1 << 20):
-                pass
-    except (EOFError, OSError, zlib.error) as exc:
+        while not member.eof and pos < len(data):
+            member.decompress(data[pos:pos + (1 << 20)], 1 << 20)
+            while member.unconsumed_tail and not member.eof:
+                member.decompress(member.unconsumed_tail, 1 << 20)
+            pos += 1 << 20
+    except zlib.error as exc:
         return str(exc)
+    if not member.eof:
+        return "the last gzip member is cut short"
+    if (member.unused_data + data[pos:]).strip(b"\0"):
+        return "bytes after the last record are not a gzip member"
     return ""
 
 

@@ -13,13 +13,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from ingest import inbox
+from ingest import dataset, inbox, table
 from ingest.config import Catalog, Settings, load_catalog
+from ingest.dedupe import capture_day
 from ingest.errors import PollFailed
 from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
-from ingest.process import IndexPool, config_hash, process_captures
+from ingest.process import IndexPool, batch_id, config_hash, process_captures
 from ingest.regions import RegionTable, default_tagger
 from ingest.reprocess import rebuild
 from ingest.stage import (
@@ -105,9 +106,19 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
         log.info("inbox: %d captures not named by this run's events",
                  len(set(marked) - set(capture_keys)))
     stage = stage_id(config_hash(settings), catalog)
+    found = {key: stores.raw.stat(key) for key in sorted({*capture_keys, *marked})}
+    # a capture already committed as it is now (an earlier run took it from the inbox before
+    # its event came) is not extracted again; its marker goes
+    batches = {key: batch_id({key: info[0]}) for key, info in found.items() if info}
+    done = table.committed(settings, batches.values())
     parts: list[dict[str, Any]] = []
-    for key in sorted({*capture_keys, *marked}):
-        info = stores.raw.stat(key)
+    for key, info in found.items():
+        if key in batches and batches[key] in done and stores.processed.exists(
+                dataset.manifest_key(capture_day(key), batches[key])):
+            log.info("%s: committed before as it is now; not processed again", key)
+            if key in marked:
+                inbox.done(stores, key, marked[key])
+            continue
         shards = shard_count(info[1], settings) if info else 1
         parts += [{"capture": key, "shard": i, "shards": shards, "marker": marked.get(key),
                    "marked": key in marked, "stage": stage} for i in range(shards)]

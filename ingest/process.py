@@ -44,9 +44,12 @@ log = logging.getLogger(__name__)
 _DAY = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
 
 
-def batch_id(keys: list[str]) -> str:
-    """The id of a batch of capture keys (order does not matter)."""
-    return hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()[:16]
+def batch_id(versions: dict[str, str]) -> str:
+    """The id of a batch: its capture keys with the version (ETag) of each that was read. A
+    capture that grew since (a poll re-run merged records into it) makes another batch, so its
+    new rows are committed; the same versions again are the same batch (a re-run)."""
+    lines = sorted(f"{key}@{version}" for key, version in versions.items())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def config_hash(settings: Settings) -> str:
@@ -181,7 +184,6 @@ def process_captures(
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
-    batch = batch or batch_id(keys)
     days = sorted(m.group(1) for k in keys if (m := _DAY.search(k)))
     result = ProcessResult(batch=batch, day=day or (days[0] if days else "unknown"),
                            captures=keys)
@@ -189,8 +191,10 @@ def process_captures(
               "seen_before": 0, "skipped": 0, "failed": 0}
     result.counts = counts
     if not keys:
+        result.batch = result.batch or batch_id({})
         return result
     staged = staged or {}
+    versions: dict[str, str] = {}
     candidates: list[StagedPage] = []
     extracting = time.monotonic()
     for key in keys:
@@ -198,6 +202,7 @@ def process_captures(
         if shard is None:
             tagger = tagger or default_tagger(settings.regions_path)
             shard = extract_shard(settings, stores, key, 0, 1, catalog, tagger)
+        versions[key] = shard.version
         result.errors += shard.errors
         for page in shard.pages:
             counts["pages"] += 1
@@ -212,6 +217,7 @@ def process_captures(
                 counts["failed"] += 1
                 result.tally(key, page.feed_id, "failed")
                 result.errors.append({"url": page.url, "error": page.reason})
+    batch = result.batch = batch or batch_id(versions)
     pool = pool or IndexPool(stores)
     loading = time.monotonic()
     exact_entries, near = pool.index_for(keys, settings)

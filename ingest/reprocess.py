@@ -15,7 +15,6 @@ Rows carry ``extractor`` and ``config_hash``, so two builds can be told apart.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,7 +22,7 @@ from typing import Any
 
 from ingest.config import Catalog, Settings
 from ingest.models import DataInterval
-from ingest.process import ProcessResult, config_hash, process_captures
+from ingest.process import ProcessResult, batch_id, config_hash, process_captures
 from ingest.regions import Tagger
 from ingest.storage import Stores
 
@@ -64,8 +63,10 @@ def rebuild(settings: Settings, stores: Stores, interval: DataInterval,
     if not keys:
         log.info("rebuild %s: no raw captures for %s", interval.label, ", ".join(days))
         return out
-    chash = config_hash(settings)
-    batch = hashlib.sha256(("\n".join(keys) + "|" + chash).encode()).hexdigest()[:16]
+    # the batch: these captures as they are now (a capture that grew since the last rebuild
+    # makes another batch) with this configuration
+    versions = {key: (stores.raw.stat(key) or ("",))[0] for key in keys}
+    batch = batch_id({**versions, "|config": config_hash(settings)})
     out.result = process_captures(settings, stores, keys, catalog=catalog, tagger=tagger,
                                   batch=batch, day=days[0])
     log.info("rebuild %s: batch %s from %d captures, table version %s", interval.label, batch,

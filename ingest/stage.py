@@ -211,8 +211,9 @@ def shard_count(size: int, settings: Settings) -> int:
 
 def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, shards: int,
                   catalog: Catalog | None, tagger: Tagger) -> StagedShard:
-    """Extract the pages of one shard of a capture (pages number ``shard``, ``shard+shards``,
-    ... in capture order). A missing or damaged capture is recorded in ``errors``."""
+    """Extract the pages of one shard of a capture (its response records number ``shard``,
+    ``shard+shards``, ... in file order; only those are read into memory). A missing or
+    damaged capture is recorded in ``errors``."""
     got = stores.raw.get_versioned(capture)
     if got is None:
         return StagedShard(capture, "", shard, shards,
@@ -222,13 +223,15 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     feeds = {f.id: f for f in catalog.feeds} if catalog else {}
     pages: list[ArchivedResponse] = []
     try:
-        for rec in read_warc(data, capture):
+        for rec in read_warc(data, capture, select=lambda n: n % shards == shard):
             if rec.kind == "page" and rec.status == 200:
                 pages.append(rec)
     except PermanentError as exc:
         out.errors.append({"capture": capture, "error": str(exc)})
-    for page in pages[shard::shards]:
-        out.pages.append(stage_page(settings, capture, page, feeds, tagger))
+    del data, got  # the shard's own pages are all it keeps, each dropped once staged
+    pages.reverse()
+    while pages:
+        out.pages.append(stage_page(settings, capture, pages.pop(), feeds, tagger))
     return out
 
 

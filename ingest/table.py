@@ -118,6 +118,14 @@ def _app_id(batch: str) -> str:
     return f"news-ingest/{batch}"
 
 
+def committed(settings: Settings, batches: Iterable[str]) -> set[str]:
+    """Which of ``batches`` have been committed to the table."""
+    found = open_table(settings)
+    if found is None:
+        return set()
+    return {b for b in batches if (found.transaction_version(_app_id(b)) or 0) >= 1}
+
+
 def open_table(settings: Settings, version: int | None = None) -> Any:
     """The table (``deltalake.DeltaTable``), or None when it has not been created yet."""
     from deltalake import DeltaTable

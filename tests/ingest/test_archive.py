@@ -72,3 +72,14 @@ def test_truncated_capture_yields_what_is_readable_then_a_clear_error(cut: int) 
 def test_garbage_is_a_clear_error() -> None:
     with pytest.raises(PermanentError, match="truncated or corrupt"):
         list(read_warc(b"this is not a warc file at all"))
+
+
+def test_a_selection_reads_only_its_responses_with_their_metadata() -> None:
+    data = build_warc(exchanges())
+    every = list(read_warc(data))
+    odd = list(read_warc(data, select=lambda n: n % 2 == 1))
+    even = list(read_warc(data, select=lambda n: n % 2 == 0))
+    assert odd == [every[1]] and even == [every[0], every[2]]
+    assert odd[0].meta["entry_title"] == "Ünïcode title" and even[0].kind == "feed"
+    with pytest.raises(PermanentError, match="truncated or corrupt WARC"):
+        list(read_warc(data[:-30], select=lambda n: n == 0))  # the cut is noticed anyway

@@ -172,3 +172,23 @@ def test_news_maintain_sweeps_staging_no_run_committed(settings: Settings,
     assert maintain(staged, twin_stores, now=now)["staging_removed"] == 0  # may still commit
     assert maintain(staged, twin_stores, now=now + timedelta(days=3))["staging_removed"] == 2
     assert not list(processed.list(dataset.STAGING_PREFIX))
+
+
+def test_a_capture_committed_as_it_is_now_is_not_planned_again(
+        settings: Settings, stores: Stores, captures: list[str]) -> None:
+    from ingest import inbox
+
+    pipeline.process(captures[:2], settings)  # an earlier run took them (from the inbox)
+    assert pipeline.plan(captures[:2], settings, use_inbox=True) != []  # the others are marked
+    planned = {p["capture"] for p in pipeline.plan(captures, settings)}
+    assert planned == set(captures[2:])  # their events come later: nothing to extract again
+    inbox.post(stores, captures[0])  # a poll re-run that found nothing new marks it again
+    pipeline.plan([], settings, use_inbox=True)
+    assert inbox.marker_key(captures[0]) not in set(stores.raw.list("inbox/"))
+    # the capture grows: it is planned again
+    grown = corpus.exchanges(72)[captures[1]]
+    page = corpus.pages(80)[-1]
+    grown.append(Exchange(Response(page[1], page[1], 200, (), page[2],
+                                   grown[-1].response.fetched_at), "page", {"feed_id": "late"}))
+    stores.raw.put(captures[1], build_warc(grown))
+    assert {p["capture"] for p in pipeline.plan(captures[:2], settings)} == {captures[1]}
