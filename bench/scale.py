@@ -200,6 +200,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
     from ingest import table
     from ingest.config import Settings
     from ingest.seaweed import SeaweedServer, free_port
+    from ingest.storage import Stores
 
     pages = sites * per_site
     port = free_port()
@@ -229,7 +230,14 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
         stack.callback(airflow.stop)
         airflow.wait_for_dags(["news_poll", "news_process"])
         polls = airflow.wait_for_runs("news_poll", 1, timeout=7200)
-        processes = airflow.wait_until_idle("news_process", 1, quiet=30, timeout=7200)
+        stores = Stores.from_settings(settings)
+        deadline = time.monotonic() + 7200
+        while time.monotonic() < deadline:  # every capture committed: the inbox is empty
+            processes = airflow.runs("news_process")
+            if processes and not list(stores.raw.list("inbox/")) and all(
+                    r["state"] in ("success", "failed") for r in processes):
+                break
+            time.sleep(2)
         poll_run, process_runs = polls[0], processes
         tis: dict[str, list[dict[str, Any]]] = {}
         for dag, runs in (("news_poll", [poll_run]), ("news_process", process_runs)):

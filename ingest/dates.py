@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from lxml import etree
+
 EXACT, LOCAL, DAY = "exact", "local", "day"
 _RANK = {EXACT: 3, LOCAL: 2, DAY: 1}
 
@@ -41,9 +43,11 @@ _META_XPATH = (
     "or @name='dc.date.issued' or @name='DC.date.issued' or @name='dcterms.created' "
     "or @name='DC.date' or @name='dc.date' or @name='date' or @name='sailthru.date' "
     "or @name='parsely-pub-date' or @property='rnews:datePublished']/@content"
-    " | //*[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished']/@content"
+    " | //*[@itemprop='datePublished']/@*[name()='datetime' or name()='content']"
     " | //time[@pubdate]/@datetime")
 _LD_XPATH = "//script[@type='application/ld+json']/text()"
+_META_QUERY = etree.XPath(_META_XPATH)  # compiled once, not on every page
+_LD_QUERY = etree.XPath(_LD_XPATH)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -113,9 +117,9 @@ def page_stamp(tree: Any) -> Stamp | None:
 
 
 def _candidates(tree: Any) -> Iterator[str]:
-    for value in tree.xpath(_META_XPATH)[:20]:
+    for value in _META_QUERY(tree)[:20]:
         yield str(value)
-    for script in tree.xpath(_LD_XPATH)[:10]:
+    for script in _LD_QUERY(tree)[:10]:
         try:
             doc = json.loads(str(script))
         except ValueError:
