@@ -60,7 +60,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import dataset
+from ingest import dataset, table
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dates import Stamp, choose
@@ -78,29 +78,20 @@ log = logging.getLogger(__name__)
 STAGE_VERSION = 1
 META_KEY = b"news_ingest"
 
+# the article columns keep the articles table's types (``ingest.table.SCHEMA``)
+_ARTICLE = ("article_id", "canonical_url", "source_domain", "title", "text", "authors",
+            "published_at", "language", "countries", "regions", "primary_region",
+            "region_evidence", "content_hash", "extractor")
 SCHEMA = pa.schema([
     ("capture", pa.string()),
     ("offset", pa.int64()),
-    ("url", pa.string()),
+    table.SCHEMA.field("url"),
     ("final_url", pa.string()),
-    ("feed_id", pa.string()),
-    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    table.SCHEMA.field("feed_id"),
+    table.SCHEMA.field("fetched_at"),
     ("outcome", pa.string()),
     ("reason", pa.string()),
-    ("article_id", pa.string()),
-    ("canonical_url", pa.string()),
-    ("source_domain", pa.string()),
-    ("title", pa.string()),
-    ("text", pa.string()),
-    ("authors", pa.list_(pa.string())),
-    ("published_at", pa.timestamp("us", tz="UTC")),
-    ("language", pa.string()),
-    ("countries", pa.list_(pa.struct([("code", pa.string()), ("score", pa.float64())]))),
-    ("regions", pa.list_(pa.string())),
-    ("primary_region", pa.string()),
-    ("region_evidence", pa.list_(pa.string())),
-    ("content_hash", pa.string()),
-    ("extractor", pa.string()),
+    *(table.SCHEMA.field(name) for name in _ARTICLE),
     ("signature", pa.binary()),
     ("shingles", pa.int32()),
 ])
