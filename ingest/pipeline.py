@@ -169,8 +169,8 @@ def process(capture_keys: list[str], settings: Settings | None = None,
     tasks); returns keys and summed counts."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
-    return commit_with(settings, catalog, stores, plan(capture_keys, settings, use_inbox),
-                   staged=False)
+    parts = plan(capture_keys, settings, use_inbox)
+    return commit_with(settings, catalog, stores, parts, staged=False)
 
 
 def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
