@@ -95,11 +95,11 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     )
 
 
-_SECTION_META = etree.XPath(
+_SECTION_META_XPATH = (
     "//meta[@property='article:section' or @name='article:section' or @name='section']/@content")
+_SECTION_META = etree.XPath(_SECTION_META_XPATH)
 _SECTION_TEXT = etree.XPath(
-    "//meta[@property='article:section' or @name='article:section' or @name='section']/@content"
-    " | //*[not(self::script) and not(self::style)]"
+    _SECTION_META_XPATH + " | //*[not(self::script) and not(self::style)]"
     "[starts-with(normalize-space(text()), 'Posted in') or "
     "starts-with(normalize-space(text()), 'Filed under') or "
     "starts-with(normalize-space(text()), 'Filed in')]/text()"

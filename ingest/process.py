@@ -301,32 +301,23 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
     return None, None
 
 
+# the articles table's columns a staged page already holds as they are
+_STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
+                   "text", "authors", "published_at", "fetched_at", "language", "countries",
+                   "regions", "primary_region", "region_evidence", "content_hash", "capture",
+                   "extractor")
+
+
 def _row(page: StagedPage, cluster_id: str, dup: tuple[str | None, float | None],
          stores: Stores, chash: str) -> dict[str, Any]:
+    staged = page.to_row()
     return {
-        "article_id": page.article_id,
-        "url": page.url,
-        "canonical_url": page.canonical_url,
-        "feed_id": page.feed_id,
-        "source_domain": page.source_domain,
-        "title": page.title,
-        "text": page.text,
-        "authors": list(page.authors),
-        "published_at": page.published_at,
-        "fetched_at": page.fetched_at,
-        "language": page.language,
-        "countries": [{"code": c, "score": s} for c, s in page.countries],
-        "regions": list(page.regions),
-        "primary_region": page.primary_region,
-        "region_evidence": list(page.region_evidence),
-        "content_hash": page.content_hash,
+        **{name: staged[name] for name in _STAGED_COLUMNS},
         "dup_cluster_id": cluster_id,
         "is_canonical": dup[0] is None,
         "duplicate_of": dup[0],
         "similarity": dup[1],
         "raw_ref": f"{stores.raw.uri(page.capture)}#offset={page.offset}",
-        "capture": page.capture,
-        "extractor": page.extractor,
         "config_hash": chash,
         "schema_version": table.SCHEMA_VERSION,
     }
