@@ -171,6 +171,7 @@ class FeedOutcome:
 
     feed_id: str
     status: str = "pending"
+    title: str = ""  # the feed document's own title (as the publisher wrote it: untrusted text)
     http_status: int | None = None
     entries: int = 0
     new_entries: int = 0
@@ -194,6 +195,7 @@ class FeedOutcome:
         return {
             **extra,
             "feed_id": self.feed_id,
+            "title": self.title,
             "status": self.status,
             "http_status": self.http_status,
             "entries": self.entries,

@@ -81,6 +81,8 @@ class PollResult:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     capture_key: str = ""
     report_key: str = ""
+    started_at: str = ""  # when the poll began and ended (UTC, ISO 8601)
+    finished_at: str = ""
 
     @property
     def capture_keys(self) -> list[str]:
@@ -94,6 +96,8 @@ class PollResult:
             "interval": self.interval.label,
             "captures": self.capture_keys,
             "report": self.report_key,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
             "feeds": [o.as_dict() for o in self.outcomes],
             "counts": {
                 "feeds": len(self.outcomes),
@@ -123,7 +127,8 @@ def poll_group(
     key = capture_key(group, interval)
     stored = read_capture(stores, key)
     state = GroupState(stores.raw, state_key(group))
-    result = PollResult(group, interval, report_key=report_key(group, interval))
+    result = PollResult(group, interval, report_key=report_key(group, interval),
+                        started_at=_now())
     poller = _GroupPoll(settings, state, catalog.in_group(group), stored, result)
     new, changes = asyncio.run(poller.run(fetcher))
     commit_capture(stores, result, key, stored, new)
@@ -133,6 +138,7 @@ def poll_group(
             outcome.page_errors.append({"url": url, "kind": "gave_up",
                                         "error": "transient failures used every attempt"})
         outcome.backlog = len(state.feed(outcome.feed_id).get("pending", []))
+    result.finished_at = _now()
     stores.raw.put_json(result.report_key, result.as_dict())
     return result
 
@@ -325,7 +331,7 @@ class _GroupPoll:
         change.validators = {"etag": resp.header("etag"),
                              "last_modified": resp.header("last-modified"),
                              "body_sha256": digest}
-        outcome.entries = len(parsed.entries)
+        outcome.entries, outcome.title = len(parsed.entries), parsed.title
         return list(parsed.entries)
 
     async def _fetch_backlog(self, feed: FeedSpec, outcome: FeedOutcome,

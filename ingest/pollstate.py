@@ -3,7 +3,8 @@
 ``state/feeds/group=<group>.json`` holds, per feed of the group:
 
 - ``etag``, ``last_modified``, ``body_sha256``: validators for the next conditional GET;
-- ``failures``, ``last_error``: consecutive failed polls of the feed document;
+- ``failures``, ``last_error``: consecutive failed polls of the feed document; ``last_ok``: when
+  the feed document was last read (a 200 or a 304);
 - ``seen``: ``{url key: time}`` of pages stored in a raw capture (never anything else);
 - ``pending``: the backlog, one item per listed entry not yet captured, with its feed entry's
   fields, ``listed_at`` (when a poll first saw it) and ``attempts`` (requests that failed with a
@@ -85,8 +86,10 @@ def apply(state: dict[str, Any], changes: dict[str, FeedChange], now: str) -> di
         if change.error is not None:
             fs["failures"] = int(fs.get("failures", 0)) + 1
             fs["last_error"] = change.error
-        elif change.ok and (fs.get("failures") or fs.get("last_error")):
-            fs["failures"], fs["last_error"] = 0, ""
+        elif change.ok:
+            fs["last_ok"] = now
+            if fs.get("failures") or fs.get("last_error"):
+                fs["failures"], fs["last_error"] = 0, ""
         seen: dict[str, str] = dict(fs.get("seen", {}))
         failed: dict[str, dict[str, str]] = dict(fs.get("failed", {}))
         pending = {p["url"]: dict(p) for p in fs.get("pending", [])}

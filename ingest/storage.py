@@ -167,11 +167,17 @@ class ObjectStore:
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` in lexical order."""
+        for key, _etag, _modified in self.list_info(prefix):
+            yield key
+
+    def list_info(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:
+        """(key, ETag, last modified) of the objects under ``prefix`` in lexical order: one
+        listing tells a reader which objects changed since it last read them."""
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"]
+                    yield item["Key"], str(item.get("ETag", "")), item["LastModified"]
         except ClientError as exc:
             raise self._mapped(exc, "list", prefix) from None
         except (BotoCoreError, ConnectionError) as exc:
