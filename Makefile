@@ -12,7 +12,7 @@ export NEWS_INGEST_S3_SECRET_KEY ?= newsingest-secret
 export NEWS_INGEST_CATALOG_PATH ?= $(CURDIR)/feeds.yaml
 AIRFLOW_PORT ?= 8080
 
-.PHONY: install run demo sample-data test lint bench clean
+.PHONY: install browser run demo sample-data test lint bench clean
 
 install: $(STAMP)
 
@@ -35,8 +35,18 @@ demo: install
 sample-data: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/stack.py sample-data
 
+## the News view's browser test needs Debian's chromium and chromium-driver: installed when missing
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null \
+	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null; } \
+	    || { echo "cannot install chromium and chromium-driver (Debian packages) for the browser test" >&2; exit 1; }; \
+	fi
+
 ## make test: lint, types, unit, integration, DAG and end-to-end tests
-test: install
+test: install browser
 	$(BIN)/ruff check ingest dags plugins tests bench scripts
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
