@@ -30,6 +30,26 @@ def s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
     except AirflowNotFoundException:
         log.info("no Airflow connection %r; S3 settings come from the environment", conn_id)
         return {}
+    return connection_fields(conn)
+
+
+def server_s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
+    """``s3_overrides`` for Airflow's server components (the API server serving the News
+    view), which are not tasks: the connection is read from the secrets backends and the
+    metadata DB directly."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        log.info("no Airflow connection %r; S3 settings come from the environment", conn_id)
+        return {}
+    return connection_fields(conn)
+
+
+def connection_fields(conn: Any) -> dict[str, Any]:
+    """Settings fields from an ``aws`` connection (login, password, extra endpoint/region)."""
     extra = conn.extra_dejson or {}
     endpoint = extra.get("endpoint_url") or (conn.host or None)
     return {

@@ -38,7 +38,8 @@ PAGES = {"": ("index.html", "text/html; charset=utf-8"),
 @functools.cache
 def overview() -> Any:
     """The process's ``Overview`` (settings from the environment and the ``news_s3``
-    connection, as the tasks get them)."""
+    connection, as the tasks get them; a connection that cannot be read fails the request
+    with its reason rather than silently reading another store)."""
     from ingest.overview import Overview
     from ingest.pipeline import load
     from ingest.storage import Stores
@@ -48,15 +49,11 @@ def overview() -> Any:
 
 
 def _settings() -> Any:
+    from news_ingest_airflow import server_s3_overrides
+
     from ingest.config import Settings
 
-    try:
-        from news_ingest_airflow import s3_overrides
-
-        return Settings.from_env(**s3_overrides())
-    except Exception as exc:  # noqa: BLE001 - outside a task the connection may be unreadable
-        log.info("news view: S3 settings from the environment (%s)", exc)
-        return Settings.from_env()
+    return Settings.from_env(**server_s3_overrides())
 
 
 @functools.cache

@@ -333,7 +333,8 @@ def run() -> int:
     try:
         airflow.start()
         airflow.wait_for_dags(["news_poll", "news_process"])
-        print(f"Airflow UI: {airflow.base}  login: admin / {airflow.password()}", flush=True)
+        print(f"Airflow UI: {airflow.base}  login: admin / {airflow.password()}; the News view: "
+              f"{airflow.base}/plugin/news", flush=True)
         print("DAGs news_poll and news_process are unpaused. Component logs: "
               f"{home / 'logs' / 'components'}. Ctrl-C stops everything.", flush=True)
         while True:
@@ -381,6 +382,15 @@ def demo() -> int:
         ok = poll["state"] == proc["state"] == "success"
         print(f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s",
               flush=True)
+        print(f"News view: {airflow.base}/plugin/news  (login: admin / {airflow.password()})",
+              flush=True)
+        if sys.stdin.isatty() and os.environ.get("NEWS_INGEST_DEMO_KEEP", "1") != "0":
+            print("Airflow keeps running so you can open it; Ctrl-C stops the demo.", flush=True)
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
         return 0 if ok else 1
     finally:
         airflow.stop()

@@ -11,6 +11,7 @@ error in the browser console. Screenshots go to ``test-artifacts/news-view/`` (o
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -73,9 +74,13 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
     ]
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump(catalog))
-    env = {"NEWS_INGEST_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-           "NEWS_INGEST_S3_ACCESS_KEY": settings.s3_access_key or "",
-           "NEWS_INGEST_S3_SECRET_KEY": settings.s3_secret_key or "",
+    # the store is given as the news_s3 connection, as the compose deployment does: the
+    # view's API server reads it outside any task
+    connection = {"conn_type": "aws", "login": settings.s3_access_key,
+                  "password": settings.s3_secret_key,
+                  "extra": {"endpoint_url": settings.s3_endpoint_url,
+                            "region_name": settings.s3_region}}
+    env = {"AIRFLOW_CONN_NEWS_S3": json.dumps(connection),
            "NEWS_INGEST_RAW_BUCKET": settings.raw_bucket,
            "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
            "NEWS_INGEST_CATALOG_PATH": str(path),
