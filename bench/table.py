@@ -3,9 +3,11 @@
 Writes the same synthetic articles (default 100,000 over 30 days, as hourly batches of about
 140 rows, six regions) twice: as schema version 1 left them (one Parquet part per batch per
 (day, region), Hive paths) and as the Delta table (one ``ingest.table.commit`` per batch), then
-compacts the table (``ingest.maintain``). Prints: commit time per batch (mean, and over the last
+compacts the table (``ingest.maintain``, run daily as the news_maintain DAG does, and once at the
+end; ``--no-daily-maintenance`` leaves it for the end). Prints: commit time per batch (mean, and over the last
 tenth, as the table grows), files per (day, region) before and after compaction, and a DuckDB
-count by region over each layout (best of 3), with the speed-up.
+count by region over each layout (a session's first query and the same query again, best of
+3 each), with the speed-ups.
 Targets (issue 10): commit under 1 s; after compaction at most one file per (day, region) per
 128 MB; the count at least 10x faster than over the Parquet layout.
 
@@ -72,19 +74,31 @@ def write_old_layout(stores: Stores, hour: int, rows: list[dict[str, Any]]) -> i
     return len(groups)
 
 
-def timed_query(con: Any, sql: str) -> tuple[float, list[Any]]:
-    best, result = float("inf"), []
+def timed_query(settings: Settings, sql: str) -> tuple[float, float, list[Any]]:
+    """(first query of a session, the same query again in that session; best of 3 sessions
+    each) and the result. A session's first query pays for listing and footers; DuckDB caches
+    some of that for the next."""
+    first, again, result = float("inf"), float("inf"), []
     for _ in range(3):
+        con = connect(settings)
         started = time.perf_counter()
         result = con.execute(sql).fetchall()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        first = min(first, time.perf_counter() - started)
+        for _ in range(2):
+            started = time.perf_counter()
+            con.execute(sql).fetchall()
+            again = min(again, time.perf_counter() - started)
+        con.close()
+    return first, again, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--no-daily-maintenance", dest="daily_maintenance",
+                        action="store_false", help="compact only at the end (the worst case: "
+                        "news_maintain not running for the whole period)")
     args = parser.parse_args()
     hours = args.days * 24
     per_batch = max(1, args.articles // hours)
@@ -96,18 +110,27 @@ def main() -> None:
                                 s3_secret_key=weed.secret_key)
             stores = Stores.from_settings(settings)
             stores.ensure_buckets()
-            commit_times, old_files = [], 0
+            commit_times, old_files, daily = [], 0, []
             for hour in range(hours):
                 rows = batch_rows(hour, per_batch)
                 old_files += write_old_layout(stores, hour, rows)
                 started = time.perf_counter()
                 table.commit(settings, stores.processed, rows, [rows[0]["capture"]], f"b{hour}")
                 commit_times.append(time.perf_counter() - started)
+                if args.daily_maintenance and hour % 24 == 23 and hour < hours - 1:
+                    # news_maintain's daily run (the last day is compacted below, timed)
+                    started = time.perf_counter()
+                    maintain(settings, stores, now=START + timedelta(hours=hour + 1))
+                    daily.append(time.perf_counter() - started)
             total = hours * per_batch
             tail = commit_times[-max(1, hours // 10):]
-            print(f"{total:,} articles in {hours} hourly batches over {args.days} days")
+            ranked = sorted(commit_times)
+            print(f"{total:,} articles in {hours} hourly batches over {args.days} days"
+                  + (f", news_maintain daily (mean {statistics.mean(daily):.1f} s)"
+                     if daily else ", no maintenance until the end"))
             print(f"commit per batch: mean {statistics.mean(commit_times):.3f} s, last tenth "
-                  f"{statistics.mean(tail):.3f} s, max {max(commit_times):.3f} s (target < 1 s)")
+                  f"{statistics.mean(tail):.3f} s, p95 {ranked[int(len(ranked) * .95)]:.3f} s, "
+                  f"max {ranked[-1]:.3f} s (target < 1 s)")
             before = files_per_partition(settings)
             started = time.perf_counter()
             report = maintain(settings, stores)
@@ -115,18 +138,19 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.1f} s; files per (day, region): "
                   f"max {max(before.values())} before, "
                   f"max {max(files_per_partition(settings).values())} after (target 1)")
-            con = connect(settings)
-            ext = _bundled_extension_dir()
-            assert ext
+            assert _bundled_extension_dir()
             old_sql = (f"SELECT region, count(*) FROM read_parquet('s3://{settings.processed_bucket}"
                        "/old/*/*/*.parquet', hive_partitioning = true) GROUP BY region ORDER BY 1")
             new_sql = "SELECT region, count(*) FROM articles GROUP BY region ORDER BY 1"
-            old_s, old_result = timed_query(con, old_sql)
-            new_s, new_result = timed_query(con, new_sql)
+            old_first, old_again, old_result = timed_query(settings, old_sql)
+            new_first, new_again, new_result = timed_query(settings, new_sql)
             assert old_result == new_result, (old_result, new_result)
-            print(f"DuckDB count by region: Parquet layout ({old_files:,} files) {old_s:.2f} s; "
-                  f"Delta table after compaction {new_s:.2f} s; {old_s / new_s:.1f}x faster "
-                  "(target >= 10x)")
+            print(f"DuckDB count by region (best of 3), Parquet layout ({old_files:,} files) vs "
+                  "the Delta table after compaction (target >= 10x):")
+            print(f"  first query of a session: {old_first:.2f} s vs {new_first:.2f} s, "
+                  f"{old_first / new_first:.1f}x faster")
+            print(f"  again in the same session: {old_again:.2f} s vs {new_again:.2f} s, "
+                  f"{old_again / new_again:.1f}x faster")
 
         finally:
             weed.stop()

@@ -2,11 +2,12 @@
 from what the pipeline writes (poll reports and polling state in the raw bucket; completeness
 reports, run manifests and the articles table in the processed bucket).
 
-No Airflow here: ``plugins/news_view`` serves these answers over HTTP. Everything is cached
-briefly (``ttl`` seconds); reports are re-read only when a listing shows them changed (ETag),
-and the table is read through ``ingest.query`` as one aggregate per day range (rows per day,
-region, feed and source), never row by row. Every method is synchronous and thread-safe; the
-web layer calls them off its event loop.
+No Airflow here: ``plugins/news_view`` serves these answers over HTTP. Answers are cached
+briefly (``ttl`` seconds) and then refreshed in the background while the last one is served;
+reports are re-read only when a listing shows them changed (ETag); the table is read through
+``ingest.query`` as a summary per day (rows per day, region, feed and source), each day read
+again only when the table's log shows its files changed, never row by row per page view. Every
+method is synchronous and thread-safe; the web layer calls them off its event loop.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ HEALTH_WINDOW = timedelta(hours=24)
 SPARK_DAYS = 7
 COVERAGE_DAYS = 30
 GRID_DAYS = 14
+REPORT_DAYS = 7  # how far back a feed's latest poll report is looked for
 MAX_RANGE_DAYS = 366
 RUNS = 20
 TOP_SOURCES = 10
@@ -43,7 +45,7 @@ _READERS = 16  # parallel GETs when many reports changed at once
 SUMMARY_SQL = """
 SELECT dt, region, feed_id, source_domain, count(*) AS articles,
        count(*) FILTER (WHERE NOT is_canonical) AS near_duplicates
-FROM articles WHERE dt BETWEEN ? AND ? GROUP BY ALL
+FROM articles WHERE dt IN ({days}) GROUP BY ALL
 """
 COVERAGE_SQL = ("SELECT dt, region, count(*) AS articles FROM articles "
                 "WHERE dt BETWEEN '{start}' AND '{end}' GROUP BY ALL ORDER BY dt, region")
@@ -90,9 +92,14 @@ class _Reports:
         self.docs: dict[str, _Doc] = {}
         self.lock = threading.Lock()
 
-    def under(self, prefixes: Iterable[str]) -> list[_Doc]:
-        """Every object under the prefixes, current as of one listing each."""
+    def under(self, prefixes: Iterable[str],
+              pick: Callable[[list[tuple[str, str, datetime]]], list[tuple[str, str, datetime]]]
+              | None = None) -> list[_Doc]:
+        """Every object under the prefixes (or those ``pick`` chooses from the listing),
+        current as of one listing each."""
         listed = [item for prefix in prefixes for item in self.store.list_info(prefix)]
+        if pick is not None:
+            listed = pick(listed)
         with self.lock:
             stale = [(k, e, m) for k, e, m in listed
                      if k not in self.docs or self.docs[k].etag != e]
@@ -126,24 +133,47 @@ class Overview:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._connect = connect
         self._con: Any = None
+        self._delta: Any = None  # the table (deltalake), kept open for its file list
+        self._days: dict[str, tuple[frozenset[str], list[dict[str, Any]]]] = {}
         self._query_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._cache_lock = threading.Lock()
+        self._refreshing: set[tuple[Any, ...]] = set()
         self._poll = _Reports(stores.raw)
         self._complete = _Reports(stores.processed)
         self._runs = _Reports(stores.processed)
 
     # -- caching -------------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, remembered for ``ttl`` seconds. An answer older than that is still
+        returned at once while a background thread computes the new one (so only the very
+        first request for a key waits); a failed refresh keeps the old answer and is logged."""
         now = time.monotonic()
         with self._cache_lock:
             hit = self._cache.get(key)
-            if hit and hit[0] > now:
+            if hit and (hit[0] > now or key in self._refreshing):
                 return cast(T, hit[1])
+            if hit:
+                self._refreshing.add(key)
+        if hit:
+            threading.Thread(target=self._refresh, args=(key, compute), daemon=True,
+                             name="news-view-refresh").start()
+            return cast(T, hit[1])
         value = compute()
         with self._cache_lock:
-            self._cache[key] = (now + self.ttl, value)
+            self._cache[key] = (time.monotonic() + self.ttl, value)
         return value
+
+    def _refresh(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
+        try:
+            value = compute()
+            with self._cache_lock:
+                self._cache[key] = (time.monotonic() + self.ttl, value)
+        except Exception:  # the previous answer stays until the next try
+            log.exception("overview: refreshing %s failed", key[0])
+        finally:
+            with self._cache_lock:
+                self._refreshing.discard(key)
 
     def today(self) -> date:
         """The current UTC day."""
@@ -152,8 +182,46 @@ class Overview:
     # -- the table -----------------------------------------------------------------------
     def summary(self, first: date, last: date) -> list[dict[str, Any]]:
         """Articles and near-duplicates per (day, region, feed, source) from ``first`` to
-        ``last``: one aggregate query, cached."""
-        return self._cached(("summary", first, last), lambda: self._summary(first, last))
+        ``last``. Kept per day: a day is read from the table again only when its files
+        changed (a commit, a rebuild or a compaction touched it), so a new range or a year
+        asks the table only for the days not read before."""
+        files = self._day_files()
+        wanted = [d for d in days_of(first, last) if d in files]
+        with self._cache_lock:
+            stale = [d for d in wanted if self._days.get(d, (None, []))[0] != files[d]]
+        if stale:
+            marks = ", ".join("?" * len(stale))
+            found: dict[str, list[dict[str, Any]]] = {d: [] for d in stale}
+            for dt, region, feed, source, n, near in self._query(
+                    SUMMARY_SQL.format(days=marks), stale):
+                if dt in found:
+                    found[dt].append({"dt": dt, "region": region, "feed_id": feed,
+                                      "source": source, "articles": int(n),
+                                      "near_duplicates": int(near)})
+            with self._cache_lock:
+                for day in stale:
+                    self._days[day] = (files[day], found[day])
+        with self._cache_lock:
+            return [row for day in wanted for row in self._days[day][1]]
+
+    def _day_files(self) -> dict[str, frozenset[str]]:
+        """The data files of each day in the table's current version (from its log: the
+        table is kept open and only new log entries are read)."""
+        import pyarrow as pa
+
+        with self._query_lock:
+            if self._delta is None:
+                self._delta = table.open_table(self.settings)
+                if self._delta is None:
+                    return {}
+            else:
+                self._delta.update_incremental()
+            actions = pa.table(self._delta.get_add_actions(flatten=True))
+        by_day: dict[str, set[str]] = {}
+        for path, day in zip(actions.column("path").to_pylist(),
+                             actions.column("partition.dt").to_pylist(), strict=True):
+            by_day.setdefault(day, set()).add(path)
+        return {day: frozenset(paths) for day, paths in by_day.items()}
 
     def _query(self, sql: str, params: list[Any]) -> list[Any]:
         """Rows of a query over the ``articles`` view ([] before the table exists)."""
@@ -170,34 +238,47 @@ class Overview:
                     return []  # nothing processed yet
                 raise
 
-    def _summary(self, first: date, last: date) -> list[dict[str, Any]]:
-        rows = self._query(SUMMARY_SQL, [str(first), str(last)])
-        return [{"dt": dt, "region": region, "feed_id": feed, "source": source,
-                 "articles": int(n), "near_duplicates": int(near)}
-                for dt, region, feed, source, n, near in rows]
 
     # -- feed health ---------------------------------------------------------------------
     def feeds(self) -> dict[str, Any]:
         """One row per enabled catalog feed, failing feeds first."""
         return self._cached(("feeds",), self._feeds)
 
-    def _poll_docs(self, days: int = 2) -> list[_Doc]:
-        """Live poll reports of the last ``days`` interval days, oldest poll first."""
-        today = self.today()
-        prefixes = [f"reports/poll/dt={today - timedelta(days=i)}/" for i in range(days)]
-        docs = [d for d in self._poll.under(prefixes) if isinstance(d.body, dict)]
-        return sorted(docs, key=lambda d: (_polled_at(d), d.key))
+    def _poll_docs(self, day: date, since: datetime | None = None) -> list[_Doc]:
+        """Poll reports of one interval day, oldest poll first: with ``since``, only those
+        written after it, and each group's latest (its last poll, however old)."""
+        def recent(listed: list[tuple[str, str, datetime]]) -> list[tuple[str, str, datetime]]:
+            if since is None:
+                return listed
+            latest: dict[str, tuple[str, str, datetime]] = {}
+            for item in listed:
+                group = item[0].rsplit("/", 1)[-1]
+                if group not in latest or item[2] > latest[group][2]:
+                    latest[group] = item
+            keep = {item[0] for item in latest.values()}
+            return [item for item in listed if item[2] >= since or item[0] in keep]
+
+        docs = self._poll.under([f"reports/poll/dt={day}/"], pick=recent)
+        return sorted((d for d in docs if isinstance(d.body, dict)),
+                      key=lambda d: (_polled_at(d), d.key))
 
     def _feeds(self) -> dict[str, Any]:
         now = self.clock()
         since = now - HEALTH_WINDOW
-        docs = self._poll_docs()
-        states = {g: self.stores.raw.get_json(state_key(g), {}) or {}
-                  for g in self.catalog.groups()}
         spark_first = self.today() - timedelta(days=SPARK_DAYS - 1)
         spark_days = days_of(spark_first, self.today())
+        # the table query (DuckDB, which leaves the GIL) runs while the reports are read
+        with ThreadPoolExecutor(1) as pool:
+            summary = pool.submit(self.summary, spark_first, self.today())
+            # a poll finishing just before the window tells whether the first in it missed
+            docs = sorted((d for i in (1, 0) for d in self._poll_docs(
+                self.today() - timedelta(days=i), since - timedelta(hours=2))),
+                key=lambda d: (_polled_at(d), d.key))
+            states = {g: self.stores.raw.get_json(state_key(g), {}) or {}
+                      for g in self.catalog.groups()}
+            summary_rows = summary.result()
         per_day: dict[tuple[str, str], int] = {}
-        for row in self.summary(spark_first, self.today()):
+        for row in summary_rows:
             k = (row["feed_id"], row["dt"])
             per_day[k] = per_day.get(k, 0) + row["articles"]
         rows = []
@@ -244,15 +325,21 @@ class Overview:
         for a feed the catalog does not have."""
         if feed_id not in {f.id for f in self.catalog.feeds}:
             return None
-        for doc in reversed(self._poll_docs(days=7)):
-            for feed in doc.body.get("feeds", []):
-                if feed.get("feed_id") == feed_id:
-                    return {"feed_id": feed_id, "report": doc.key,
-                            "uri": self.stores.raw.uri(doc.key), "group": doc.body.get("group"),
-                            "interval": doc.body.get("interval"),
-                            "polled_at": _iso(_polled_at(doc)), "outcome": feed}
+        group = next(f.group for f in self.catalog.feeds if f.id == feed_id)
+        for back in range(REPORT_DAYS):  # newest day first; usually found today
+            day = self.today() - timedelta(days=back)
+            for doc in reversed(self._poll_docs(day)):
+                if not doc.key.endswith(f"/{group}.json") and doc.body.get("group") != group:
+                    continue
+                for feed in doc.body.get("feeds", []):
+                    if feed.get("feed_id") == feed_id:
+                        return {"feed_id": feed_id, "report": doc.key,
+                                "uri": self.stores.raw.uri(doc.key),
+                                "group": doc.body.get("group"),
+                                "interval": doc.body.get("interval"),
+                                "polled_at": _iso(_polled_at(doc)), "outcome": feed}
         return {"feed_id": feed_id, "report": None, "outcome": None,
-                "message": "no poll report of this feed in the last 7 days"}
+                "message": f"no poll report of this feed in the last {REPORT_DAYS} days"}
 
     # -- coverage ------------------------------------------------------------------------
     def coverage_range(self, start: str | None, end: str | None) -> tuple[date, date]:
@@ -266,11 +353,9 @@ class Overview:
         return day_range(start, end, COVERAGE_DAYS, anchor)
 
     def newest_day(self) -> date | None:
-        """The latest ``dt`` of the table (partition values only), or None when empty."""
-        def compute() -> date | None:
-            found = self._query("SELECT max(dt) FROM articles", [])
-            return date.fromisoformat(found[0][0]) if found and found[0][0] else None
-        return self._cached(("newest",), compute)
+        """The latest ``dt`` of the table (from its log), or None when it is empty."""
+        days = self._day_files()
+        return date.fromisoformat(max(days)) if days else None
 
     def coverage(self, first: date, last: date) -> dict[str, Any]:
         """Articles per region per day, near-duplicate share per day and the top sources."""
@@ -348,10 +433,13 @@ class Overview:
 
     def _runs_of(self, limit: int, days: int) -> dict[str, Any]:
         today = self.today()
-        docs = self._runs.under(f"runs/dt={today - timedelta(days=i)}/" for i in range(days))
-        latest = sorted(docs, key=lambda d: (d.modified, d.key), reverse=True)[:limit]
+        def newest(listed: list[tuple[str, str, datetime]]) -> list[tuple[str, str, datetime]]:
+            return sorted(listed, key=lambda item: (item[2], item[0]), reverse=True)[:limit]
+
+        docs = self._runs.under((f"runs/dt={today - timedelta(days=i)}/" for i in range(days)),
+                                pick=newest)
         runs = []
-        for doc in latest:
+        for doc in docs:
             body = doc.body if isinstance(doc.body, dict) else {}
             reasons: dict[str, int] = {}
             for skip in body.get("skipped", []):

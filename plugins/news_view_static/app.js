@@ -315,6 +315,7 @@ async function show(tab) {
   try {
     await LOADERS[tab]();
     loaded.add(tab);
+    document.body.dataset[`${tab}Ms`] = Math.round(performance.now());  // since navigation start
     document.body.dataset[`${tab}Loaded`] = "true";
     setStatus("");
   } catch (err) {
