@@ -40,6 +40,11 @@ def test_compose_has_the_airflow3_services_and_pinned_images() -> None:
     init = " ".join(services["airflow-init"]["command"])
     assert "connections add news_s3" in init and "ensure_buckets" in init
     assert "db migrate" in init
+    # the News view: the API server loads the plugins folder (and reads news_s3 itself)
+    api = services["airflow-apiserver"]
+    volumes = api.get("volumes") or doc["x-airflow-common"]["volumes"]
+    assert "./plugins:/opt/airflow/plugins" in volumes
+    assert api["command"] == "api-server"
 
 
 def test_dockerfile_installs_ingest_with_pinned_airflow() -> None:
