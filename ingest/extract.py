@@ -19,6 +19,7 @@ from trafilatura.metadata import examine_meta, extract_meta_json, extract_title,
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from ingest import textunits
 from ingest.dates import page_stamp, parse_stamp
 from ingest.errors import NotAnArticle
 from ingest.models import Extracted
@@ -42,7 +43,6 @@ _PAYWALL = re.compile(
     r"subscribers|to continue reading,? (please )?(subscribe|log in|sign in))",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\w+")
 
 def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     """Extract the article in ``html``; raise ``NotAnArticle`` (with a reason) if there is none."""
@@ -67,16 +67,20 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     if title and first.strip() == title:
         text = rest.strip()  # the headline is metadata, not body text
     pagetype = (meta.pagetype or "").lower()
-    words = len(_WORD.findall(text))
+    # words in space-separated scripts, characters as word equivalents in Chinese, Japanese,
+    # Thai and the like (ingest.textunits states the ratios)
+    words = textunits.words(text)
     if _PAYWALL.search(text) and words < 4 * min_words:
-        raise NotAnArticle(f"{url}: paywall stub ({words} words behind a subscription prompt)")
+        raise NotAnArticle(f"{url}: paywall stub ({textunits.describe(text)} behind a "
+                           "subscription prompt)")
     if words < min_words:
         what = "video page" if "video" in pagetype else "not an article (index or stub page?)"
-        raise NotAnArticle(f"{url}: only {words} words of text, {what}; minimum is {min_words}")
-    prose = sum(n for line in text.splitlines() if (n := len(_WORD.findall(line))) >= 8)
+        raise NotAnArticle(f"{url}: only {textunits.describe(text)} of text, {what}; minimum "
+                           f"is {min_words} words")
+    prose = sum(n for line in text.splitlines() if (n := textunits.words(line)) >= 8)
     if prose < min_words:
-        raise NotAnArticle(f"{url}: {words} words but only {prose} in sentences: a list of "
-                           "links or headlines (index page?), not an article")
+        raise NotAnArticle(f"{url}: {words:.0f} words but only {prose:.0f} in sentences: a list "
+                           "of links or headlines (index page?), not an article")
     categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
     # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback
     stamp = page_stamp(tree) or (parse_stamp(meta.date) if meta.date else None)
