@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
+import lxml.html
 from htmldate import find_date
 from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import decode_file, load_html
 
 from ingest import textunits
 from ingest.dates import page_stamp, parse_stamp
 from ingest.errors import NotAnArticle
 from ingest.models import Extracted
 
-EXTRACTOR = f"trafilatura/{version('trafilatura')}"
+EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
+SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
+# both, as the processing configuration (a change of either is a change of output)
+EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}"
 
 _SECTION_LINE = re.compile(
     r"^\s*(?:posted|filed|published)\s+(?:in|under)\s*:\s*(?P<sections>[^\n]{1,120})\s*$",
@@ -45,7 +50,14 @@ _PAYWALL = re.compile(
 )
 
 def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
-    """Extract the article in ``html``; raise ``NotAnArticle`` (with a reason) if there is none."""
+    """Extract the article in ``html``; raise ``NotAnArticle`` (with a reason) if there is none.
+
+    trafilatura's fast pass first. When its result is refused, or its length is far from the
+    amount of paragraph text on the page (``DOUBT``: boilerplate taken in, or part of the
+    article left out), readability-lxml gives a second opinion; when one result contains the
+    other, the one whose length is closer to the page's paragraph text wins. ``extractor``
+    in the result says which produced the text, and why a fallback was asked for.
+    """
     raw_head = html[:4096].encode("utf-8", "ignore") if isinstance(html, str) else html[:4096]
     if not raw_head.strip():
         raise NotAnArticle(f"{url}: empty page")
@@ -55,13 +67,83 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     meta = _metadata(tree, url)
     page_sections = _page_sections(tree, html if isinstance(html, bytes)
                                    else html.encode("utf-8", "ignore"))
-    # fast=True skips trafilatura's readability/jusText comparison: on the extraction
-    # benchmark it scores higher (F1 0.965 vs 0.953 for trafilatura's defaults) at about half
-    # the cost, which pays for the metadata pass (see bench/process.py).
+    mass = _paragraph_mass(tree)  # before trafilatura prunes the tree
+    # fast=True skips trafilatura's own readability/jusText comparison (about half the cost);
+    # the second opinion below is asked only where the fast result is in doubt
     doc = bare_extraction(tree, url=url, with_metadata=False, include_comments=False, fast=True)
-    if not isinstance(doc, Document) or not (doc.text or "").strip():
+    first_text = (doc.text or "") if isinstance(doc, Document) else ""
+    refused: NotAnArticle | None = None
+    first: _Body | None = None
+    try:
+        first = _body(first_text, meta, url, min_words)
+        doubt = _doubt(len(first.text), mass)
+    except NotAnArticle as exc:
+        refused, doubt = exc, "fast pass refused the page"
+    body, extractor = first, EXTRACTOR
+    if doubt:
+        second: _Body | None = None
+        with contextlib.suppress(NotAnArticle):
+            second = _body(_readability_text(html), meta, url, min_words)
+        body = _choose(first, second, mass)
+        if body is not None and body is second:
+            extractor = f"{SECOND_OPINION} (fallback: {doubt})"
+    if body is None:
+        assert refused is not None
+        repaired, what = _repair(html)
+        if what:  # a browser shows nothing either; the author meant the markup to close
+            doc_ = extract(repaired, url, min_words)
+            return replace(doc_, extractor=f"{doc_.extractor} (repaired: {what})")
+        raise refused
+    text, sections = body.text, body.sections
+    title = (meta.title or "").strip()
+    categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
+    # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback
+    stamp = page_stamp(tree) or (parse_stamp(meta.date) if meta.date else None)
+    return Extracted(
+        text=text,
+        title=title,
+        authors=_authors(meta.author or ""),
+        published_at=stamp.when if stamp else None,
+        published_precision=stamp.precision if stamp else "",
+        language=_language(meta.language or "", raw_head),
+        site_name=(meta.sitename or "").strip().lstrip("@"),
+        description=(meta.description or "").strip(),
+        sections=tuple(dict.fromkeys([*sections, *page_sections, *categories])),
+        extractor=extractor,
+        canonical_url=(meta.url or "").strip(),
+    )
+
+
+_UNCLOSED_TITLE = re.compile(rb"(<title[^>]*>)([^<]*)(?=<(?!/title))", re.IGNORECASE)
+_UNCLOSED_COMMENT = re.compile(rb"<!--(?![\s\S]*?-->)")
+
+
+def _repair(html: str | bytes) -> tuple[bytes, str]:
+    """The page with an unclosed ``<title>`` closed at the next tag, or an unclosed comment
+    opener removed, and what was repaired ('' when there was nothing to repair). Either
+    swallows the whole document in an HTML parser, as in a browser."""
+    source = html.encode("utf-8") if isinstance(html, str) else html
+    fixed, n = _UNCLOSED_TITLE.subn(rb"\1\2</title>", source, count=1)
+    if n:
+        return fixed, "unclosed <title>"
+    fixed, n = _UNCLOSED_COMMENT.subn(b"", source, count=1)
+    return (fixed, "unclosed comment") if n else (source, "")
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A candidate article body: cleaned text and the section lines taken out of it."""
+
+    text: str
+    sections: list[str]
+
+
+def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
+    """An extractor's text with section lines and the repeated headline taken out, checked
+    for being an article (``NotAnArticle`` with the reason otherwise)."""
+    if not raw.strip():
         raise NotAnArticle(f"{url}: no main text found (index, video or empty page?)")
-    text, sections = _strip_sections(doc.text or "")
+    text, sections = _strip_sections(raw)
     title = (meta.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip() == title:
@@ -81,22 +163,76 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     if prose < min_words:
         raise NotAnArticle(f"{url}: {words:.0f} words but only {prose:.0f} in sentences: a list "
                            "of links or headlines (index page?), not an article")
-    categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
-    # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback
-    stamp = page_stamp(tree) or (parse_stamp(meta.date) if meta.date else None)
-    return Extracted(
-        text=text,
-        title=title,
-        authors=_authors(meta.author or ""),
-        published_at=stamp.when if stamp else None,
-        published_precision=stamp.precision if stamp else "",
-        language=_language(meta.language or "", raw_head),
-        site_name=(meta.sitename or "").strip().lstrip("@"),
-        description=(meta.description or "").strip(),
-        sections=tuple(dict.fromkeys([*sections, *page_sections, *categories])),
-        extractor=EXTRACTOR,
-        canonical_url=(meta.url or "").strip(),
-    )
+    return _Body(text, sections)
+
+
+# The fast result is in doubt when its length is outside these bounds of the page's paragraph
+# text (``_paragraph_mass``): below, part of the article may be missing; above, boilerplate may
+# have come in with it.
+DOUBT = (0.7, 1.3)
+_PARAGRAPH_TEXT = etree.XPath("//p//text()")
+_BLOCKS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br",
+           "tr", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption")
+
+
+def _paragraph_mass(tree: Any) -> int:
+    """Characters of text inside the page's ``<p>`` elements."""
+    return sum(len(t.strip()) for t in _PARAGRAPH_TEXT(tree))
+
+
+def _doubt(length: int, mass: int) -> str:
+    """Why a fast-pass result of ``length`` characters needs a second opinion ('' if not)."""
+    ratio = length / max(mass, 1)
+    if ratio < DOUBT[0]:
+        return f"fast result {ratio:.1f}x the page's paragraph text"
+    if ratio > DOUBT[1]:
+        return f"fast result {ratio:.1f}x the page's paragraph text"
+    return ""
+
+
+def _readability_text(html: str | bytes) -> str:
+    """readability-lxml's main text of the page, one line per block ('' if it finds none)."""
+    from readability import Document as Readable
+    from readability.readability import Unparseable
+
+    source = decode_file(html) if isinstance(html, bytes) else html
+    try:
+        summary = Readable(source).summary(html_partial=True)
+    except (Unparseable, ValueError, TypeError):
+        return ""
+    try:
+        root = lxml.html.fromstring(summary)
+    except (etree.ParserError, ValueError):
+        return ""
+    for node in root.iter(*_BLOCKS):
+        node.tail = "\n" + (node.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+_SHINGLE_TOKEN = re.compile(r"\w+")
+
+
+def _choose(first: _Body | None, second: _Body | None, mass: int) -> _Body | None:
+    """The better of two candidate bodies: the fast one unless it is missing, or unless one
+    contains the other (the same core, one with more around it) and the other's length is
+    closer to the page's paragraph text."""
+    if first is None or second is None:
+        return first or second
+    a, b = _shingles(first.text), _shingles(second.text)
+    if not a or not b:
+        return first if a else second
+    common = len(a & b)
+    inside_a, inside_b = common / len(a), common / len(b)
+    if max(inside_a, inside_b) >= 0.95 and min(inside_a, inside_b) < 0.8 and \
+            abs(len(second.text) - mass) < abs(len(first.text) - mass):
+        return second
+    return first
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    tokens = _SHINGLE_TOKEN.findall(text.lower())
+    return {tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3))} if tokens else set()
 
 
 _SECTION_META_XPATH = (

@@ -33,7 +33,7 @@ from ingest.dedupe import (
     segment_key,
     window_days,
 )
-from ingest.extract import EXTRACTOR
+from ingest.extract import EXTRACTORS
 from ingest.minhash import Sketch
 from ingest.regions import Tagger, default_tagger
 from ingest.stage import ARTICLE, SKIPPED, StagedPage, StagedShard, extract_shard
@@ -55,7 +55,7 @@ def batch_id(versions: dict[str, str]) -> str:
 def config_hash(settings: Settings) -> str:
     """Hash of what shapes processed output: extractor version, schema, settings, and the
     gazetteer and region table the tagger was built from."""
-    raw = (f"{EXTRACTOR}|{table.SCHEMA_VERSION}|{settings.fingerprint()}|"
+    raw = (f"{EXTRACTORS}|{table.SCHEMA_VERSION}|{settings.fingerprint()}|"
            f"{regions.data_fingerprint(settings.regions_path)}")
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
@@ -101,7 +101,7 @@ class ProcessResult:
             "skipped": self.skipped,
             "errors": self.errors,
             "by_feed": self.by_feed,
-            "extractor": EXTRACTOR,
+            "extractor": EXTRACTORS,
             "config_hash": config_hash(settings),
             "schema_version": table.SCHEMA_VERSION,
         }

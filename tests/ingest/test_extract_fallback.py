@@ -1,0 +1,96 @@
+"""The second opinion: readability-lxml where trafilatura's fast pass is refused or far from
+the page's paragraph text, on real pages of the shared benchmark and on damaged HTML."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+
+import pytest
+import trafilatura
+
+from ingest.errors import NotAnArticle
+from ingest.extract import EXTRACTOR, SECOND_OPINION, extract
+from tests.conftest import shared_path
+
+
+def _page(benchmark: str, key: str) -> tuple[bytes, str, str]:
+    base = shared_path("benchdata", benchmark)
+    truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))[key]
+    return (gzip.decompress((base / "html" / f"{key}.html.gz").read_bytes()), truth["url"],
+            truth["articleBody"])
+
+
+def _f1(predicted: str, truth: str) -> float:
+    """The benchmark's metric for one page: word 4-gram shingles."""
+    def shingles(text: str) -> Counter[tuple[str, ...]]:
+        tokens = re.findall(r"\w+", text)
+        return Counter(tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3)))
+    pred, gold = shingles(predicted), shingles(truth)
+    tp = sum((pred & gold).values())
+    if not tp:
+        return 0.0
+    precision, recall = tp / sum(pred.values()), tp / sum(gold.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+@pytest.mark.parametrize(("key", "why"), [
+    # the fast pass keeps a third of a long article (the rest is in another container)
+    ("d48aeb9cf2f2ff15769a57513249b4a6a669159f3e50b335e741d4206a824e88", "0.3x"),
+    # the fast pass takes in 8,000 characters of boilerplate around a short piece
+    ("f6ac15a4d98511396da23e4428deb5605422b1c8bbc8284e771f6896bdccf57f", "x the page"),
+])
+def test_a_doubtful_fast_result_gets_the_second_opinion(key: str, why: str) -> None:
+    html, url, truth = _page("extraction", key)
+    doc = extract(html, url)
+    assert doc.extractor.startswith(f"{SECOND_OPINION} (fallback: fast result")
+    assert why in doc.extractor
+    fast = trafilatura.extract(html, url=url, fast=True, include_comments=False) or ""
+    assert _f1(doc.text, truth) >= 0.85 > _f1(fast, truth) + 0.2
+
+
+def test_a_page_the_fast_pass_refuses_is_recovered() -> None:
+    html, url, truth = _page("extraction-readability", "mathjax")
+    doc = extract(html, url)
+    assert doc.extractor == f"{SECOND_OPINION} (fallback: fast pass refused the page)"
+    assert _f1(doc.text, truth) > 0.9
+
+
+def test_a_confident_fast_result_is_kept() -> None:
+    html, url, truth = _page("extraction", sorted(json.loads(shared_path(
+        "benchdata", "extraction", "ground-truth.json").read_text()))[1])
+    doc = extract(html, url)
+    assert doc.extractor == EXTRACTOR
+    assert _f1(doc.text, truth) > 0.9
+
+
+BODY = "".join(f"<p>Paragraph {i}: the harbour authority said on Monday that container traffic "
+               "rose for a third month as new routes to South-East Asia opened.</p>"
+               for i in range(8))
+
+
+@pytest.mark.parametrize(("html", "repair"), [
+    (f"<html><head><title>Port traffic rises</head><body>{BODY}</body></html>", "<title>"),
+    (f"<html><head><title>Port</title></head><body><!-- never closed {BODY}", "comment"),
+])
+def test_an_unclosed_title_or_comment_is_repaired(html: str, repair: str) -> None:
+    # an HTML parser (and a browser) takes the rest of the page into the title or comment
+    doc = extract(html, "https://news.example/port")
+    assert "container traffic" in doc.text and doc.title.startswith("Port")
+    assert doc.extractor == f"{EXTRACTOR} (repaired: unclosed {repair})"
+
+
+@pytest.mark.parametrize("html", [
+    f"<html><head><meta charset='iso-8859-1'></head><body>{BODY}</body></html>".encode(),
+    f"<html><body>{BODY}</body></html>".encode("utf-16"),  # the declared charset is wrong
+    ("<html><body>" + BODY.replace("\n", " ") * 40 + "</body></html>"),  # one huge line
+])
+def test_damaged_html_gives_text_or_a_reason(html: str | bytes) -> None:
+    try:
+        doc = extract(html, "https://news.example/port")
+    except NotAnArticle as exc:
+        assert "https://news.example/port" in str(exc)
+    else:
+        assert "container traffic" in doc.text
