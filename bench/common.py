@@ -19,9 +19,11 @@ def pin_one_core() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
 
-def extraction_pages() -> list[tuple[str, str, bytes, str]]:
-    """(id, url, html bytes, true body) for every page of the extraction benchmark."""
-    base = SHARED / "benchdata" / "extraction"
+def extraction_pages(benchmark: str = "extraction") -> list[tuple[str, str, bytes, str]]:
+    """(id, url, html bytes, true body) for every page of an extraction benchmark
+    (``extraction``: the hand-annotated Zyte set; ``extraction-readability``: Mozilla
+    Readability's test pages)."""
+    base = SHARED / "benchdata" / benchmark
     truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
     for pid, item in sorted(truth.items()):

@@ -1,10 +1,14 @@
-"""Processing throughput and extraction quality on ../shared/benchdata/extraction.
+"""Processing throughput and extraction quality on the shared extraction benchmarks.
 
 Prints, on one core and side by side:
 - articles/s of the pipeline's per-page work (extract with metadata + region tagging + Parquet
   serialisation of the rows) against bare ``trafilatura.extract(html, url=url)``, and the ratio;
-- extraction F1 / precision / recall scored as the benchmark's README describes.
-Run: python bench/process.py [--repeat N]
+- extraction F1 / precision / recall scored as the benchmark's README describes;
+- on both shared sets (``extraction``, hand-annotated; ``extraction-readability``), news-ingest's
+  extractor (production thresholds: a refused page is empty) next to trafilatura defaults,
+  trafilatura ``fast=True`` and readability-lxml: F1, P, R, page-level F1 (empty = 0), refused
+  pages, time per page, the cost against trafilatura defaults (target <= 1.3x).
+Run: python bench/process.py [--repeat N] [--quality-only]
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow.parquet as pq
 import trafilatura
@@ -22,7 +27,7 @@ import trafilatura
 from ingest import table
 from ingest.dedupe import text_hash
 from ingest.errors import NotAnArticle
-from ingest.extract import extract
+from ingest.extract import SECOND_OPINION, extract, readability_text
 from ingest.regions import default_tagger
 from ingest.urls import article_id, canonical_url
 
@@ -93,10 +98,77 @@ def baseline_pass(pages: list[tuple[str, str, bytes, str]]) -> dict[str, str]:
     return {pid: trafilatura.extract(html, url=url) or "" for pid, url, html, _ in pages}
 
 
+def page_f1(predicted: dict[str, str], truth: dict[str, str]) -> float:
+    """Mean F1 per page, an empty result scoring 0 (a refused page costs its reader)."""
+    scores = []
+    for pid, true_text in truth.items():
+        pred, gold = shingles(predicted.get(pid, "")), shingles(true_text)
+        tp = sum((pred & gold).values())
+        scores.append(2 * tp / (sum(pred.values()) + sum(gold.values())) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def ours(html: bytes, url: str) -> str:
+    try:
+        return extract(html, url).text  # the production thresholds: a refusal is empty
+    except NotAnArticle:
+        return ""
+
+
+EXTRACTORS = {
+    "news-ingest extract": ours,
+    "trafilatura defaults": lambda html, url: trafilatura.extract(
+        html, url=url, include_comments=False) or "",
+    "trafilatura fast=True": lambda html, url: trafilatura.extract(
+        html, url=url, include_comments=False, fast=True) or "",
+    "readability-lxml": lambda html, url: readability_text(html),
+}
+
+
+def quality(repeat: int) -> None:
+    """Every extractor on both shared sets, side by side (interleaved, best time of
+    ``repeat``)."""
+    for benchmark in ("extraction", "extraction-readability"):
+        pages = extraction_pages(benchmark)
+        truth = {pid: body for pid, _, _, body in pages}
+        times: dict[str, float] = {}
+        outputs: dict[str, dict[str, str]] = {}
+        for _ in range(repeat):
+            for name, fn in EXTRACTORS.items():
+                start = time.perf_counter()
+                outputs[name] = {pid: fn(html, url) for pid, url, html, _ in pages}
+                times[name] = min(times.get(name, 1e9), time.perf_counter() - start)
+        print(f"\n{benchmark}: {len(pages)} pages, one core, best of {repeat}")
+        print(f"{'':24} {'F1':>6} {'P':>6} {'R':>6} {'page F1':>8} {'empty':>6} {'ms/page':>8}")
+        for name in EXTRACTORS:
+            f1, p, r = score(outputs[name], truth)
+            empty = sum(1 for text in outputs[name].values() if not text.strip())
+            print(f"{name:24} {f1:6.3f} {p:6.3f} {r:6.3f} {page_f1(outputs[name], truth):8.3f} "
+                  f"{empty:6d} {1000 * times[name] / len(pages):8.1f}")
+        paths = Counter("fallback" if e.extractor.startswith(SECOND_OPINION) else "fast"
+                        for pid, url, html, _ in pages for e in _extracted(html, url))
+        print(f"cost news-ingest / trafilatura defaults: "
+              f"{times['news-ingest extract'] / times['trafilatura defaults']:.2f}x "
+              f"(target <= 1.3x); text from the second opinion on {paths['fallback']} pages")
+
+
+def _extracted(html: bytes, url: str) -> list[Any]:
+    try:
+        return [extract(html, url)]
+    except NotAnArticle:
+        return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quality-only", action="store_true",
+                        help="only the side-by-side extraction quality on both shared sets")
     args = parser.parse_args()
+    if args.quality_only:
+        pin_one_core()
+        quality(args.repeat)
+        return
     pin_one_core()
     pages = extraction_pages()
     default_tagger()  # built once per process, outside the timed loop (like a worker)
@@ -120,6 +192,7 @@ def main() -> None:
         print(f"{label:34} {best:8.2f} {n / best:11.1f} {f1:7.3f} {p:7.3f} {r:7.3f}")
     ratio = min(times["pipeline"]) / min(times["baseline"])
     print(f"time ratio pipeline / baseline: {ratio:.2f}x (target <= 1.25x)")
+    quality(args.repeat)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     if doubt:
         second: _Body | None = None
         with contextlib.suppress(NotAnArticle):
-            second = _body(_readability_text(html), meta, url, min_words)
+            second = _body(readability_text(html), meta, url, min_words)
         body = _choose(first, second, mass)
         if body is not None and body is second:
             extractor = f"{SECOND_OPINION} (fallback: {doubt})"
@@ -169,7 +169,7 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
 # The fast result is in doubt when its length is outside these bounds of the page's paragraph
 # text (``_paragraph_mass``): below, part of the article may be missing; above, boilerplate may
 # have come in with it.
-DOUBT = (0.7, 1.3)
+DOUBT = (0.6, 1.5)
 _PARAGRAPH_TEXT = etree.XPath("//p//text()")
 _BLOCKS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br",
            "tr", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption")
@@ -190,7 +190,7 @@ def _doubt(length: int, mass: int) -> str:
     return ""
 
 
-def _readability_text(html: str | bytes) -> str:
+def readability_text(html: str | bytes) -> str:
     """readability-lxml's main text of the page, one line per block ('' if it finds none)."""
     from readability import Document as Readable
     from readability.readability import Unparseable
