@@ -317,6 +317,7 @@ class _GroupPoll:
                outcome: FeedOutcome, change: FeedChange) -> list[FeedEntry] | None:
         """The entries of a fetched feed document (None when it is unchanged since last time;
         ``PermanentError`` when it is not a feed)."""
+        outcome.title = str(feed_state.get("title", ""))  # as last read, unless read now
         if resp.status == 304:
             outcome.status, change.ok = "not_modified", True
             return None
@@ -330,7 +331,7 @@ class _GroupPoll:
         change.ok = True
         change.validators = {"etag": resp.header("etag"),
                              "last_modified": resp.header("last-modified"),
-                             "body_sha256": digest}
+                             "body_sha256": digest, "title": parsed.title}
         outcome.entries, outcome.title = len(parsed.entries), parsed.title
         return list(parsed.entries)
 

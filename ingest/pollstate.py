@@ -3,6 +3,7 @@
 ``state/feeds/group=<group>.json`` holds, per feed of the group:
 
 - ``etag``, ``last_modified``, ``body_sha256``: validators for the next conditional GET;
+  ``title``: the feed document's title when it was last read (reports repeat it on a 304);
 - ``failures``, ``last_error``: consecutive failed polls of the feed document; ``last_ok``: when
   the feed document was last read (a 200 or a 304);
 - ``seen``: ``{url key: time}`` of pages stored in a raw capture (never anything else);
@@ -45,7 +46,7 @@ _SAVE_TRIES = 8
 class FeedChange:
     """What one poll learned about one feed."""
 
-    validators: dict[str, str] | None = None  # etag, last_modified, body_sha256
+    validators: dict[str, str] | None = None  # etag, last_modified, body_sha256, title
     error: str | None = None  # the feed document failed with this error
     ok: bool = False  # the feed document was read (resets the failure count)
     listed: list[dict[str, Any]] = field(default_factory=list)  # new entries -> pending

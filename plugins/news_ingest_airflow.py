@@ -21,31 +21,30 @@ CONN_ID = "news_s3"
 
 
 def s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
-    """Settings fields taken from the Airflow connection, or {} when it is not defined."""
+    """Settings fields taken from the Airflow connection, or {} when it is not defined (in a
+    task: through the task SDK)."""
     from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
 
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        log.info("no Airflow connection %r; S3 settings come from the environment", conn_id)
-        return {}
-    return connection_fields(conn)
+    return _overrides(lambda: BaseHook.get_connection(conn_id), conn_id)
 
 
 def server_s3_overrides(conn_id: str = CONN_ID) -> dict[str, Any]:
     """``s3_overrides`` for Airflow's server components (the API server serving the News
     view), which are not tasks: the connection is read from the secrets backends and the
     metadata DB directly."""
-    from airflow.exceptions import AirflowNotFoundException
     from airflow.models.connection import Connection
 
+    return _overrides(lambda: Connection.get_connection_from_secrets(conn_id), conn_id)
+
+
+def _overrides(lookup: Any, conn_id: str) -> dict[str, Any]:
+    from airflow.sdk.exceptions import AirflowNotFoundException  # core raises the same class
+
     try:
-        conn = Connection.get_connection_from_secrets(conn_id)
+        return connection_fields(lookup())
     except AirflowNotFoundException:
         log.info("no Airflow connection %r; S3 settings come from the environment", conn_id)
         return {}
-    return connection_fields(conn)
 
 
 def connection_fields(conn: Any) -> dict[str, Any]:

@@ -228,14 +228,21 @@ function renderCoverage(data) {
       ...data.regions.map((r) => el("td", { class: "num count", "data-day": d, "data-region": r }, data.articles[d][r])),
       el("td", { class: "num" }, data.totals[d]), el("td", { class: "num" }, pct(data.near_duplicate_share[d])))));
   document.getElementById("coverage-sql").textContent = data.sql;
-  const form = document.getElementById("coverage-range");
+  showRange("coverage-range", data);
+}
+
+function rangeQuery(start, end) {
+  return start ? `?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}` : "";
+}
+
+function showRange(formId, data) {
+  const form = document.getElementById(formId);
   form.start.value = data.start;
   form.end.value = data.end;
 }
 
 async function loadCoverage(start, end) {
-  const q = start ? `?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}` : "";
-  renderCoverage(await get(`api/coverage${q}`));
+  renderCoverage(await get(`api/coverage${rangeQuery(start, end)}`));
 }
 
 // ---- completeness -----------------------------------------------------------------------
@@ -272,14 +279,11 @@ function renderGrid(data) {
     }))));
   const gaps = data.days_with_gaps;
   showBackfill(gaps.length ? gaps[0] : null, gaps.length ? gaps[gaps.length - 1] : null);
-  const form = document.getElementById("grid-range");
-  form.start.value = data.start;
-  form.end.value = data.end;
+  showRange("grid-range", data);
 }
 
 async function loadGrid(start, end) {
-  const q = start ? `?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}` : "";
-  renderGrid(await get(`api/completeness${q}`));
+  renderGrid(await get(`api/completeness${rangeQuery(start, end)}`));
 }
 
 // ---- runs --------------------------------------------------------------------------------

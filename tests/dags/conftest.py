@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,30 @@ def airflow_db() -> Iterator[Path]:
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True,
                    env={**os.environ, **AIRFLOW_ENV}, timeout=600)
     yield HOME
+
+
+def sample_stack_env(tmp_path: Path, settings: Any, sample_server: Any,
+                     catalog: Path | None = None, s3_connection: bool = False) -> dict[str, str]:
+    """The environment of a Stack that polls the sample site into the test's buckets; the
+    store is given as NEWS_INGEST_S3_* variables, or as the ``news_s3`` connection (as the
+    compose deployment does) with ``s3_connection``."""
+    import json
+
+    from ingest.config import SAMPLE_CATALOG
+
+    if s3_connection:
+        store = {"AIRFLOW_CONN_NEWS_S3": json.dumps({
+            "conn_type": "aws", "login": settings.s3_access_key,
+            "password": settings.s3_secret_key,
+            "extra": {"endpoint_url": settings.s3_endpoint_url,
+                      "region_name": settings.s3_region}})}
+    else:
+        store = {"NEWS_INGEST_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
+                 "NEWS_INGEST_S3_ACCESS_KEY": settings.s3_access_key or "",
+                 "NEWS_INGEST_S3_SECRET_KEY": settings.s3_secret_key or ""}
+    return {**store,
+            "NEWS_INGEST_RAW_BUCKET": settings.raw_bucket,
+            "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
+            "NEWS_INGEST_CATALOG_PATH": str(catalog or SAMPLE_CATALOG),
+            "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}

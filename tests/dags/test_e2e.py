@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ingest import table
-from ingest.config import SAMPLE_CATALOG, Settings
+from ingest.config import Settings
 from ingest.sample.server import SampleServer
 from ingest.storage import Stores
-from tests.dags.conftest import ROOT
+from tests.dags.conftest import ROOT, sample_stack_env
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from stack import Stack
@@ -28,14 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 @pytest.fixture
 def airflow(tmp_path: Path, settings: Settings, stores: Stores,
             sample_server: SampleServer) -> Iterator[Stack]:
-    env = {"NEWS_INGEST_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-           "NEWS_INGEST_S3_ACCESS_KEY": settings.s3_access_key or "",
-           "NEWS_INGEST_S3_SECRET_KEY": settings.s3_secret_key or "",
-           "NEWS_INGEST_RAW_BUCKET": settings.raw_bucket,
-           "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
-           "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
-           "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
-           "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}
+    env = sample_stack_env(tmp_path, settings, sample_server)
     server = Stack.start_fresh(tmp_path, env)
     try:
         yield server

@@ -11,7 +11,6 @@ error in the browser console. Screenshots go to ``test-artifacts/news-view/`` (o
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from ingest.overview import COVERAGE_SQL, backfill_command
 from ingest.query import connect
 from ingest.sample.server import SampleServer, send
 from ingest.storage import Stores
-from tests.dags.conftest import ROOT
+from tests.dags.conftest import ROOT, sample_stack_env
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from stack import Stack
@@ -76,16 +75,7 @@ def airflow(tmp_path: Path, settings: Settings, stores: Stores,
     path.write_text(yaml.safe_dump(catalog))
     # the store is given as the news_s3 connection, as the compose deployment does: the
     # view's API server reads it outside any task
-    connection = {"conn_type": "aws", "login": settings.s3_access_key,
-                  "password": settings.s3_secret_key,
-                  "extra": {"endpoint_url": settings.s3_endpoint_url,
-                            "region_name": settings.s3_region}}
-    env = {"AIRFLOW_CONN_NEWS_S3": json.dumps(connection),
-           "NEWS_INGEST_RAW_BUCKET": settings.raw_bucket,
-           "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
-           "NEWS_INGEST_CATALOG_PATH": str(path),
-           "NEWS_INGEST_SAMPLE_BASE": sample_server.base, "NEWS_INGEST_PER_HOST_DELAY": "0",
-           "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "airflow" / "logs")}
+    env = sample_stack_env(tmp_path, settings, sample_server, catalog=path, s3_connection=True)
     server = Stack.start_fresh(tmp_path, env)
     try:
         yield server

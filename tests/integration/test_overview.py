@@ -94,6 +94,10 @@ def test_the_view_answers_from_what_the_pipeline_wrote(
     assert rolling["pages_failed_24h"] == 6  # the listed pages do not exist
 
     # the latest poll report of a feed, and none for a feed the catalog lacks
+    # a feed read again without change (304 or the same bytes) keeps its title in reports
+    titled = poll_group(settings, stores, catalog, "sample", second)  # the same interval again
+    seed_again = next(o for o in titled.outcomes if o.feed_id == seed["feed_id"])
+    assert seed_again.status == "not_modified" and seed_again.title == seed["title"] != ""
     report = view.feed_report("broken-feed")
     assert report is not None and report["report"] == again.report_key
     assert report["outcome"]["status"] == "error"
