@@ -131,7 +131,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 def in_process(settings: Settings, stores: Stores) -> None:
     _s, catalog = load(settings)
-    view = Overview(settings, stores, catalog)
+    view = Overview(settings, stores, catalog, refresh=False)  # timed here, not in background
     feed = catalog.enabled()[0].id
     today = view.today()
     calls: list[tuple[str, Callable[[], Any]]] = [

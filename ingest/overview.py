@@ -2,8 +2,8 @@
 from what the pipeline writes (poll reports and polling state in the raw bucket; completeness
 reports, run manifests and the articles table in the processed bucket).
 
-No Airflow here: ``plugins/news_view`` serves these answers over HTTP. Answers are cached
-briefly (``ttl`` seconds) and then refreshed in the background while the last one is served;
+No Airflow here: ``plugins/news_view`` serves these answers over HTTP. Answers are never more
+than ``ttl`` seconds old, and those asked for lately are recomputed in the background;
 reports are re-read only when a listing shows them changed (ETag); the table is read through
 ``ingest.query`` as a summary per day (rows per day, region, feed and source), each day read
 again only when the table's log shows its files changed, never row by row per page view. Every
@@ -35,6 +35,7 @@ SPARK_DAYS = 7
 COVERAGE_DAYS = 30
 GRID_DAYS = 14
 REPORT_DAYS = 7  # how far back a feed's latest poll report is looked for
+KEEP_WARM = 600.0  # seconds an answer is kept fresh in the background after it was asked for
 MAX_RANGE_DAYS = 366
 RUNS = 20
 TOP_SOURCES = 10
@@ -125,7 +126,8 @@ class Overview:
 
     def __init__(self, settings: Settings, stores: Stores, catalog: Catalog, ttl: float = 30.0,
                  clock: Callable[[], datetime] | None = None,
-                 connect: Callable[[Settings], Any] | None = None) -> None:
+                 connect: Callable[[Settings], Any] | None = None,
+                 refresh: bool = True) -> None:
         self.settings = settings
         self.stores = stores
         self.catalog = catalog
@@ -138,42 +140,53 @@ class Overview:
         self._query_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._cache_lock = threading.Lock()
-        self._refreshing: set[tuple[Any, ...]] = set()
+        self._asked: dict[tuple[Any, ...], tuple[float, Callable[[], Any]]] = {}
+        self._refresher: threading.Thread | None = None
+        self.refresh = refresh
         self._poll = _Reports(stores.raw)
         self._complete = _Reports(stores.processed)
         self._runs = _Reports(stores.processed)
 
     # -- caching -------------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, remembered for ``ttl`` seconds. An answer older than that is still
-        returned at once while a background thread computes the new one (so only the very
-        first request for a key waits); a failed refresh keeps the old answer and is logged."""
+        """``compute()``, never more than ``ttl`` seconds old. A background thread recomputes
+        the answers asked for in the last ``KEEP_WARM`` seconds every ``ttl / 3`` seconds, so
+        a request waits only for an answer nobody asked for lately."""
         now = time.monotonic()
         with self._cache_lock:
             hit = self._cache.get(key)
-            if hit and (hit[0] > now or key in self._refreshing):
+            self._asked[key] = (now, compute)
+            self._start_refresher()
+            if hit and hit[0] > now:
                 return cast(T, hit[1])
-            if hit:
-                self._refreshing.add(key)
-        if hit:
-            threading.Thread(target=self._refresh, args=(key, compute), daemon=True,
-                             name="news-view-refresh").start()
-            return cast(T, hit[1])
         value = compute()
         with self._cache_lock:
-            self._cache[key] = (time.monotonic() + self.ttl, value)
+            self._cache[key] = (now + self.ttl, value)
         return value
 
-    def _refresh(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> None:
-        try:
-            value = compute()
+    def _start_refresher(self) -> None:
+        if self.refresh and self._refresher is None:
+            self._refresher = threading.Thread(target=self._refresh_loop, daemon=True,
+                                               name="news-view-refresh")
+            self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        while True:
+            time.sleep(self.ttl / 3)
+            now = time.monotonic()
             with self._cache_lock:
-                self._cache[key] = (time.monotonic() + self.ttl, value)
-        except Exception:  # the previous answer stays until the next try
-            log.exception("overview: refreshing %s failed", key[0])
-        finally:
-            with self._cache_lock:
-                self._refreshing.discard(key)
+                for key in [k for k, (at, _) in self._asked.items() if now - at > KEEP_WARM]:
+                    del self._asked[key]
+                due = list(self._asked.items())
+            for key, (_at, compute) in due:
+                started = time.monotonic()
+                try:
+                    value = compute()
+                except Exception:  # the last answer stays until it expires
+                    log.exception("overview: refreshing %s failed", key[0])
+                    continue
+                with self._cache_lock:
+                    self._cache[key] = (started + self.ttl, value)
 
     def today(self) -> date:
         """The current UTC day."""
