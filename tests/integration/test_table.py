@@ -14,6 +14,7 @@ import pytest
 from ingest import table
 from ingest.config import Settings
 from ingest.errors import StorageError
+from ingest.query import connect
 from ingest.storage import Stores
 
 pytestmark = pytest.mark.integration
@@ -42,6 +43,13 @@ def test_a_commit_replaces_its_captures_rows_once(settings: Settings, stores: St
     assert table.commit(settings, stores.processed, [row("x", "k1")], ["k1"], "b2") is None
     assert table.open_table(settings).version() == 1
     assert {r["article_id"] for r in table.rows(settings, version=0)} == {"a", "b", "c"}
+    # time travel in DuckDB, as the README shows it
+    con = connect(settings)
+    con.execute(f"ATTACH '{table.uri(settings)}' AS articles_v0 (TYPE delta, VERSION 0)")
+    assert sorted(con.execute("SELECT article_id FROM articles_v0").fetchall()) == [
+        ("a",), ("b",), ("c",)]
+    assert sorted(con.execute("SELECT article_id FROM articles").fetchall()) == [
+        ("a",), ("c",), ("d",)]
 
 
 def test_writers_take_turns_and_a_killed_writers_lock_expires(
