@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ MAX_RANGE_DAYS = 366
 RUNS = 20
 TOP_SOURCES = 10
 _READERS = 16  # parallel GETs when many reports changed at once
+MAX_DOCS = 20_000  # reports kept in memory per kind (a year of hourly intervals is 8,760)
 
 # One aggregate per day range; every figure of the view that comes from the table is a sum of
 # its rows. The coverage figures equal ``COVERAGE_SQL`` (shown to users, checked by the tests).
@@ -88,9 +90,10 @@ class _Doc:
 class _Reports:
     """JSON objects under a prefix, read once and again only when their ETag changes."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, keep: int = MAX_DOCS) -> None:
         self.store = store
-        self.docs: dict[str, _Doc] = {}
+        self.docs: OrderedDict[str, _Doc] = OrderedDict()  # least recently listed first
+        self.keep = keep
         self.lock = threading.Lock()
 
     def under(self, prefixes: Iterable[str],
@@ -111,7 +114,12 @@ class _Reports:
                 for (key, etag, modified), body in zip(stale, bodies, strict=True):
                     self.docs[key] = _Doc(key, etag, modified, body)
         with self.lock:
-            return [self.docs[k] for k, _e, _m in listed if k in self.docs]
+            found = [self.docs[k] for k, _e, _m in listed if k in self.docs]
+            for doc in found:
+                self.docs.move_to_end(doc.key)
+            while len(self.docs) > max(self.keep, len(found)):  # a long-running API server
+                self.docs.popitem(last=False)
+            return found
 
     def _read(self, key: str) -> Any:
         try:

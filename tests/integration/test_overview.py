@@ -160,3 +160,19 @@ def test_day_ranges_are_checked() -> None:
     assert backfill_command("2026-11-01", "2026-11-03") == (
         "airflow backfill create --dag-id news_poll --from-date 2026-11-01 "
         "--to-date 2026-11-04 --reprocess-behavior failed")
+
+
+def test_reports_read_once_are_kept_up_to_a_bound(settings: Settings, stores: Stores) -> None:
+    from ingest.overview import _Reports
+
+    for i in range(5):
+        stores.raw.put_json(f"reports/poll/dt=2026-11-28/h{i}/g.json", {"n": i})
+    reports = _Reports(stores.raw, keep=3)
+    found = reports.under(["reports/poll/dt=2026-11-28/"])
+    assert [d.body["n"] for d in found] == [0, 1, 2, 3, 4]  # a listing is answered whole
+    assert len(reports.docs) == 5
+    stores.raw.put_json("reports/poll/dt=2026-11-28/h1/g.json", {"n": 10})  # rewritten
+    again = reports.under(["reports/poll/dt=2026-11-28/h1/", "reports/poll/dt=2026-11-28/h4/"])
+    assert [d.body["n"] for d in again] == [10, 4]  # the changed one is read again
+    assert len(reports.docs) == 3 and {"reports/poll/dt=2026-11-28/h1/g.json",
+                                       "reports/poll/dt=2026-11-28/h4/g.json"} <= set(reports.docs)
