@@ -27,6 +27,7 @@ from typing import Any
 
 from ingest import completeness, table
 from ingest.config import DEFAULT_CATALOG, Settings
+from ingest.models import DataInterval
 from ingest.overview import Overview
 from ingest.pipeline import load
 from ingest.poll import report_key, state_key
@@ -41,8 +42,8 @@ from stack import Stack
 REGIONS = ["africa", "americas", "asia-pacific", "europe", "middle-east", "none"]
 
 
-def interval_label(start: datetime) -> str:
-    return f"{start:%Y%m%dT%H%MZ}-{start + timedelta(hours=1):%Y%m%dT%H%MZ}"
+def interval_label(moment: datetime) -> str:
+    return DataInterval.hour_of(moment).label
 
 
 def write_dataset(settings: Settings, stores: Stores, articles: int, days: int) -> None:
@@ -103,7 +104,7 @@ def write_dataset(settings: Settings, stores: Stores, articles: int, days: int) 
                                           "complete": not failing, "fetch_failed": 0,
                                           "extracted": 5})
                 stamp = (start + timedelta(hours=1, minutes=2)).isoformat()
-                stores.raw.put_json(report_key_for(group, start, label), {
+                stores.raw.put_json(report_key(group, DataInterval.hour_of(start)), {
                     "group": group, "interval": label, "captures": [], "report": "",
                     "started_at": stamp, "finished_at": stamp, "feeds": outcomes})
             stores.processed.put_json(completeness.report_key(f"{day:%Y-%m-%d}", label),
@@ -117,10 +118,6 @@ def write_dataset(settings: Settings, stores: Stores, articles: int, days: int) 
         stores.raw.put_json(state_key(group), {"feeds": {
             f.id: {"failures": 0, "last_ok": datetime.now(UTC).isoformat()}
             for f in catalog.in_group(group)}})
-
-
-def report_key_for(group: str, start: datetime, label: str) -> str:
-    return report_key(group, type("I", (), {"day": f"{start:%Y-%m-%d}", "label": label})())
 
 
 def timed(fn: Callable[[], Any]) -> float:

@@ -31,9 +31,14 @@ _CAPTURE = re.compile(r"captures/dt=(\d{4}-\d{2}-\d{2})/group=[^/]+/([^/]+)\.war
 PROCESS_FIELDS = ("extracted", "duplicates", "near_duplicates", "seen_before", "skipped", "failed")
 
 
+def day_prefix(day: str) -> str:
+    """Key prefix of a day's completeness reports."""
+    return f"reports/completeness/dt={day}/"
+
+
 def report_key(day: str, label: str) -> str:
     """Object key of the completeness report of an interval."""
-    return f"reports/completeness/dt={day}/{label}.json"
+    return f"{day_prefix(day)}{label}.json"
 
 
 def interval_of(capture_key: str) -> tuple[str, str] | None:

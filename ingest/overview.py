@@ -419,8 +419,7 @@ class Overview:
 
     def _completeness(self, first: date, last: date) -> dict[str, Any]:
         days = days_of(first, last)
-        docs = self._complete.under(completeness.report_key(d, "")[:-len(".json")]
-                                    for d in days)
+        docs = self._complete.under(completeness.day_prefix(d) for d in days)
         cells: dict[tuple[str, str], dict[str, Any]] = {}
         for doc in docs:
             day = doc.key.split("dt=", 1)[1][:10]

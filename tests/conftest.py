@@ -66,3 +66,14 @@ def sample_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SampleServer]:
     with SampleServer() as server:
         monkeypatch.setenv("NEWS_INGEST_SAMPLE_BASE", server.base)
         yield server
+
+
+def benchmark_page(benchmark: str, key: str) -> tuple[bytes, str, str]:
+    """(html bytes, url, true body) of one page of a shared extraction benchmark."""
+    import gzip
+    import json
+
+    base = shared_path("benchdata", benchmark)
+    truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))[key]
+    return (gzip.decompress((base / "html" / f"{key}.html.gz").read_bytes()), truth["url"],
+            truth["articleBody"])

@@ -3,7 +3,6 @@ the page's paragraph text, on real pages of the shared benchmark and on damaged 
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections import Counter
@@ -13,14 +12,7 @@ import trafilatura
 
 from ingest.errors import NotAnArticle
 from ingest.extract import EXTRACTOR, SECOND_OPINION, extract
-from tests.conftest import shared_path
-
-
-def _page(benchmark: str, key: str) -> tuple[bytes, str, str]:
-    base = shared_path("benchdata", benchmark)
-    truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))[key]
-    return (gzip.decompress((base / "html" / f"{key}.html.gz").read_bytes()), truth["url"],
-            truth["articleBody"])
+from tests.conftest import benchmark_page, shared_path
 
 
 def _f1(predicted: str, truth: str) -> float:
@@ -43,7 +35,7 @@ def _f1(predicted: str, truth: str) -> float:
     ("f6ac15a4d98511396da23e4428deb5605422b1c8bbc8284e771f6896bdccf57f", "x the page"),
 ])
 def test_a_doubtful_fast_result_gets_the_second_opinion(key: str, why: str) -> None:
-    html, url, truth = _page("extraction", key)
+    html, url, truth = benchmark_page("extraction", key)
     doc = extract(html, url)
     assert doc.extractor.startswith(f"{SECOND_OPINION} (fallback: fast result")
     assert why in doc.extractor
@@ -52,14 +44,14 @@ def test_a_doubtful_fast_result_gets_the_second_opinion(key: str, why: str) -> N
 
 
 def test_a_page_the_fast_pass_refuses_is_recovered() -> None:
-    html, url, truth = _page("extraction-readability", "mathjax")
+    html, url, truth = benchmark_page("extraction-readability", "mathjax")
     doc = extract(html, url)
     assert doc.extractor == f"{SECOND_OPINION} (fallback: fast pass refused the page)"
     assert _f1(doc.text, truth) > 0.9
 
 
 def test_a_confident_fast_result_is_kept() -> None:
-    html, url, truth = _page("extraction", sorted(json.loads(shared_path(
+    html, url, truth = benchmark_page("extraction", sorted(json.loads(shared_path(
         "benchdata", "extraction", "ground-truth.json").read_text()))[1])
     doc = extract(html, url)
     assert doc.extractor == EXTRACTOR

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from ingest import textunits
 from ingest.errors import NotAnArticle
 from ingest.extract import extract
-from tests.conftest import shared_path
+from tests.conftest import benchmark_page
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 
@@ -28,16 +26,9 @@ def test_word_equivalents_per_script() -> None:
     assert textunits.describe("北京消息") == "2 words (4 CJK characters)"
 
 
-def _page(key: str) -> tuple[bytes, str, str]:
-    base = shared_path("benchdata", "extraction-readability")
-    truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))[key]
-    return (gzip.decompress((base / "html" / f"{key}.html.gz").read_bytes()), truth["url"],
-            truth["articleBody"])
-
-
 @pytest.mark.parametrize("key", ["qq", "pixnet", "gmw", "youth", "yahoo-4", "hukumusume"])
 def test_real_chinese_and_japanese_pages_are_articles(key: str) -> None:
-    html, url, body = _page(key)
+    html, url, body = benchmark_page("extraction-readability", key)
     doc = extract(html, url)
     # the article's longest paragraph is in the text (spacing aside: these pages pad with
     # ideographic spaces)

@@ -70,7 +70,7 @@ def test_the_view_answers_from_what_the_pipeline_wrote(
     again = poll_group(settings, stores, catalog, "sample", second)
     result = process_captures(settings, stores, polled.capture_keys + again.capture_keys,
                               catalog=catalog)
-    view = Overview(settings, stores, catalog)
+    view = Overview(settings, stores, catalog, refresh=False)  # no thread outliving the test
 
     # feed health: one row per feed, the failing one first with its error
     health = view.feeds()
@@ -138,7 +138,7 @@ def test_the_view_answers_from_what_the_pipeline_wrote(
 
 def test_a_new_deployment_shows_empty_screens(settings: Settings, stores: Stores) -> None:
     catalog = load_catalog(SAMPLE_CATALOG, env={"NEWS_INGEST_SAMPLE_BASE": "http://127.0.0.1:9"})
-    view = Overview(settings, stores, catalog)
+    view = Overview(settings, stores, catalog, refresh=False)  # no thread outliving the test
     health = view.feeds()
     assert {r["last_status"] for r in health["feeds"]} == {"not polled"}
     today = view.today()
