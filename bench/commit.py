@@ -1,0 +1,172 @@
+"""The serial stage alone: committing staged pages, once its index is loaded (issue 11).
+
+Builds staged pages as the extraction stage leaves them: the shared extraction benchmark's 181
+pages are extracted once (``ingest.stage.stage_page``), then varied into ``--pages`` distinct
+articles (a third of each text's words replaced from the set's own vocabulary, one in 20 a
+copy of another page, so the near-duplicate index has work), spread over ``--captures``
+captures of one day. Each capture's raw object and staging are stored on a real SeaweedFS, then
+``ingest.pipeline.commit_with`` runs as the DAG's commit task does. Then a second day of the same
+size is committed against the first (a window with an index in it). Printed per run: pages,
+seconds and pages/s for the whole serial stage and for the stage once its index is loaded
+(reading staging, deciding, writing segments, the table commit, manifests, reports), and the
+seconds per step; ``--profile`` prints the top of a cProfile of the second run.
+
+Target (issue 11): at least 5,000 pages/s once the index is loaded.
+
+Run: python bench/commit.py [--pages 20000] [--captures 10] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import cProfile
+import pstats
+import random
+import re
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from common import extraction_pages
+
+from ingest import pipeline, table
+from ingest.config import Catalog, Settings
+from ingest.dedupe import MIN_SHINGLES, text_hash
+from ingest.minhash import sketch
+from ingest.process import config_hash
+from ingest.regions import default_tagger
+from ingest.seaweed import SeaweedServer
+from ingest.stage import ARTICLE, StagedPage, StagedShard, stage_id, stage_page, write_shard
+from ingest.storage import Stores
+from ingest.archive import ArchivedResponse
+
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def base_pages(settings: Settings) -> list[StagedPage]:
+    tagger = default_tagger(settings.regions_path)
+    out = []
+    for n, (pid, url, html, _truth) in enumerate(extraction_pages()):
+        rec = ArchivedResponse(url=url, final_url=url, status=200, body=html, offset=n,
+                               headers=(), fetched_at=datetime(2026, 10, 1, tzinfo=UTC),
+                               meta={}, kind="page")
+        page = stage_page(settings, "c", rec, {}, tagger)
+        if page.outcome == ARTICLE:
+            out.append(page)
+    return out
+
+
+def variants(base: list[StagedPage], count: int, day: datetime, captures: int,
+             seed: int, copy_every: int = 20) -> dict[str, list[StagedPage]]:
+    rng = random.Random(seed)
+    vocab = sorted({w for p in base for w in _WORD.findall(p.text)})
+    by_capture: dict[str, list[StagedPage]] = {}
+    made: list[StagedPage] = []
+    for i in range(count):
+        capture = f"captures/dt={day:%Y-%m-%d}/group=g{i % captures:02d}/{day:%H%M%S}.warc.gz"
+        if made and i % copy_every == copy_every - 1:
+            src = made[rng.randrange(len(made))]
+            words = src.text.split(" ")  # a copy: whole, truncated, or lightly edited
+            cut = rng.choice((len(words), len(words), int(len(words) * 0.8)))
+            text = " ".join(words[:cut])
+        else:
+            src = base[i % len(base)]
+            text = _WORD.sub(lambda w: rng.choice(vocab) if rng.random() < 0.34 else w.group(0),
+                             src.text)
+        sk = sketch(text)
+        url = f"https://site{i % 1000}.example/{day:%Y%m%d}/story-{i}"
+        page = replace(src, capture=capture, offset=i, url=url, final_url=url,
+                       canonical_url=url, article_id=f"{seed:02d}{i:08d}",
+                       source_domain=f"site{i % 1000}.example",
+                       fetched_at=day + timedelta(seconds=i), text=text,
+                       content_hash=text_hash(text),
+                       signature=sk.to_bytes() if sk.size >= MIN_SHINGLES else None,
+                       shingles=sk.size)
+        made.append(page)
+        by_capture.setdefault(capture, []).append(page)
+    return by_capture
+
+
+def stage_day(settings: Settings, stores: Stores, stage: str,
+              by_capture: dict[str, list[StagedPage]]) -> list[dict[str, object]]:
+    parts = []
+    for capture, pages in sorted(by_capture.items()):
+        stores.raw.put(capture, b"raw capture stand-in " + capture.encode())
+        version = stores.raw.stat(capture)[0]
+        write_shard(stores, stage, StagedShard(capture, version, 0, 1, pages))
+        parts.append({"capture": capture, "shard": 0, "shards": 1, "marker": None,
+                      "marked": False, "stage": stage})
+    return parts
+
+
+def run(settings: Settings, stores: Stores, parts: list[dict[str, object]], pages: int,
+        label: str, profile: bool) -> None:
+    prof = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if prof:
+        prof.enable()
+    summary = pipeline.commit_with(settings, Catalog(feeds=()), stores, parts, staged=True)
+    if prof:
+        prof.disable()
+    took = time.perf_counter() - started
+    seconds = summary["seconds"]
+    loaded = took - seconds.get("index", 0.0)
+    print(f"{label}: {pages} pages in {len(parts)} captures; {summary['counts']}")
+    print(f"  whole serial stage       : {took:6.2f} s  {pages / took:7.0f} pages/s")
+    print(f"  once its index is loaded : {loaded:6.2f} s  {pages / loaded:7.0f} pages/s"
+          f"  (target >= 5,000)")
+    print("  seconds per step         : " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()))
+    if prof:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+
+
+def dump(settings: Settings, stores: Stores, path: Path) -> None:
+    """Every output but the table's own files and the staging, as text to compare."""
+    lines = [json.dumps(row, default=str, sort_keys=True) for row in table.rows(settings)]
+    for key in sorted(stores.processed.list("")):
+        if not key.startswith(("articles/", "staging/", "_locks/")):
+            lines.append(f"{key} {hashlib.sha256(stores.processed.get(key)).hexdigest()}")
+    path.write_text("\n".join(lines) + "\n")
+    print(f"digest of {len(lines)} outputs -> {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=20000)
+    parser.add_argument("--captures", type=int, default=10)
+    parser.add_argument("--copy-every", type=int, default=20,
+                        help="one page in N is a (whole, truncated or edited) copy of another")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dump", help="write a digest of every output (rows, segments, "
+                        "manifests, reports) to this file, to compare two versions")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        weed = SeaweedServer(Path(tmp))
+        weed.start()
+        try:
+            settings = Settings(s3_endpoint_url=weed.endpoint, s3_access_key=weed.access_key,
+                                s3_secret_key=weed.secret_key)
+            stores = Stores.from_settings(settings)
+            stores.ensure_buckets()
+            stage = stage_id(config_hash(settings), Catalog(feeds=()))
+            base = base_pages(settings)
+            for n, day in enumerate((datetime(2026, 10, 1, tzinfo=UTC),
+                                     datetime(2026, 10, 2, tzinfo=UTC))):
+                made = variants(base, args.pages, day, args.captures, seed=n,
+                                copy_every=args.copy_every)
+                parts = stage_day(settings, stores, stage, made)
+                run(settings, stores, parts, args.pages,
+                    "first day (empty index)" if n == 0 else "second day (the first in its window)",
+                    args.profile and n == 1)
+            if args.dump:
+                dump(settings, stores, Path(args.dump))
+        finally:
+            weed.stop()
+
+
+if __name__ == "__main__":
+    main()
