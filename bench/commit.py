@@ -3,8 +3,8 @@
 Builds staged pages as the extraction stage leaves them: the shared extraction benchmark's 181
 pages are extracted once (``ingest.stage.stage_page``), then varied into ``--pages`` distinct
 articles (a third of each text's words replaced from the set's own vocabulary, one in 20 a
-copy of another page, so the near-duplicate index has work), spread over ``--captures``
-captures of one day. Each capture's raw object and staging are stored on a real SeaweedFS, then
+copy of another page, so the near-duplicate index has work), published within a day and a
+half before their fetch, spread over ``--captures`` captures of one day. Each capture's raw object and staging are stored on a real SeaweedFS, then
 ``ingest.pipeline.commit_with`` runs as the DAG's commit task does. Then a second day of the same
 size is committed against the first (a window with an index in it). Printed per run: pages,
 seconds and pages/s for the whole serial stage and for the stage once its index is loaded
@@ -19,9 +19,10 @@ Run: python bench/commit.py [--pages 20000] [--captures 10] [--profile]
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
 import json
-import cProfile
+import os
 import pstats
 import random
 import re
@@ -31,9 +32,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import extraction_pages
-
 from ingest import pipeline, table
+from ingest.archive import ArchivedResponse
 from ingest.config import Catalog, Settings
 from ingest.dedupe import MIN_SHINGLES, text_hash
 from ingest.minhash import sketch
@@ -42,7 +42,8 @@ from ingest.regions import default_tagger
 from ingest.seaweed import SeaweedServer
 from ingest.stage import ARTICLE, StagedPage, StagedShard, stage_id, stage_page, write_shard
 from ingest.storage import Stores
-from ingest.archive import ArchivedResponse
+
+from common import extraction_pages
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -50,7 +51,7 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 def base_pages(settings: Settings) -> list[StagedPage]:
     tagger = default_tagger(settings.regions_path)
     out = []
-    for n, (pid, url, html, _truth) in enumerate(extraction_pages()):
+    for n, (_pid, url, html, _truth) in enumerate(extraction_pages()):
         rec = ArchivedResponse(url=url, final_url=url, status=200, body=html, offset=n,
                                headers=(), fetched_at=datetime(2026, 10, 1, tzinfo=UTC),
                                meta={}, kind="page")
@@ -83,6 +84,8 @@ def variants(base: list[StagedPage], count: int, day: datetime, captures: int,
                        canonical_url=url, article_id=f"{seed:02d}{i:08d}",
                        source_domain=f"site{i % 1000}.example",
                        fetched_at=day + timedelta(seconds=i), text=text,
+                       # news: published within the day and a half before it was fetched
+                       published_at=day + timedelta(seconds=i - rng.randrange(36 * 3600)),
                        content_hash=text_hash(text),
                        signature=sk.to_bytes() if sk.size >= MIN_SHINGLES else None,
                        shingles=sk.size)
@@ -97,7 +100,7 @@ def stage_day(settings: Settings, stores: Stores, stage: str,
     for capture, pages in sorted(by_capture.items()):
         stores.raw.put(capture, b"raw capture stand-in " + capture.encode())
         version = stores.raw.stat(capture)[0]
-        write_shard(stores, stage, StagedShard(capture, version, 0, 1, pages))
+        write_shard(stores, stage, StagedShard.of_pages(capture, version, 0, 1, pages))
         parts.append({"capture": capture, "shard": 0, "shards": 1, "marker": None,
                       "marked": False, "stage": stage})
     return parts
@@ -121,7 +124,7 @@ def run(settings: Settings, stores: Stores, parts: list[dict[str, object]], page
           f"  (target >= 5,000)")
     print("  seconds per step         : " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()))
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
 
 
 def dump(settings: Settings, stores: Stores, path: Path) -> None:

@@ -103,6 +103,11 @@ class ExactIndex:
             return Decision("duplicate", duplicate_of=first.article_id)
         return Decision("new")
 
+    def next_batch(self, batch: str) -> None:
+        """Go on with the next batch of a run on the same index: the entries added so far stay,
+        as earlier batches' (their segments, read again, would give the same entries)."""
+        self.batch, self.added, self._decided = batch, [], set()
+
     def segment_rows(self) -> list[list[str]]:
         """This batch's entries as segment rows, first seen first."""
         return sorted((e.to_row() for e in self.added), key=lambda r: (r[2], r[0]))
@@ -192,7 +197,7 @@ JACCARD_MIN = 0.5
 CONTAINMENT_MIN = 0.75
 COMPARABLE = 0.4  # a contained text must be at least this share of the larger one
 NEAR_VERSION = 2  # format of the "near" rows in stored segments
-_PENDING_MAX = 4096  # rows added since the last merge into the sorted band arrays
+_PENDING_MAX = 1024  # rows added since the last merge into the sorted band arrays
 _NO_TIME = -(1 << 62)  # order of an item without a seen_at: before any real time
 
 
@@ -236,7 +241,7 @@ class NearDuplicateIndex:
     earliest first member names the merged cluster).
 
     Memory: the index is columnar (numpy and ``array`` columns, no Python object per item):
-    per item 128 signature bytes, 16 x 6 bytes of sorted band keys and row numbers, 8 bytes of
+    per item 128 signature bytes, 16 x 8 bytes of sorted band keys and row numbers, 8 bytes of
     seen time, 4 of cluster parent, 4 of shingle count and the id's bytes plus a 4-byte offset,
     about 260 bytes for a 16-character id (``python bench/dedupe.py`` measures it). Items added
     (not loaded) in this run also keep their row number (4 bytes) and, if they matched, a
@@ -253,13 +258,15 @@ class NearDuplicateIndex:
         self._parent = array("i")
         self._id_bytes = bytearray()
         self._id_end = array("I")
-        self._band_keys: list[npt.NDArray[np.uint16]] = []
-        self._band_rows: list[npt.NDArray[np.uint32]] = []
+        # every indexed row's band keys as (band << 16 | key), sorted, with the rows beside
+        self._band_keys = np.zeros(0, np.uint32)
+        self._band_rows = np.zeros(0, np.uint32)
         self._pending_keys = array("H")  # BANDS keys per pending row
         self._pending_rows = array("I")
         self._added = array("I")  # rows added (not loaded)
         self.matches: dict[str, Match] = {}
         self.skipped_rows = 0
+        self._checkpoint: tuple[int, array[int]] | None = None
 
     def __len__(self) -> int:
         return len(self._size)
@@ -287,8 +294,12 @@ class NearDuplicateIndex:
             setattr(self, name, array(column.typecode, column))
         self._id_bytes = bytearray(self._id_bytes)
 
-    def _order(self, row: int) -> tuple[int, int]:
-        return (self._seen[row], row)
+    def _order(self, row: int) -> tuple[int, str, int]:
+        """Sort key meaning "seen first": seen time, then id, so it never depends on how the
+        index was filled (loaded or added, in which batch); items without a seen time keep
+        their insertion order."""
+        seen = self._seen[row]
+        return (seen, "" if seen == _NO_TIME else self._id(row), row)
 
     def _find(self, row: int) -> int:
         parent = self._parent
@@ -312,30 +323,30 @@ class NearDuplicateIndex:
             self._merge()
 
     def _merge(self) -> None:
-        """Fold the pending rows into the sorted per-band arrays."""
+        """Fold the pending rows into the sorted band arrays (a merge of two sorted arrays)."""
         from ingest.minhash import BANDS
 
         if not self._pending_rows:
             return
-        keys = np.array(self._pending_keys, dtype=np.uint16).reshape(-1, BANDS)
+        keys = np.array(self._pending_keys, dtype=np.uint32).reshape(-1, BANDS)
         rows = np.array(self._pending_rows, dtype=np.uint32)
         self._pending_keys, self._pending_rows = array("H"), array("I")
-        if not self._band_keys:
-            self._band_keys = [np.zeros(0, np.uint16)] * BANDS
-            self._band_rows = [np.zeros(0, np.uint32)] * BANDS
-        for band in range(BANDS):
-            all_keys = np.concatenate([self._band_keys[band], keys[:, band]])
-            all_rows = np.concatenate([self._band_rows[band], rows])
-            order = np.argsort(all_keys, kind="stable")
-            self._band_keys[band], self._band_rows[band] = all_keys[order], all_rows[order]
+        flat = (keys | (np.arange(BANDS, dtype=np.uint32) << 16)).ravel()
+        order = np.argsort(flat, kind="stable")
+        new_keys, new_rows = flat[order], np.repeat(rows, BANDS)[order]
+        at = np.searchsorted(self._band_keys, new_keys, "right")
+        self._band_keys = np.insert(self._band_keys, at, new_keys)
+        self._band_rows = np.insert(self._band_rows, at, new_rows)
 
     def _candidates(self, keys: npt.NDArray[np.uint16]) -> npt.NDArray[np.int64]:
+        from ingest.minhash import BANDS
+
         found = []
-        for band, (sorted_keys, rows) in enumerate(zip(self._band_keys, self._band_rows, strict=True)):
-            lo = int(np.searchsorted(sorted_keys, keys[band], "left"))
-            hi = int(np.searchsorted(sorted_keys, keys[band], "right"))
-            if hi > lo:
-                found.append(rows[lo:hi])
+        if self._band_keys.size:
+            wanted = keys.astype(np.uint32) | (np.arange(BANDS, dtype=np.uint32) << 16)
+            lo = np.searchsorted(self._band_keys, wanted, "left").tolist()
+            hi = np.searchsorted(self._band_keys, wanted, "right").tolist()
+            found = [self._band_rows[a:b] for a, b in zip(lo, hi, strict=True) if b > a]
         if self._pending_rows:
             pending = np.frombuffer(self._pending_keys, dtype=np.uint16).reshape(-1, keys.size)
             hits = np.flatnonzero((pending == keys).any(axis=1))
@@ -345,12 +356,6 @@ class NearDuplicateIndex:
         if not found:
             return np.zeros(0, dtype=np.int64)
         return np.unique(np.concatenate(found)).astype(np.int64)
-
-    def _agreements(self, rows: npt.NDArray[np.int64], signature: Any) -> npt.NDArray[np.int64]:
-        matrix = np.frombuffer(self._sig, dtype=np.uint8).reshape(-1, self._width)
-        agree: npt.NDArray[np.int64] = (matrix[rows] == signature).sum(axis=1)
-        del matrix
-        return agree
 
     # -- public --------------------------------------------------------------------------------
 
@@ -372,8 +377,6 @@ class NearDuplicateIndex:
     def add_sketch(self, item_id: str, sk: Sketch, seen_at: str = "") -> int:
         """:meth:`add_row` for a text whose sketch was computed before (the extraction stage
         computes it, so the serial stage never reads texts)."""
-        from ingest.minhash import containment, jaccard_of_agreement
-
         indexed = sk.size >= MIN_SHINGLES
         seen_us = _micros(seen_at)
         keys = sk.band_keys() if indexed else None
@@ -383,31 +386,138 @@ class NearDuplicateIndex:
         if keys is None:
             return row
         self._index_rows(np.array([row]), keys[None, :])
-        if candidates.size == 0:
-            return row
-        agree = self._agreements(candidates, sk.signature)
+        if candidates.size:
+            owner = np.zeros(candidates.size, np.int64)
+            _, rows, jac, cont = self._hits(owner, candidates, sk.signature[None, :],
+                                            np.array([sk.size]))
+            self._join(row, item_id, seen_us, zip(rows.tolist(), jac.tolist(), cont.tolist(),
+                                                  strict=True))
+        return row
+
+    def add_sketches(self, items: list[tuple[str, Sketch, str]]) -> list[str]:
+        """:meth:`add_sketch` for each ``(id, sketch, seen_at)`` in order, with the same
+        result; returns each item's cluster id as it was right after it was added. The
+        candidates among the items indexed before are looked up and compared for all items at
+        once (numpy); only those among the items of this call are looked up one by one."""
+        from ingest.minhash import BANDS, NUM_PERM, band_keys
+
+        self._merge()
+        band = np.arange(BANDS, dtype=np.uint32) << 16
+        indexed = [i for i, (_, sk, _) in enumerate(items) if sk.size >= MIN_SHINGLES]
+        sigs = (np.stack([items[i][1].signature for i in indexed]) if indexed
+                else np.zeros((0, NUM_PERM), np.uint8))
+        sizes = np.array([items[i][1].size for i in indexed], np.int64)
+        keys = band_keys(sigs).astype(np.uint32) | band  # (items, BANDS)
+        # candidates among the rows indexed before: every (item, row) sharing a band key
+        flat = keys.ravel()
+        lo = np.searchsorted(self._band_keys, flat, "left")
+        hi = np.searchsorted(self._band_keys, flat, "right")
+        counts = hi - lo
+        total = int(counts.sum())
+        owner = np.repeat(np.repeat(np.arange(len(indexed), dtype=np.int64), BANDS), counts)
+        at = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        pairs = np.unique((owner << 32) | self._band_rows[at].astype(np.int64))
+        before: dict[int, list[tuple[int, float, float]]] = {}
+        for start in range(0, pairs.size, 65536):  # bounded memory: 64k pairs at a time
+            chunk = pairs[start:start + 65536]
+            who, rows, jac, cont = self._hits(chunk >> 32, chunk & 0xFFFFFFFF, sigs, sizes)
+            for w, r, j, c in zip(who.tolist(), rows.tolist(), jac.tolist(), cont.tolist(),
+                                  strict=True):
+                before.setdefault(w, []).append((r, j, c))
+        # then each item in order, with the items of this call added before it
+        mine: dict[int, list[int]] = {}
+        clusters: list[str] = []
+        slot = {item: n for n, item in enumerate(indexed)}
+        for i, (item_id, sk, seen_at) in enumerate(items):
+            seen_us = _micros(seen_at)
+            n = slot.get(i)
+            row = self._new_row(item_id, seen_us, sk.size,
+                                sk.to_bytes() if n is not None else None)
+            self._added.append(row)
+            if n is None:
+                clusters.append(item_id)
+                continue
+            hits = list(before.get(n, ()))
+            item_keys = keys[n].tolist()
+            earlier = sorted({r for k in item_keys for r in mine.get(k, ())})
+            if earlier:
+                found = np.array(earlier, np.int64)
+                _, rows, jac, cont = self._hits(np.full(found.size, n), found, sigs, sizes)
+                hits += zip(rows.tolist(), jac.tolist(), cont.tolist(), strict=True)
+            for k in item_keys:
+                mine.setdefault(k, []).append(row)
+            self._index_rows(np.array([row]), (keys[n] & 0xFFFF).astype(np.uint16)[None, :])
+            self._join(row, item_id, seen_us, hits)
+            clusters.append(self._id(self._find(row)))
+        return clusters
+
+    def _hits(self, owner: npt.NDArray[np.int64], rows: npt.NDArray[np.int64],
+              sigs: npt.NDArray[np.uint8], sizes: npt.NDArray[np.int64]
+              ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                         npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Which (item ``owner``, indexed ``row``) pairs are near-duplicates: the arithmetic
+        of ``jaccard_of_agreement`` and ``containment``, element-wise. Returns the pairs that
+        pass, with their Jaccard and containment estimates."""
+        from ingest.minhash import CHANCE
+
+        matrix = np.frombuffer(self._sig, dtype=np.uint8).reshape(-1, self._width)
+        agree = (matrix[rows] == sigs[owner]).sum(axis=1) / self._width
+        del matrix
+        jac = np.maximum(0.0, (agree - CHANCE) / (1.0 - CHANCE))
+        mine = sizes[owner].astype(np.float64)
+        theirs = np.frombuffer(self._size, dtype=np.int32)[rows].astype(np.float64)
+        smaller = np.minimum(theirs, mine)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cont = np.where(theirs > 0, np.minimum(
+                1.0, jac * (mine + theirs) / (1.0 + jac) / smaller), 0.0)
+        comparable = smaller >= COMPARABLE * np.maximum(theirs, mine)
+        ok = np.flatnonzero((jac >= JACCARD_MIN) | ((cont >= CONTAINMENT_MIN) & comparable))
+        return owner[ok], rows[ok], jac[ok], cont[ok]
+
+    def _join(self, row: int, item_id: str, seen_us: int,
+              hits: Iterable[tuple[int, float, float]]) -> None:
+        """Put a new item into the clusters of the items it matches (``(row, jaccard,
+        containment)``); the best match (highest score, then seen first) is its ``Match``."""
         best: tuple[float, int, float, float] | None = None
         roots: set[int] = set()
-        for other, n in zip(candidates.tolist(), agree.tolist(), strict=True):
-            other_size = self._size[other]
-            jac = jaccard_of_agreement(n / self._width)
-            cont = containment(jac, sk.size, other_size)
-            comparable = min(sk.size, other_size) >= COMPARABLE * max(sk.size, other_size)
-            if jac >= JACCARD_MIN or (cont >= CONTAINMENT_MIN and comparable):
-                roots.add(self._find(other))
-                score = max(jac, cont)
-                if best is None or score > best[0]:
-                    best = (score, other, jac, cont)
+        for other, jac, cont in hits:
+            roots.add(self._find(other))
+            score = max(jac, cont)
+            if best is None or score > best[0] or (
+                    score == best[0] and self._order(other) < self._order(best[1])):
+                best = (score, other, jac, cont)
         if best is None:
-            return row
-        _, other, jac, cont = best
+            return
+        _, other, best_jac, best_cont = best
         other_id = self._id(other)
         earlier = (self._seen[other], other_id) < (seen_us, item_id)
-        self.matches[item_id] = Match(other_id, round(jac, 3), round(cont, 3), earlier)
+        self.matches[item_id] = Match(other_id, round(best_jac, 3), round(best_cont, 3), earlier)
         first = min(roots | {row}, key=self._order)
         for root in roots | {row}:
             self._parent[root] = first
-        return row
+
+    def begin_batch(self) -> None:
+        """Start a batch on an index that is kept for a whole run: forget the previous batch's
+        added items and matches, and remember the cluster structure (see :meth:`settle`)."""
+        self._added = array("I")
+        self.matches = {}
+        self._checkpoint = (len(self), array("i", self._parent))
+
+    def settle(self) -> None:
+        """After a batch's segment is written: make the index what loading the stored
+        segments would give (:meth:`load_rows`), so the next batch of the run is decided
+        exactly as if the index had been read again. Loading links each item to the cluster id
+        stored with it; adding merges clusters of items added before. So the earlier items'
+        cluster structure is put back as it was at :meth:`begin_batch`, and each item of the
+        batch points at its cluster's first member as its segment row says. (That first member
+        was a cluster root already, or is an item of the batch: a merge only ever puts roots
+        under another root.)"""
+        if self._checkpoint is None:
+            return
+        start, parent = self._checkpoint
+        roots = [self._find(row) for row in range(start, len(self))]
+        parent.extend(roots)
+        self._parent, self._checkpoint = parent, None
 
     def segment_rows(self) -> list[list[object]]:
         """The items added by this index (not loaded ones), for the stored segment:

@@ -10,6 +10,7 @@ import logging
 import resource
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -142,13 +143,13 @@ def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str,
     shard = extract_shard(settings, stores, part["capture"], part["shard"], part["shards"],
                           catalog, default_tagger(settings.regions_path))
     key = write_shard(stores, stage_id(config_hash(settings), catalog), shard)
-    outcomes = Counter(p.outcome for p in shard.pages)
+    outcomes = Counter(shard.data.column("outcome").to_pylist())
     for error in shard.errors:
         log.warning("%s", error["error"])
-    log.info("%s: %d pages (%s) -> %s", part_label(part), len(shard.pages),
+    log.info("%s: %d pages (%s) -> %s", part_label(part), shard.data.num_rows,
              ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
              stores.processed.uri(key))
-    return {"staging": key, "pages": len(shard.pages), **outcomes,
+    return {"staging": key, "pages": shard.data.num_rows, **outcomes,
             "peak_rss_mib": peak_rss_mib()}
 
 
@@ -180,49 +181,63 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     marked = {p["capture"]: p["marker"] for p in parts if p["marked"]}
     captures = sorted({p["capture"] for p in parts})
     stage = parts[0]["stage"] if parts else ""
-    pool = IndexPool(stores)
+    pool, writer = IndexPool(stores), table.Writer(settings)
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},
                                "regions": {}, "reports": [], "table_versions": [],
                                "seconds": {"staging": 0.0}}
-    for key in captures:
-        shards: dict[str, StagedShard] = {}
-        reading = time.monotonic()
-        if staged:
-            found = read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
-            if found is not None:
-                shards[key] = found
-            else:
-                log.warning("%s: no complete staging of its current version (its extraction "
-                            "task failed, or a poll merged records into it since); extracting "
-                            "it here", key)
-        summary["seconds"]["staging"] += time.monotonic() - reading
-        result = process_captures(settings, stores, [key], catalog=catalog, staged=shards,
-                                  pool=pool)
-        for name, took in result.seconds.items():
-            summary["seconds"][name] = summary["seconds"].get(name, 0.0) + took
-        for item in result.skipped:
-            log.info("skipped %s", item["reason"])
-        for item in result.errors:
-            log.warning("failed %s", item)
-        if key in marked:
-            inbox.done(stores, key, marked[key])
-        if staged:
-            drop_staged(stores, stage, key)
-        summary["batches"].append(result.batch)
-        summary["manifests"].append(result.manifest_key)
-        summary["partitions"] += result.partitions
-        if result.table_version is not None:
-            summary["table_versions"].append(result.table_version)
-        summary["reports"] += result.reports
-        for name, target in (("counts", result.counts), ("regions", result.regions)):
-            for k, v in target.items():
-                summary[name][k] = summary[name].get(k, 0) + v
+
+    def read(key: str) -> StagedShard | None:
+        return read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
+
+    # the next capture's staging is read while this one is decided and written
+    with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead:
+        coming = ahead.submit(read, captures[0]) if staged and captures else None
+        for n, key in enumerate(captures):
+            shards: dict[str, StagedShard] = {}
+            reading = time.monotonic()
+            if coming is not None:
+                found = coming.result()
+                coming = ahead.submit(read, captures[n + 1]) if n + 1 < len(captures) else None
+                if found is not None:
+                    shards[key] = found
+                else:
+                    log.warning("%s: no complete staging of its current version (its extraction "
+                                "task failed, or a poll merged records into it since); "
+                                "extracting it here", key)
+            summary["seconds"]["staging"] += time.monotonic() - reading
+            result = process_captures(settings, stores, [key], catalog=catalog, staged=shards,
+                                      pool=pool, writer=writer)
+            _finish(stores, result, key, marked, stage if staged else None, summary)
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),
              {k: round(v, 2) for k, v in summary["seconds"].items()})
     summary["peak_rss_mib"] = peak_rss_mib()
     return summary
+
+
+def _finish(stores: Stores, result: Any, key: str, marked: dict[str, Any], stage: str | None,
+            summary: dict[str, Any]) -> None:
+    """After a capture's batch: its inbox marker and staging go, its figures join the run's."""
+    for name, took in result.seconds.items():
+        summary["seconds"][name] = summary["seconds"].get(name, 0.0) + took
+    for item in result.skipped:
+        log.info("skipped %s", item["reason"])
+    for item in result.errors:
+        log.warning("failed %s", item)
+    if key in marked:
+        inbox.done(stores, key, marked[key])
+    if stage is not None:
+        drop_staged(stores, stage, key)
+    summary["batches"].append(result.batch)
+    summary["manifests"].append(result.manifest_key)
+    summary["partitions"] += result.partitions
+    if result.table_version is not None:
+        summary["table_versions"].append(result.table_version)
+    summary["reports"] += result.reports
+    for name, target in (("counts", result.counts), ("regions", result.regions)):
+        for k, v in target.items():
+            summary[name][k] = summary[name].get(k, 0) + v
 
 
 def peak_rss_mib() -> float:

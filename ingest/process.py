@@ -13,11 +13,13 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from ingest import completeness, dataset, regions, table
 from ingest.config import Catalog, Settings
@@ -36,7 +38,7 @@ from ingest.dedupe import (
 from ingest.extract import EXTRACTORS
 from ingest.minhash import Sketch
 from ingest.regions import Tagger, default_tagger
-from ingest.stage import ARTICLE, SKIPPED, StagedPage, StagedShard, extract_shard
+from ingest.stage import ARTICLE, SKIPPED, StagedShard, extract_shard
 from ingest.storage import Stores, dumps
 
 log = logging.getLogger(__name__)
@@ -114,16 +116,23 @@ class ProcessResult:
 
 
 class IndexPool:
-    """The dedupe index's segments, read from storage once per run: each day of the window is
-    listed and read the first time a batch needs it, and a batch's new segments replace its
-    captures' sections in memory as they are written, so every batch of a run sees exactly what
-    reading the window again would give it."""
+    """The dedupe index of a run: the window's segments are read from storage once per run
+    (each day the first time a batch needs it; a batch's new segments replace its captures'
+    sections in memory as they are written), and the index built from them is kept from one
+    batch to the next while the next batch has the same window, so a run of a day's captures
+    builds it once. Every batch sees exactly what reading the window again would give it: a
+    kept index holds the earlier batches' items as their stored segments say
+    (:meth:`NearDuplicateIndex.settle`), and it is built again when the window moves or when
+    the next batch's capture had a segment of its own in it (a capture processed again)."""
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
         self.days: dict[str, dict[str, dict[str, Any]]] = {}
         self.stale = 0
         self.reads = 0  # days read from storage
+        self.builds = 0  # indexes built from the segments
+        # the kept index: its window, the captures whose segments it was built from, and it
+        self._kept: tuple[list[str], set[str], ExactIndex, NearDuplicateIndex] | None = None
 
     def day(self, day: str) -> dict[str, dict[str, Any]]:
         if day not in self.days:
@@ -135,19 +144,31 @@ class IndexPool:
     def put(self, capture: str, doc: dict[str, Any]) -> None:
         self.day(capture_day(capture))[capture] = doc
 
-    def index_for(self, keys: list[str], settings: Settings
-                  ) -> tuple[list[Any], NearDuplicateIndex]:
-        """Exact entries and the near-duplicate index of every other capture in the window
-        (``dedupe_window_days`` either side of the batch's days); the batch's own captures are
-        left out, as their articles are being decided again."""
+    def window(self, keys: list[str], settings: Settings) -> list[str]:
+        """The days whose segments a batch of ``keys`` sees (``dedupe_window_days`` either
+        side of the batch's days)."""
         days = sorted({capture_day(k) for k in keys} - {"unknown"})
         first = date.fromisoformat(days[0]) if days else datetime.now(UTC).date()
         last = date.fromisoformat(days[-1]) if days else first
         span = (last - first).days
+        return window_days((first + timedelta(days=span // 2)).isoformat(),
+                           settings.dedupe_window_days + (span + 1) // 2)
+
+    def index_for(self, keys: list[str], batch: str, settings: Settings
+                  ) -> tuple[ExactIndex, NearDuplicateIndex]:
+        """The exact and near-duplicate indexes of every other capture in the batch's window;
+        the batch's own captures are left out, as their articles are being decided again.
+        Call :meth:`settle` once the batch's segments are written."""
+        days = self.window(keys, settings)
+        if self._kept is not None and self._kept[0] == days and not set(keys) & self._kept[1]:
+            _, _, exact, near = self._kept
+            exact.next_batch(batch)
+            near.begin_batch()
+            return exact, near
+        self._kept = None
         segments: dict[str, dict[str, Any]] = {}
         stale = self.stale
-        for d in window_days((first + timedelta(days=span // 2)).isoformat(),
-                             settings.dedupe_window_days + (span + 1) // 2):
+        for d in days:
             segments.update(self.day(d))
         if self.stale > stale:
             log.warning("%d dedupe segments in the window were written by an older index "
@@ -155,12 +176,24 @@ class IndexPool:
                         self.stale - stale)
         own = set(keys)
         docs = [doc for capture, doc in sorted(segments.items()) if capture not in own]
-        entries = [e for doc in docs for e in entries_from_segment(doc)]
+        exact = ExactIndex(batch, (e for doc in docs for e in entries_from_segment(doc)))
         near = NearDuplicateIndex()
         near_rows = [row for doc in docs if doc.get("near_version") == NEAR_VERSION
                      for row in doc.get("near", [])]
         near.load_rows(sorted(near_rows, key=lambda r: (str(r[1]), str(r[0]))))
-        return entries, near
+        near.begin_batch()
+        self.builds += 1
+        self._kept = (days, set(segments), exact, near)
+        return exact, near
+
+    def settle(self, near: NearDuplicateIndex) -> None:
+        """The batch's segments are written: keep its index for the next batch."""
+        if self._kept is not None and self._kept[3] is near:
+            near.settle()
+
+    def drop(self) -> None:
+        """Forget the kept index (a batch failed half-way)."""
+        self._kept = None
 
 
 def process_captures(
@@ -173,6 +206,7 @@ def process_captures(
     day: str = "",
     staged: dict[str, StagedShard] | None = None,
     pool: IndexPool | None = None,
+    writer: table.Writer | None = None,
 ) -> ProcessResult:
     """Process the captures named by ``capture_keys`` into the processed bucket: their rows
     replace whatever rows those captures had in the articles table, in one commit.
@@ -181,6 +215,7 @@ def process_captures(
     manifest under that day instead of the first capture's. ``staged``: captures the extraction
     stage has done already (``ingest.stage``); the others are extracted here. ``pool``: the
     run's dedupe index (read once per run); without it the window is read for this batch.
+    ``writer``: the run's table writer (the table kept open between commits).
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
@@ -195,7 +230,8 @@ def process_captures(
         return result
     staged = staged or {}
     versions: dict[str, str] = {}
-    candidates: list[StagedPage] = []
+    shards: list[StagedShard] = []
+    candidates: list[_Candidate] = []
     extracting = time.monotonic()
     for key in keys:
         shard = staged.get(key)
@@ -204,40 +240,61 @@ def process_captures(
             shard = extract_shard(settings, stores, key, 0, 1, catalog, tagger)
         versions[key] = shard.version
         result.errors += shard.errors
-        for page in shard.pages:
+        n = len(shards)
+        shards.append(shard)
+        cols = {name: shard.data.column(name).to_pylist() for name in _DECIDING}
+        for i, (outcome, feed_id, url, reason) in enumerate(zip(
+                cols["outcome"], cols["feed_id"], cols["url"], cols["reason"], strict=True)):
             counts["pages"] += 1
-            result.tally(key, page.feed_id, "pages")
-            if page.outcome == ARTICLE:
-                candidates.append(page)
-            elif page.outcome == SKIPPED:
+            result.tally(key, feed_id, "pages")
+            if outcome == ARTICLE:
+                candidates.append(_Candidate(
+                    cols["fetched_at"][i].isoformat(), cols["article_id"][i], n, i, key, feed_id,
+                    cols["content_hash"][i], cols["signature"][i], cols["shingles"][i]))
+            elif outcome == SKIPPED:
                 counts["skipped"] += 1
-                result.tally(key, page.feed_id, "skipped")
-                result.skipped.append({"url": page.url, "reason": page.reason})
+                result.tally(key, feed_id, "skipped")
+                result.skipped.append({"url": url, "reason": reason})
             else:
                 counts["failed"] += 1
-                result.tally(key, page.feed_id, "failed")
-                result.errors.append({"url": page.url, "error": page.reason})
+                result.tally(key, feed_id, "failed")
+                result.errors.append({"url": url, "error": reason})
     batch = result.batch = batch or batch_id(versions)
     pool = pool or IndexPool(stores)
     loading = time.monotonic()
-    exact_entries, near = pool.index_for(keys, settings)
+    index, near = pool.index_for(keys, batch, settings)
     deciding = time.monotonic()
-    index = ExactIndex(batch, exact_entries)
-    rows: list[dict[str, Any]] = []
-    chash = config_hash(settings)
+    try:
+        return _decide_and_write(settings, stores, result, keys, candidates, shards, index,
+                                 near, pool, writer or table.Writer(settings), started,
+                                 (extracting, loading, deciding))
+    except BaseException:
+        pool.drop()
+        raise
+
+
+def _decide_and_write(settings: Settings, stores: Stores, result: ProcessResult, keys: list[str],
+                      candidates: list[_Candidate], shards: list[StagedShard],
+                      index: ExactIndex, near: NearDuplicateIndex, pool: IndexPool,
+                      writer: table.Writer, started: float, marks: tuple[float, float, float]) -> ProcessResult:
+    """The serial part of a batch: decide in fetch-time order, then write the segments, the
+    table commit, the manifest and the completeness reports."""
+    counts, batch = result.counts, result.batch
     counts["near_duplicates"] = 0
     capture_of: dict[str, str] = {}
-    for page in sorted(candidates, key=lambda c: (c.fetched_at.isoformat(), c.article_id)):
-        seen_at = page.fetched_at.isoformat()
-        decision = index.decide(page.article_id, page.content_hash, seen_at)
+    decided: list[tuple[_Candidate, Any]] = []
+    for page in sorted(candidates):
+        decision = index.decide(page.article_id, page.content_hash, page.seen_at)
         if decision.status == "seen":
             counts["seen_before"] += 1
             result.tally(page.capture, page.feed_id, "seen_before")
             continue
         capture_of[page.article_id] = page.capture
-        sk = (Sketch.from_bytes(page.signature, page.shingles) if page.signature is not None
-              else Sketch(np.zeros(0, dtype=np.uint8), page.shingles))
-        cluster_id = near.cluster_of(near.add_sketch(page.article_id, sk, seen_at))
+        decided.append((page, decision))
+    clusters = near.add_sketches([(page.article_id, _sketch(page), page.seen_at)
+                                  for page, _ in decided])
+    kept: list[tuple[_Candidate, str, tuple[str | None, float | None]]] = []
+    for (page, decision), cluster_id in zip(decided, clusters, strict=True):
         dup = _duplicate_info(decision, near.matches.get(page.article_id))
         result.tally(page.capture, page.feed_id, "articles")
         if decision.status == "duplicate":
@@ -246,11 +303,12 @@ def process_captures(
         elif dup[0] is not None:
             counts["near_duplicates"] += 1
             result.tally(page.capture, page.feed_id, "near_duplicates")
-        rows.append(_row(page, cluster_id, dup, stores, chash))
-    counts["articles"] = len(rows)
-    for row in rows:
-        dt, region = table.partition_of(row)
-        result.regions[region] = result.regions.get(region, 0) + 1
+        kept.append((page, cluster_id, dup))
+    rows = _rows(shards, kept, stores, config_hash(settings))
+    counts["articles"] = rows.num_rows
+    for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
+                                       rows.column("region").to_pylist(), strict=True)).items():
+        result.regions[region] = result.regions.get(region, 0) + n
         result.partitions.append(f"dt={dt}/region={region}")
     result.partitions = sorted(set(result.partitions))
     # under the table's writer lock (so segment compaction never races a rewrite), the index
@@ -260,10 +318,12 @@ def process_captures(
     with table.WriterLock(stores.processed, settings.table_lock_ttl):
         for capture, doc in _write_segments(stores, keys, index, near, capture_of).items():
             pool.put(capture, doc)
-        result.table_version = table.commit_locked(settings, rows, keys, batch)
+        pool.settle(near)
+        result.table_version = writer.commit_locked(rows, keys, batch)
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
+    extracting, loading, deciding = marks
     result.seconds = {"extract": loading - extracting, "index": deciding - loading,
                       "decide_write": time.monotonic() - deciding}
     log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
@@ -292,6 +352,13 @@ def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,
     return written
 
 
+def _sketch(page: _Candidate) -> Sketch:
+    """A staged page's MinHash sketch (an empty one when its text was too short to sign)."""
+    if page.signature is None:
+        return Sketch(np.zeros(0, dtype=np.uint8), page.shingles)
+    return Sketch.from_bytes(page.signature, page.shingles)
+
+
 def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, float | None]:
     """(duplicate_of, similarity): the earlier copy this article repeats, if any."""
     if decision.status == "duplicate":
@@ -301,6 +368,10 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
     return None, None
 
 
+# the staged columns the decisions read (the texts stay in Arrow)
+_DECIDING = ("outcome", "feed_id", "url", "reason", "fetched_at", "article_id", "content_hash",
+             "signature", "shingles")
+
 # the articles table's columns a staged page already holds as they are
 _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
                    "text", "authors", "published_at", "fetched_at", "language", "countries",
@@ -308,16 +379,44 @@ _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_doma
                    "extractor")
 
 
-def _row(page: StagedPage, cluster_id: str, dup: tuple[str | None, float | None],
-         stores: Stores, chash: str) -> dict[str, Any]:
-    staged = page.to_row()
-    return {
-        **{name: staged[name] for name in _STAGED_COLUMNS},
-        "dup_cluster_id": cluster_id,
-        "is_canonical": dup[0] is None,
-        "duplicate_of": dup[0],
-        "similarity": dup[1],
-        "raw_ref": f"{stores.raw.uri(page.capture)}#offset={page.offset}",
-        "config_hash": chash,
-        "schema_version": table.SCHEMA_VERSION,
-    }
+@dataclass(frozen=True, order=True, slots=True)
+class _Candidate:
+    """A staged article as the decisions see it, ordered by fetch time (first seen first),
+    then id; ``shard``/``row`` locate its columns in the batch's staged tables."""
+
+    seen_at: str
+    article_id: str
+    shard: int
+    row: int
+    capture: str = field(compare=False)
+    feed_id: str = field(compare=False)
+    content_hash: str = field(compare=False)
+    signature: bytes | None = field(compare=False)
+    shingles: int = field(compare=False)
+
+
+def _rows(shards: list[StagedShard],
+          kept: list[tuple[_Candidate, str, tuple[str | None, float | None]]],
+          stores: Stores, chash: str) -> pa.Table:
+    """The batch's rows of the articles table: the kept pages' staged columns taken as they
+    are (no Python object per text), with the decisions' columns beside them."""
+    offsets = [0]
+    for shard in shards:
+        offsets.append(offsets[-1] + shard.data.num_rows)
+    staged = (pa.concat_tables([s.data for s in shards]) if shards
+              else StagedShard("", "", 0, 1).data)
+    take = pa.array([offsets[c.shard] + c.row for c, _, _ in kept], pa.int64())
+    picked = staged.take(take)
+    uris = {s.capture: stores.raw.uri(s.capture) for s in shards}
+    columns: dict[str, Any] = {name: picked.column(name) for name in _STAGED_COLUMNS}
+    columns.update({
+        "dup_cluster_id": [cluster for _, cluster, _ in kept],
+        "is_canonical": [dup[0] is None for _, _, dup in kept],
+        "duplicate_of": [dup[0] for _, _, dup in kept],
+        "similarity": [dup[1] for _, _, dup in kept],
+        "raw_ref": [f"{uris[c.capture]}#offset={offset}"
+                    for (c, _, _), offset in zip(kept, picked.column("offset").to_pylist(),
+                                                 strict=True)],
+        "config_hash": [chash] * len(kept),
+    })
+    return table.arrange(columns)

@@ -148,22 +148,43 @@ class StagedPage:
 
 @dataclass
 class StagedShard:
-    """The staged pages of one shard of a capture, with the capture-level errors."""
+    """The staged pages of one shard of a capture (``data``: rows of ``SCHEMA`` in capture
+    order), with the capture-level errors. The serial stage reads the columns it needs from
+    ``data``; ``pages`` gives them as :class:`StagedPage` objects."""
 
     capture: str
     version: str  # the capture's ETag when it was read ("" when it does not exist)
     shard: int
     shards: int
-    pages: list[StagedPage] = field(default_factory=list)
+    data: pa.Table = field(default_factory=SCHEMA.empty_table)
     errors: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of_pages(cls, capture: str, version: str, shard: int, shards: int,
+                 pages: list[StagedPage], errors: list[dict[str, str]] | None = None
+                 ) -> StagedShard:
+        """A shard made of page objects."""
+        data = pa.Table.from_pylist([p.to_row() for p in pages], schema=SCHEMA)
+        return cls(capture, version, shard, shards, data, list(errors or ()))
+
+    @property
+    def pages(self) -> list[StagedPage]:
+        """The rows as page objects."""
+        return [StagedPage.from_row(r) for r in self.data.to_pylist()]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StagedShard):
+            return NotImplemented
+        return (self.capture, self.version, self.shard, self.shards, self.errors) == (
+            other.capture, other.version, other.shard, other.shards, other.errors) and \
+            self.data.equals(other.data)
 
     def to_parquet(self, stage: str) -> bytes:
         """The shard as a Parquet object (its header in the file's metadata)."""
         header = {"stage_version": STAGE_VERSION, "stage": stage, "capture": self.capture,
                   "version": self.version, "shard": self.shard, "shards": self.shards,
-                  "errors": self.errors, "pages": len(self.pages)}
-        data = pa.Table.from_pylist([p.to_row() for p in self.pages], schema=SCHEMA)
-        data = data.replace_schema_metadata({META_KEY: json.dumps(header, sort_keys=True)})
+                  "errors": self.errors, "pages": self.data.num_rows}
+        data = self.data.replace_schema_metadata({META_KEY: json.dumps(header, sort_keys=True)})
         out = io.BytesIO()
         pq.write_table(data, out, compression="zstd")
         return out.getvalue()
@@ -179,12 +200,11 @@ class StagedShard:
         if header.get("stage_version") != STAGE_VERSION or not data.schema.equals(
                 SCHEMA, check_metadata=False):
             raise ValueError(f"staging object of another version: {header.get('stage_version')}")
-        pages = [StagedPage.from_row(r) for r in data.to_pylist()]
-        if len(pages) != header["pages"]:
-            raise ValueError(f"staging object holds {len(pages)} pages, its header says "
+        if data.num_rows != header["pages"]:
+            raise ValueError(f"staging object holds {data.num_rows} pages, its header says "
                              f"{header['pages']}")
         return cls(header["capture"], header["version"], header["shard"], header["shards"],
-                   pages, list(header["errors"]))
+                   data.replace_schema_metadata(None).combine_chunks(), list(header["errors"]))
 
 
 def stage_id(config: str, catalog: Catalog | None) -> str:
@@ -210,7 +230,7 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
         return StagedShard(capture, "", shard, shards,
                            errors=[{"capture": capture, "error": f"capture {capture} does not exist"}])
     data, version = got
-    out = StagedShard(capture, version, shard, shards)
+    errors: list[dict[str, str]] = []
     feeds = {f.id: f for f in catalog.feeds} if catalog else {}
     pages: list[ArchivedResponse] = []
     try:
@@ -218,12 +238,13 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
             if rec.kind == "page" and rec.status == 200:
                 pages.append(rec)
     except PermanentError as exc:
-        out.errors.append({"capture": capture, "error": str(exc)})
+        errors.append({"capture": capture, "error": str(exc)})
     del data, got  # the shard's own pages are all it keeps, each dropped once staged
     pages.reverse()
+    staged: list[StagedPage] = []
     while pages:
-        out.pages.append(stage_page(settings, capture, pages.pop(), feeds, tagger))
-    return out
+        staged.append(stage_page(settings, capture, pages.pop(), feeds, tagger))
+    return StagedShard.of_pages(capture, version, shard, shards, staged, errors)
 
 
 def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
@@ -277,9 +298,9 @@ def merge(shards: Iterable[StagedShard]) -> StagedShard | None:
     if not shards:
         return None
     first = shards[0]
-    pages = sorted((p for s in shards for p in s.pages), key=lambda p: p.offset)
+    data = pa.concat_tables([s.data for s in shards]).sort_by("offset").combine_chunks()
     errors = first.errors  # capture-level errors: every shard read the same capture
-    return StagedShard(first.capture, first.version, 0, 1, pages, list(errors))
+    return StagedShard(first.capture, first.version, 0, 1, data, list(errors))
 
 
 def read_staged(stores: Stores, stage: str, capture: str, version: str) -> StagedShard | None:

@@ -105,13 +105,34 @@ def partition_of(row: Mapping[str, Any]) -> tuple[str, str]:
 
 def to_arrow(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """Rows (dicts of the article columns) as an Arrow table with the partition columns, in a
-    stable order."""
-    full = []
-    for row in rows:
-        dt, region = partition_of(row)
-        full.append({**row, "dt": dt, "region": region, "schema_version": SCHEMA_VERSION})
-    full.sort(key=lambda r: (r["dt"], r["region"], r["article_id"]))
-    return pa.Table.from_pylist(full, schema=SCHEMA)
+    stable order (see :func:`arrange`)."""
+    rows = list(rows)
+    return arrange({name: [row.get(name) for row in rows] for name in SCHEMA.names
+                    if name not in _DERIVED})
+
+
+_DERIVED = ("schema_version", "dt", "region")
+
+
+def arrange(columns: Mapping[str, Any]) -> pa.Table:
+    """The article columns (Arrow arrays or lists; every column of ``SCHEMA`` but
+    ``schema_version``, ``dt`` and ``region``, which are derived here as
+    :func:`partition_of` does) as the table's rows, ordered by (dt, region, article_id)."""
+    import pyarrow.compute as pc
+
+    data = {name: pa.array(columns[name], SCHEMA.field(name).type)
+            if not isinstance(columns[name], pa.ChunkedArray | pa.Array) else columns[name]
+            for name in SCHEMA.names if name not in _DERIVED}
+    count = len(data["article_id"])
+    data["schema_version"] = pa.array([SCHEMA_VERSION] * count, pa.int32())
+    moment = pc.coalesce(data["published_at"], data["fetched_at"])
+    data["dt"] = pc.strftime(moment, format="%Y-%m-%d")
+    region = data["primary_region"]
+    data["region"] = pc.if_else(pc.fill_null(pc.not_equal(region, ""), False), region,
+                                NO_REGION)
+    built = pa.table([data[name] for name in SCHEMA.names], schema=SCHEMA)
+    return built.sort_by([("dt", "ascending"), ("region", "ascending"),
+                          ("article_id", "ascending")]).combine_chunks()
 
 
 def _app_id(batch: str) -> str:
@@ -188,7 +209,7 @@ class WriterLock:
             self.store.delete(LOCK_KEY)
 
 
-def commit(settings: Settings, store: ObjectStore, rows: Sequence[Mapping[str, Any]],
+def commit(settings: Settings, store: ObjectStore, rows: Sequence[Mapping[str, Any]] | pa.Table,
            captures: Iterable[str], batch: str) -> int | None:
     """Replace the rows of ``captures`` by ``rows`` in one transaction, holding the writer
     lock; returns the new table version, or None when this batch was committed before (a
@@ -197,36 +218,70 @@ def commit(settings: Settings, store: ObjectStore, rows: Sequence[Mapping[str, A
         return commit_locked(settings, rows, captures, batch)
 
 
-def commit_locked(settings: Settings, rows: Sequence[Mapping[str, Any]], captures: Iterable[str],
-                  batch: str) -> int | None:
-    """``commit`` for a caller that holds the ``WriterLock`` already."""
-    from deltalake import CommitProperties, Transaction, write_deltalake
+def commit_locked(settings: Settings, rows: Sequence[Mapping[str, Any]] | pa.Table,
+                  captures: Iterable[str], batch: str) -> int | None:
+    """``commit`` for a caller that holds the ``WriterLock`` already. ``rows``: dicts of the
+    article columns, or a table made by :func:`arrange`."""
+    return Writer(settings).commit_locked(rows, captures, batch)
 
-    captures = sorted(set(captures))
-    table = open_table(settings)
-    if table is not None and (table.transaction_version(_app_id(batch)) or 0) >= 1:
-        log.info("batch %s: already committed to %s; not again", batch, uri(settings))
-        return None
-    data = to_arrow(rows)
-    props = CommitProperties(app_transactions=[Transaction(_app_id(batch), 1)],
-                             custom_metadata={"news_ingest_batch": batch,
-                                              "news_ingest_captures": str(len(captures))})
-    quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in captures)
-    try:
-        if table is None:
-            write_deltalake(uri(settings), data, mode="append", partition_by=PARTITIONS,
-                            storage_options=storage_options(settings), commit_properties=props)
+
+class Writer:
+    """The commits of one run: the table stays open from one commit to the next, and each
+    commit first reads only the log entries written since (another writer may have committed
+    between two of them: the writer lock is held per commit, not per run)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._table: Any = None
+
+    def _current(self) -> Any:
+        if self._table is None:
+            self._table = open_table(self.settings)
         else:
-            write_deltalake(table, data, mode="overwrite", predicate=f"capture IN ({quoted})",
-                            partition_by=PARTITIONS, commit_properties=props)
-    except OSError as exc:
-        raise StorageUnavailable(f"cannot commit batch {batch} to {uri(settings)}: {exc}; "
-                                 "the table is unchanged, re-run to complete") from None
-    if table is not None:
-        table.update_incremental()  # only the new log entry, not the whole log again
-        return int(table.version())
-    done = open_table(settings)
-    return int(done.version()) if done is not None else None
+            try:
+                self._table.update_incremental()
+            except OSError as exc:
+                self._table = None
+                raise StorageUnavailable(f"cannot read the Delta table {uri(self.settings)}: "
+                                         f"{exc}") from None
+        return self._table
+
+    def commit_locked(self, rows: Sequence[Mapping[str, Any]] | pa.Table,
+                      captures: Iterable[str], batch: str) -> int | None:
+        """:func:`commit_locked` on the kept table."""
+        from deltalake import CommitProperties, Transaction, write_deltalake
+
+        settings = self.settings
+        captures = sorted(set(captures))
+        table = self._current()
+        if table is not None and (table.transaction_version(_app_id(batch)) or 0) >= 1:
+            log.info("batch %s: already committed to %s; not again", batch, uri(settings))
+            return None
+        data = rows if isinstance(rows, pa.Table) else to_arrow(rows)
+        props = CommitProperties(app_transactions=[Transaction(_app_id(batch), 1)],
+                                 custom_metadata={"news_ingest_batch": batch,
+                                                  "news_ingest_captures": str(len(captures))})
+        quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in captures)
+        try:
+            if table is None:
+                write_deltalake(uri(settings), data, mode="append", partition_by=PARTITIONS,
+                                storage_options=storage_options(settings),
+                                commit_properties=props)
+            else:
+                write_deltalake(table, data, mode="overwrite", predicate=f"capture IN ({quoted})",
+                                partition_by=PARTITIONS, commit_properties=props)
+        except OSError as exc:
+            self._table = None
+            raise StorageUnavailable(f"cannot commit batch {batch} to {uri(settings)}: {exc}; "
+                                     "the table is unchanged, re-run to complete") from None
+        except BaseException:
+            self._table = None
+            raise
+        if table is not None:
+            table.update_incremental()  # only the new log entry, not the whole log again
+            return int(table.version())
+        self._table = open_table(settings)
+        return int(self._table.version()) if self._table is not None else None
 
 
 def read(settings: Settings, version: int | None = None) -> pa.Table:

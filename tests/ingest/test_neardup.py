@@ -105,3 +105,49 @@ def test_a_cluster_whose_first_member_left_the_window_keeps_its_id() -> None:
     later.load_rows([r for r in first.segment_rows() if r[0] == "kept"])
     assert later.add("new", "WASHINGTON (Reuters) - " + STORY, "2026-11-02T08:00:00+00:00") == "gone"
     assert later.matches["new"].duplicate_of == "kept"
+
+
+def _variants(count: int, seed: int) -> list[tuple[str, str, str]]:
+    """(id, text, seen_at): stories and their copies (whole, cut, edited, bridging two
+    stories), some with equal seen times, in a shuffled order of ids."""
+    import random
+
+    rng = random.Random(seed)
+    words = (STORY + " " + OTHER).split(" ")
+    bases = [" ".join(rng.choice(words) for _ in range(80)) for _ in range(count // 4)]
+    out = []
+    for n in range(count):
+        base = bases[rng.randrange(len(bases))].split(" ")
+        kind = rng.randrange(5)
+        if kind == 1:
+            base = base[:60]
+        elif kind == 2:
+            base = [rng.choice(words) if rng.random() < 0.15 else w for w in base]
+        elif kind == 3:
+            base = base[:40] + bases[rng.randrange(len(bases))].split(" ")[40:]
+        elif kind == 4 and rng.random() < 0.3:
+            base = base[:5]  # too short to index
+        out.append((f"id{rng.randrange(10**6):06d}-{n}", " ".join(base),
+                    f"2026-10-01T{rng.randrange(3):02d}:00:00+00:00"))
+    return out
+
+
+def test_adding_many_at_once_equals_adding_one_by_one() -> None:
+    """add_sketches (candidates among the indexed items looked up for all items at once) gives
+    the clusters, matches and stored rows of add_sketch called item by item, on an index with
+    loaded items and on an empty one."""
+    loaded, items = _variants(300, 1), _variants(400, 2)
+    for preload in (True, False):
+        one, many = NearDuplicateIndex(), NearDuplicateIndex()
+        if preload:
+            for index in (one, many):
+                seed = NearDuplicateIndex()
+                for item_id, text, seen in loaded:
+                    seed.add(item_id, text, seen)
+                index.load_rows(seed.segment_rows())
+        singly = [one.cluster_of(one.add_sketch(i, sketch(t), s)) for i, t, s in items]
+        at_once = many.add_sketches([(i, sketch(t), s) for i, t, s in items])
+        assert at_once == singly
+        assert many.matches == one.matches and len(one.matches) > 50
+        assert many.segment_rows() == one.segment_rows()
+        assert len(set(singly)) < len(items) - 50  # the set has real clusters to find
