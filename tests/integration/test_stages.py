@@ -88,8 +88,18 @@ def test_one_index_read_per_run_gives_what_reading_it_per_capture_gives(
     assert processed_state(settings) == processed_state(per_capture)
     days = sorted({date.fromisoformat(k.split("dt=")[1][:10]) for k in captures})
     assert len(captures) > 2 * len(days) == 6
-    # every day of the windows (30 either side of each capture's day) is read once
+    # every day of the windows (30 either side of each capture's day) is read once, and the
+    # index is built once per day of captures (kept from one batch to the next of that day)
     assert pool.reads == (days[-1] - days[0]).days + 1 + 2 * settings.dedupe_window_days
+    assert pool.builds == len(days)
+    # processed again: every capture has a segment of its own in the window, which a kept
+    # index would hold, so every batch builds its index; still what fresh reads give
+    again = IndexPool(stores)
+    for key in captures:
+        process_captures(per_capture, each, [key])
+        process_captures(settings, stores, [key], pool=again)
+    assert again.builds == len(captures)
+    assert processed_state(settings) == processed_state(per_capture)
 
 
 def test_failed_missing_or_damaged_extraction_is_done_by_the_commit(
