@@ -2,7 +2,8 @@
 
 Builds staged pages as the extraction stage leaves them: the shared extraction benchmark's 181
 pages are extracted once (``ingest.stage.stage_page``), then varied into ``--pages`` distinct
-articles (a third of each text's words replaced from the set's own vocabulary, one in 20 a
+articles (a third of each text's words, in whatever script, replaced from the set's own
+vocabulary, so no two are near-duplicates, except that one in 20 is a
 copy of another page, so the near-duplicate index has work), published within a day and a
 half before their fetch, spread over ``--captures`` captures of one day. Each capture's raw object and staging are stored on a real SeaweedFS, then
 ``ingest.pipeline.commit_with`` runs as the DAG's commit task does. Then a second day of the same
@@ -45,7 +46,7 @@ from ingest.storage import Stores
 
 from common import extraction_pages
 
-_WORD = re.compile(r"[A-Za-z]{3,}")
+_WORD = re.compile(r"\w{3,}")  # words of every script (a CJK run of characters counts as one)
 
 
 def base_pages(settings: Settings) -> list[StagedPage]:

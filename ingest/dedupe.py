@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -138,10 +138,20 @@ def day_key(day: str) -> str:
     return f"state/dedupe/dt={day}/_day.json"
 
 
-def read_day(store_owner: Any, day: str) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
+class Day(NamedTuple):
+    """A day of the index as read by :func:`read_day`."""
+
+    segments: dict[str, dict[str, Any]]  # by capture
+    stale: int  # objects of an older format, left out
+    files: list[str]  # the capture segments read (not the compacted object)
+    compacted: str | None  # the version (ETag) of the compacted object read, None: none
+
+
+def read_day(store_owner: Any, day: str) -> Day:
     """The segments of a day by capture: the sections of its compacted object, overridden by
     the capture segments written since (a capture processed again); how many objects of an
-    older format were left out; and the keys of the capture segments read.
+    older format were left out; the keys of the capture segments read; and the version of
+    the compacted object read.
     ``store_owner`` is ``Stores`` (its processed bucket).
 
     Compaction writes the day's object before it deletes the segments folded into it, so a
@@ -153,8 +163,10 @@ def read_day(store_owner: Any, day: str) -> tuple[dict[str, dict[str, Any]], int
     for _ in range(5):
         keys = list(store.list(f"state/dedupe/dt={day}/"))
         found: dict[str, dict[str, Any]] = {}
-        if compacted in keys:
-            doc = store.get_json(compacted, {}) or {}
+        version: str | None = None
+        got = store.get_versioned(compacted) if compacted in keys else None
+        if got is not None:
+            doc, version = json.loads(got[0]) or {}, got[1]
             for capture, section in (doc.get("captures") or {}).items():
                 found[capture] = {**section, "version": SEGMENT_VERSION, "capture": capture}
         old, files, vanished = 0, [], False
@@ -172,7 +184,7 @@ def read_day(store_owner: Any, day: str) -> tuple[dict[str, dict[str, Any]], int
             found[str(doc["capture"])] = doc
             files.append(key)
         if not vanished:
-            return found, old, files
+            return Day(found, old, files, version)
     raise StorageUnavailable(f"state/dedupe/dt={day}/ kept changing while it was read; retry")
 
 
@@ -396,59 +408,68 @@ class NearDuplicateIndex:
 
     def add_sketches(self, items: list[tuple[str, Sketch, str]]) -> list[str]:
         """:meth:`add_sketch` for each ``(id, sketch, seen_at)`` in order, with the same
-        result; returns each item's cluster id as it was right after it was added. The
-        candidates among the items indexed before are looked up and compared for all items at
-        once (numpy); only those among the items of this call are looked up one by one."""
+        result; returns each item's cluster id as it was right after it was added.
+
+        The candidate pairs (an item and an indexed row, or an item and an earlier item of
+        this call, sharing a band key) are found and compared for all items at once (numpy);
+        only the items that match something are then joined to their clusters one by one, in
+        order, which is all that depends on the order."""
         from ingest.minhash import BANDS, NUM_PERM, band_keys
 
         self._merge()
-        band = np.arange(BANDS, dtype=np.uint32) << 16
-        indexed = [i for i, (_, sk, _) in enumerate(items) if sk.size >= MIN_SHINGLES]
-        sigs = (np.stack([items[i][1].signature for i in indexed]) if indexed
-                else np.zeros((0, NUM_PERM), np.uint8))
-        sizes = np.array([items[i][1].size for i in indexed], np.int64)
-        keys = band_keys(sigs).astype(np.uint32) | band  # (items, BANDS)
-        # candidates among the rows indexed before: every (item, row) sharing a band key
+        start, count = len(self), len(items)
+        sizes = np.array([sk.size for _, sk, _ in items], np.int64)
+        indexed = np.flatnonzero(sizes >= MIN_SHINGLES)
+        sigs = np.zeros((count, NUM_PERM), np.uint8)
+        if indexed.size:
+            sigs[indexed] = np.stack([items[i][1].signature for i in indexed.tolist()])
+        seen = [_micros(seen_at) for _, _, seen_at in items]
+        # every item's row, as add_sketch appends them (rows start .. start+count-1)
+        self._sig.frombytes(sigs.tobytes())
+        self._size.extend(sizes.tolist())
+        self._seen.extend(seen)
+        self._parent.extend(range(start, start + count))
+        for item_id, _, _ in items:
+            self._id_bytes += item_id.encode("utf-8")
+            self._id_end.append(len(self._id_bytes))
+        self._added.extend(range(start, start + count))
+        keys = band_keys(sigs[indexed]).astype(np.uint32) | (
+            np.arange(BANDS, dtype=np.uint32) << 16)  # (indexed items, BANDS)
         flat = keys.ravel()
+        owner_of_key = np.repeat(indexed, BANDS)
+        # pairs with the rows indexed before this call
         lo = np.searchsorted(self._band_keys, flat, "left")
         hi = np.searchsorted(self._band_keys, flat, "right")
         counts = hi - lo
-        total = int(counts.sum())
-        owner = np.repeat(np.repeat(np.arange(len(indexed), dtype=np.int64), BANDS), counts)
-        at = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total)
-        pairs = np.unique((owner << 32) | self._band_rows[at].astype(np.int64))
-        before: dict[int, list[tuple[int, float, float]]] = {}
-        for start in range(0, pairs.size, 65536):  # bounded memory: 64k pairs at a time
-            chunk = pairs[start:start + 65536]
-            who, rows, jac, cont = self._hits(chunk >> 32, chunk & 0xFFFFFFFF, sigs, sizes)
-            for w, r, j, c in zip(who.tolist(), rows.tolist(), jac.tolist(), cont.tolist(),
+        at = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        pairs = [(np.repeat(owner_of_key, counts), self._band_rows[at].astype(np.int64))]
+        # pairs among the items of this call: an item and every earlier one in its key groups
+        order = np.argsort(flat, kind="stable")
+        grouped = flat[order]
+        bounds = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1], True])
+        for first, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            if end - first > 1:
+                members = np.sort(owner_of_key[order[first:end]])
+                later, earlier = np.triu_indices(members.size, 1)[::-1]
+                pairs.append((members[later], start + members[earlier]))
+        owners = np.concatenate([p[0] for p in pairs])
+        rows = np.concatenate([p[1] for p in pairs])
+        unique = np.unique((owners << 32) | rows)
+        hits: dict[int, list[tuple[int, float, float]]] = {}
+        for chunk_at in range(0, unique.size, 65536):  # bounded memory: 64k pairs at a time
+            chunk = unique[chunk_at:chunk_at + 65536]
+            who, other, jac, cont = self._hits(chunk >> 32, chunk & 0xFFFFFFFF, sigs, sizes)
+            for w, r, j, c in zip(who.tolist(), other.tolist(), jac.tolist(), cont.tolist(),
                                   strict=True):
-                before.setdefault(w, []).append((r, j, c))
-        # then each item in order, with the items of this call added before it
-        mine: dict[int, list[int]] = {}
-        clusters: list[str] = []
-        slot = {item: n for n, item in enumerate(indexed)}
-        for i, (item_id, sk, seen_at) in enumerate(items):
-            seen_us = _micros(seen_at)
-            n = slot.get(i)
-            row = self._new_row(item_id, seen_us, sk.size,
-                                sk.to_bytes() if n is not None else None)
-            self._added.append(row)
-            if n is None:
-                clusters.append(item_id)
-                continue
-            hits = list(before.get(n, ()))
-            item_keys = keys[n].tolist()
-            earlier = sorted({r for k in item_keys for r in mine.get(k, ())})
-            if earlier:
-                found = np.array(earlier, np.int64)
-                _, rows, jac, cont = self._hits(np.full(found.size, n), found, sigs, sizes)
-                hits += zip(rows.tolist(), jac.tolist(), cont.tolist(), strict=True)
-            for k in item_keys:
-                mine.setdefault(k, []).append(row)
-            self._index_rows(np.array([row]), (keys[n] & 0xFFFF).astype(np.uint16)[None, :])
-            self._join(row, item_id, seen_us, hits)
-            clusters.append(self._id(self._find(row)))
+                hits.setdefault(w, []).append((r, j, c))
+        clusters = [item_id for item_id, _, _ in items]
+        for item in sorted(hits):  # in order: an item joins what the earlier joins made
+            row = start + item
+            self._join(row, clusters[item], seen[item], hits[item])
+            clusters[item] = self._id(self._find(row))
+        self._pending_keys.extend((keys & 0xFFFF).astype(np.uint16).ravel().tolist())
+        self._pending_rows.extend((start + indexed).tolist())
+        self._merge()
         return clusters
 
     def _hits(self, owner: npt.NDArray[np.int64], rows: npt.NDArray[np.int64],
@@ -480,11 +501,13 @@ class NearDuplicateIndex:
         containment)``); the best match (highest score, then seen first) is its ``Match``."""
         best: tuple[float, int, float, float] | None = None
         roots: set[int] = set()
+        seen = self._seen
         for other, jac, cont in hits:
             roots.add(self._find(other))
             score = max(jac, cont)
-            if best is None or score > best[0] or (
-                    score == best[0] and self._order(other) < self._order(best[1])):
+            if best is None or score > best[0] or (score == best[0] and (
+                    seen[other] < seen[best[1]] if seen[other] != seen[best[1]]
+                    else self._order(other) < self._order(best[1]))):
                 best = (score, other, jac, cont)
         if best is None:
             return

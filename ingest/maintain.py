@@ -51,7 +51,7 @@ def compact_segments(stores: Stores) -> dict[str, int]:
                    if (m := re.match(r"state/dedupe/dt=([^/]+)/(?!_day\.json$)", key))})
     folded: dict[str, int] = {}
     for day in days:
-        found, _, files = read_day(stores, day)
+        found, _, files, _ = read_day(stores, day)
         if not files:
             continue
         stores.processed.put_json(day_key(day), {

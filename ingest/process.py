@@ -30,6 +30,7 @@ from ingest.dedupe import (
     Match,
     NearDuplicateIndex,
     capture_day,
+    day_key,
     entries_from_segment,
     read_day,
     segment_key,
@@ -131,12 +132,13 @@ class IndexPool:
         self.stale = 0
         self.reads = 0  # days read from storage
         self.builds = 0  # indexes built from the segments
+        self.compacted: dict[str, str | None] = {}  # version of each day's compacted object
         # the kept index: its window, the captures whose segments it was built from, and it
         self._kept: tuple[list[str], set[str], ExactIndex, NearDuplicateIndex] | None = None
 
     def day(self, day: str) -> dict[str, dict[str, Any]]:
         if day not in self.days:
-            found, stale, _ = read_day(self.stores, day)
+            found, stale, _, self.compacted[day] = read_day(self.stores, day)
             self.days[day], self.reads = found, self.reads + 1
             self.stale += stale
         return self.days[day]
@@ -305,6 +307,7 @@ def _decide_and_write(settings: Settings, stores: Stores, result: ProcessResult,
             result.tally(page.capture, page.feed_id, "near_duplicates")
         kept.append((page, cluster_id, dup))
     rows = _rows(shards, kept, stores, config_hash(settings))
+    writing = time.monotonic()
     counts["articles"] = rows.num_rows
     for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
                                        rows.column("region").to_pylist(), strict=True)).items():
@@ -316,20 +319,44 @@ def _decide_and_write(settings: Settings, stores: Stores, result: ProcessResult,
     # yet in the table (other batches skip them) until its re-run commits them, rather than
     # in the table twice
     with table.WriterLock(stores.processed, settings.table_lock_ttl):
+        first_time = _never_committed(stores, pool, keys)
         for capture, doc in _write_segments(stores, keys, index, near, capture_of).items():
             pool.put(capture, doc)
         pool.settle(near)
-        result.table_version = writer.commit_locked(rows, keys, batch)
+        committing = time.monotonic()
+        result.table_version = writer.commit_locked(rows, keys, batch, first_time)
+        committed = time.monotonic()
     result.manifest_key = dataset.manifest_key(result.day, batch)
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
     extracting, loading, deciding = marks
+    # decide_write is the whole serial part once the index is loaded; the other three are
+    # parts of it: deciding (rows built), the table commit, and the other writes
     result.seconds = {"extract": loading - extracting, "index": deciding - loading,
-                      "decide_write": time.monotonic() - deciding}
+                      "decide_write": time.monotonic() - deciding,
+                      "decide": writing - deciding, "table_commit": committed - committing,
+                      "other_writes": time.monotonic() - deciding - (writing - deciding)
+                      - (committed - committing)}
     log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
              time.monotonic() - started, result.regions,
              result.table_version if result.table_version is not None else "unchanged (committed before)")
     return result
+
+
+def _never_committed(stores: Stores, pool: IndexPool, keys: list[str]) -> bool:
+    """Whether no capture of the batch has ever been committed to the table (then its rows are
+    appended, not put in place of others). Every commit writes its captures' segments first,
+    so a capture without a segment was never committed. Asked under the writer lock: the run's
+    view of the index was read when the run began and another run (a reprocess) may have
+    committed a capture since, so storage is asked too; a day compacted since the run read it
+    counts as "maybe committed"."""
+    for key in keys:
+        day = capture_day(key)
+        if key in pool.day(day) or stores.processed.exists(segment_key(key)):
+            return False
+        if stores.processed.version(day_key(day)) != pool.compacted.get(day):
+            return False
+    return True
 
 
 def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,

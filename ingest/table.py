@@ -247,8 +247,13 @@ class Writer:
         return self._table
 
     def commit_locked(self, rows: Sequence[Mapping[str, Any]] | pa.Table,
-                      captures: Iterable[str], batch: str) -> int | None:
-        """:func:`commit_locked` on the kept table."""
+                      captures: Iterable[str], batch: str, first_time: bool = False
+                      ) -> int | None:
+        """:func:`commit_locked` on the kept table. ``first_time``: the caller knows that no
+        capture of the batch has rows in the table (none was ever committed: processing keeps
+        a dedupe segment of every capture it commits, written before the commit), so the rows
+        are appended: a predicate overwrite makes delta-rs look through the table's files for
+        rows to replace, which costs more as the table grows."""
         from deltalake import CommitProperties, Transaction, write_deltalake
 
         settings = self.settings
@@ -266,6 +271,9 @@ class Writer:
             if table is None:
                 write_deltalake(uri(settings), data, mode="append", partition_by=PARTITIONS,
                                 storage_options=storage_options(settings),
+                                commit_properties=props)
+            elif first_time:
+                write_deltalake(table, data, mode="append", partition_by=PARTITIONS,
                                 commit_properties=props)
             else:
                 write_deltalake(table, data, mode="overwrite", predicate=f"capture IN ({quoted})",

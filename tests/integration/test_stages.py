@@ -102,6 +102,30 @@ def test_one_index_read_per_run_gives_what_reading_it_per_capture_gives(
     assert processed_state(settings) == processed_state(per_capture)
 
 
+@pytest.mark.parametrize("meanwhile", ["committed", "committed and compacted"])
+def test_a_capture_another_run_committed_meanwhile_is_replaced_not_added(
+        settings: Settings, stores: Stores, captures: list[str], meanwhile: str) -> None:
+    """A run appends the rows of captures never committed (no delta-rs search for rows to
+    replace); one that another run committed after this run read its index is seen as
+    committed when it matters, under the writer lock, and its rows are replaced."""
+    from ingest.maintain import compact_segments
+    from ingest.table import WriterLock
+
+    key = captures[0]
+    pool = IndexPool(stores)
+    pool.index_for([key], "ours", settings)  # this run reads its window: nothing of key yet
+    process_captures(settings, stores, [key])  # a reprocess run commits key meanwhile
+    if meanwhile == "committed and compacted":
+        with WriterLock(stores.processed, settings.table_lock_ttl):
+            assert compact_segments(stores)  # key's segment is folded into its day's object
+    first = tables.rows(settings)
+    assert first
+    process_captures(settings, stores, [key], pool=pool, batch="ours")
+    again = tables.rows(settings)
+    ids = [r["article_id"] for r in again]
+    assert len(ids) == len(set(ids)) == len(first)  # each article once
+
+
 def test_failed_missing_or_damaged_extraction_is_done_by_the_commit(
         settings: Settings, captures: list[str]) -> None:
     inline = twin(settings, "inline")
