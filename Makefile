@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/ccnews.py
 	$(BIN)/python bench/backlog.py
 	$(BIN)/python bench/table.py
+	$(BIN)/python bench/commit.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/view.py
 
 clean:

@@ -1,7 +1,12 @@
 """MinHash signatures of word shingles, vectorised with numpy, and LSH band keys.
 
 Texts are normalised for syndication first (wire-tag datelines, agency sign-offs and footers,
-"Related:" lines, quote styles and spacing), then cut into word 5-shingles. Each shingle gets a
+"Related:" lines, quote styles and spacing; the datelines and footers of Chinese, Japanese and
+Korean agencies too), then cut into 5-shingles of tokens: words where words are separated by
+spaces, single characters in scripts written without spaces (Han, kana, Thai, Lao, Khmer,
+Myanmar: ``ingest.textunits.UNSPACED``), so a Chinese or Japanese text gets character
+5-grams instead of a few clause-long "words", and small edits change only the shingles
+around them. Texts without those scripts get exactly the word shingles they always had. Each shingle gets a
 64-bit hash from a polynomial over the bytes of the joined words (prefix sums, so one numpy pass
 hashes every shingle), finished with the splitmix64 mixer.
 
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ingest.textunits import UNSPACED
+
 NUM_PERM = 128
 ROWS = 2
 BANDS = 16  # bands use bins 0..31; 16 bands of 2 rows see a pair at Jaccard 0.5 99 % of the time
@@ -37,7 +44,15 @@ _PROBE = np.random.default_rng(20261127).permuted(
     np.tile(np.arange(NUM_PERM, dtype=np.int64), (NUM_PERM, 1)), axis=1)
 _powers: dict[str, npt.NDArray[np.uint64]] = {}
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(rf"[{UNSPACED}]|[^\W{UNSPACED}]+")
+# "新华社北京3月31日电（记者 张三）", "中新社上海4月1日电", "中央社記者王小明台北31日電",
+# "【ワシントン共同】", "(서울=연합뉴스) 홍길동 기자 = "
+_CJK_DATELINE = re.compile(
+    r"^\s*(?:(?:新华社|新華社|中新社|中新网|中新網|人民网|人民網|央视网|中央社)[^。\n]{0,30}?[电電]"
+    r"(?:\s*[（(]记者[^）)]{1,30}[）)])?"
+    r"|【[^】\n]{1,24}】"
+    r"|[（(][^）)\n]{1,24}=\s*(?:연합뉴스|뉴시스|뉴스1)[）)](?:\s*[가-힣]{2,4}\s*(?:기자|특파원)\s*=)?)\s*",
+)
 # "WASHINGTON (Reuters) - ", "LONDON, March 3 (AP) — ", "(AFP) -", "By Jane Doe, Reuters"
 _WIRE_PREFIX = re.compile(
     r"^\s*(?:[A-Z][A-Za-z .,'-]{1,60}?)?\s*\((?:Reuters|AP|AFP|Bloomberg|dpa|Xinhua|UPI|"
@@ -49,16 +64,20 @@ _WIRE_TAG = re.compile(
 _FOOTER_LINE = re.compile(
     r"^\s*(?:\(?(?:reporting|writing|editing|additional reporting|compiled) by\b.*"
     r"|©.*|copyright\b.*|all rights reserved.*|\(?this story has been corrected.*"
-    r"|related\s*:.*|read more\s*:.*|see also\s*:.*|follow us on .*|sign up for .*)$",
+    r"|related\s*:.*|read more\s*:.*|see also\s*:.*|follow us on .*|sign up for .*"
+    r"|[（(]完[）)]|(?:责任编辑|責任編輯|编辑|編輯)\s*[:：].*|.*무단\s*전재.*|.*재배포\s*금지.*"
+    r"|[（(](?:共同|時事|时事)[）)])$",
     re.IGNORECASE | re.MULTILINE,
 )
 
 
 def normalise(text: str) -> list[str]:
-    """Word tokens of ``text`` without syndication wrappers, case-folded."""
+    """Tokens of ``text`` without syndication wrappers, case-folded: words, and single
+    characters of scripts written without spaces."""
     text = unicodedata.normalize("NFKC", text or "")
     text = _WIRE_PREFIX.sub("", text, count=1)
     text = _WIRE_TAG.sub("", text, count=1)
+    text = _CJK_DATELINE.sub("", text, count=1)
     text = _FOOTER_LINE.sub("", text)
     return _TOKEN.findall(text.casefold())
 

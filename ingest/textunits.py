@@ -27,6 +27,8 @@ _SEA = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 CJK_CHARS_PER_WORD = 2
 SEA_CHARS_PER_WORD = 4
 
+UNSPACED = _CJK + _SEA  # the scripts above written without spaces, as a regex class body
+
 _SPACED_WORD = re.compile(rf"[^\W{_CJK}{_SEA}]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _SEA_CHAR = re.compile(rf"[{_SEA}]")

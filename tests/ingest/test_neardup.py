@@ -151,3 +151,62 @@ def test_adding_many_at_once_equals_adding_one_by_one() -> None:
         assert many.matches == one.matches and len(one.matches) > 50
         assert many.segment_rows() == one.segment_rows()
         assert len(set(singly)) < len(items) - 50  # the set has real clusters to find
+
+
+# Chinese and Japanese news text written for these tests (no spaces between words)
+ZH_STORY = (
+    "国家统计局周二公布的数据显示，今年一季度国内生产总值同比增长百分之五点三，增速高于市场预期。"
+    "统计局发言人表示，工业生产和服务业均保持稳定恢复，消费对经济增长的贡献率明显提高。"
+    "分析人士指出，出口订单回暖和基础设施投资加快是推动经济回升的主要因素，但房地产市场仍然低迷，"
+    "地方政府债务压力不容忽视。发言人说，下一阶段将继续实施积极的财政政策和稳健的货币政策，"
+    "进一步扩大国内需求，巩固经济回升向好的基础。"
+)
+ZH_OTHER = (
+    "国家统计局周二还公布了三月份的就业数据，全国城镇调查失业率为百分之五点二，比上月下降零点一个百分点。"
+    "其中青年失业率有所回落，但仍处于较高水平。人力资源和社会保障部表示，将加大对高校毕业生就业的支持力度，"
+    "扩大企业吸纳就业补贴范围，并组织更多线上招聘活动，帮助求职者与用人单位对接。"
+)
+JA_STORY = (
+    "政府は二十八日の閣議で、物価高騰への対策を盛り込んだ総額十三兆円規模の補正予算案を決定した。"
+    "電気料金やガス料金の負担を軽減する補助金を来年三月まで延長するほか、低所得世帯への給付金を支給する。"
+    "財務相は記者会見で、家計と中小企業を支えるために必要な措置だと強調した。"
+    "一方、野党は財源の多くを国債の追加発行に頼っているとして、財政規律の緩みを批判している。"
+    "補正予算案は来月召集される臨時国会に提出される見通しだ。"
+)
+JA_OTHER = (
+    "日本銀行は二十八日、金融政策決定会合を開き、短期金利の誘導目標を据え置くことを決めた。"
+    "総裁は会見で、賃金と物価の好循環が続いているかを慎重に見極める必要があると述べた。"
+    "市場では年明けの追加利上げを予想する声が多く、為替相場は円高方向に振れた。"
+)
+
+
+def _edit(text: str, every: int) -> str:
+    """A copy edited lightly: one character in ``every`` replaced (a copy-desk change)."""
+    return "".join("的" if i % every == every // 2 else c for i, c in enumerate(text))
+
+
+def test_chinese_and_japanese_syndication_variants_cluster_with_the_original() -> None:
+    """Characters are the shingle tokens of scripts without spaces: agency datelines and
+    footers, truncation and light edits keep a copy with its original; another story from
+    the same source on the same day stays apart."""
+    for story, other, dateline, footer in (
+            (ZH_STORY, ZH_OTHER, "新华社北京4月16日电（记者 王晓明）", "\n（完）\n责任编辑：李华"),
+            (JA_STORY, JA_OTHER, "【東京共同】", "\n（共同）")):
+        items = [
+            ("orig", story),
+            ("wire", dateline + story + footer),
+            ("cut", story[: int(len(story) * 0.7)]),
+            ("edited", _edit(story, 40)),
+            ("other", other),
+        ]
+        got = cluster(items)
+        assert {got[k] for k in ("orig", "wire", "cut", "edited")} == {"orig"}, got
+        assert got["other"] == "other"
+        assert len(normalise(story)) == sum(1 for c in story if c.isalnum())  # one per character
+
+
+def test_spaced_scripts_keep_word_tokens() -> None:
+    text = "Москва, 31 марта. Министр заявил: «переговоры продолжатся» — Seoul 서울 회담"
+    assert normalise(text) == ["москва", "31", "марта", "министр", "заявил", "переговоры",
+                               "продолжатся", "seoul", "서울", "회담"]
+    assert normalise("(서울=연합뉴스) 홍길동 기자 = 정부는 오늘") == ["정부는", "오늘"]
