@@ -282,6 +282,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
                            "extract": span("extract"), "commit": span("commit")},
                 "extract_tasks": len(tis.get("extract", [])), "process_runs": len(process_runs),
                 "serial": {"pages": committed, "index_s": seconds.get("index", 0.0),
+                           "steps": seconds,
                            "rest_s": serial,
                            "pages_per_s": committed / serial if serial else 0.0},
                 "peak_rss_mib": rss, "failed": failed, "busy": busy, "timeline": timeline}
@@ -306,6 +307,8 @@ def report(label: str, got: dict[str, Any], limit: float) -> None:
     print(f"serial stage once its index is in : {s['pages_per_s']:.0f} pages/s "
           f"({s['pages']} pages in {s['rest_s']:.2f} s; index load {s['index_s']:.2f} s; "
           "target >= 5000)")
+    print("  its seconds per step             : " + ", ".join(
+        f"{k} {v:.2f}" for k, v in s.get("steps", {}).items()))
     print("peak RSS per task process (MiB)   : " + ", ".join(
         f"{k} {v:.0f}" for k, v in got["peak_rss_mib"].items() if v) + " (target < 1024)")
     if got["failed"]:

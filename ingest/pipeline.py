@@ -21,7 +21,7 @@ from ingest.errors import PollFailed
 from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
-from ingest.process import IndexPool, batch_id, config_hash, process_captures
+from ingest.process import IndexPool, ProcessResult, batch_id, config_hash, process_captures
 from ingest.regions import RegionTable, default_tagger
 from ingest.reprocess import rebuild
 from ingest.stage import (
@@ -216,8 +216,8 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     return summary
 
 
-def _finish(stores: Stores, result: Any, key: str, marked: dict[str, Any], stage: str | None,
-            summary: dict[str, Any]) -> None:
+def _finish(stores: Stores, result: ProcessResult, key: str, marked: dict[str, Any],
+            stage: str | None, summary: dict[str, Any]) -> None:
     """After a capture's batch: its inbox marker and staging go, its figures join the run's."""
     for name, took in result.seconds.items():
         summary["seconds"][name] = summary["seconds"].get(name, 0.0) + took

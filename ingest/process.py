@@ -275,10 +275,12 @@ def process_captures(
         raise
 
 
-def _decide_and_write(settings: Settings, stores: Stores, result: ProcessResult, keys: list[str],
-                      candidates: list[_Candidate], shards: list[StagedShard],
-                      index: ExactIndex, near: NearDuplicateIndex, pool: IndexPool,
-                      writer: table.Writer, started: float, marks: tuple[float, float, float]) -> ProcessResult:
+def _decide_and_write(
+    settings: Settings, stores: Stores, result: ProcessResult, keys: list[str],
+    candidates: list[_Candidate], shards: list[StagedShard], index: ExactIndex,
+    near: NearDuplicateIndex, pool: IndexPool, writer: table.Writer, started: float,
+    marks: tuple[float, float, float],
+) -> ProcessResult:
     """The serial part of a batch: decide in fetch-time order, then write the segments, the
     table commit, the manifest and the completeness reports."""
     counts, batch = result.counts, result.batch
@@ -330,13 +332,13 @@ def _decide_and_write(settings: Settings, stores: Stores, result: ProcessResult,
     stores.processed.put_json(result.manifest_key, result.manifest(settings))
     result.reports = completeness.write(stores, keys, result.by_feed)
     extracting, loading, deciding = marks
+    done = time.monotonic()
     # decide_write is the whole serial part once the index is loaded; the other three are
     # parts of it: deciding (rows built), the table commit, and the other writes
     result.seconds = {"extract": loading - extracting, "index": deciding - loading,
-                      "decide_write": time.monotonic() - deciding,
-                      "decide": writing - deciding, "table_commit": committed - committing,
-                      "other_writes": time.monotonic() - deciding - (writing - deciding)
-                      - (committed - committing)}
+                      "decide_write": done - deciding, "decide": writing - deciding,
+                      "table_commit": committed - committing,
+                      "other_writes": done - writing - (committed - committing)}
     log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
              time.monotonic() - started, result.regions,
              result.table_version if result.table_version is not None else "unchanged (committed before)")

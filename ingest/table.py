@@ -3,7 +3,8 @@
 ``s3://<processed bucket>/articles`` is a Delta table partitioned by ``dt`` (UTC publication
 date) and ``region`` (primary region, or ``none``), with the columns of ``SCHEMA``. Every
 processing batch commits its rows in one transaction that replaces the rows of the captures it
-processed (a predicate overwrite on ``capture``): a reader sees a batch's rows all at once or not
+processed (a predicate overwrite on ``capture``; a plain append when the caller knows none of
+them was committed before): a reader sees a batch's rows all at once or not
 at all, and processing a capture again (a re-run, a rebuild with new code, a batch over
 overlapping captures) replaces its rows instead of adding them again. Each commit carries a
 Delta application transaction (``news-ingest/<batch>``, version 1), so a batch whose commit went
