@@ -27,7 +27,6 @@ import os
 import pstats
 import random
 import re
-import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -40,11 +39,10 @@ from ingest.dedupe import MIN_SHINGLES, text_hash
 from ingest.minhash import sketch
 from ingest.process import config_hash
 from ingest.regions import default_tagger
-from ingest.seaweed import SeaweedServer
 from ingest.stage import ARTICLE, StagedPage, StagedShard, stage_id, stage_page, write_shard
 from ingest.storage import Stores
 
-from common import extraction_pages
+from common import extraction_pages, seaweed_store
 
 _WORD = re.compile(r"\w{3,}")  # words of every script (a CJK run of characters counts as one)
 
@@ -148,28 +146,19 @@ def main() -> None:
     parser.add_argument("--dump", help="write a digest of every output (rows, segments, "
                         "manifests, reports) to this file, to compare two versions")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        weed = SeaweedServer(Path(tmp))
-        weed.start()
-        try:
-            settings = Settings(s3_endpoint_url=weed.endpoint, s3_access_key=weed.access_key,
-                                s3_secret_key=weed.secret_key)
-            stores = Stores.from_settings(settings)
-            stores.ensure_buckets()
-            stage = stage_id(config_hash(settings), Catalog(feeds=()))
-            base = base_pages(settings)
-            for n, day in enumerate((datetime(2026, 10, 1, tzinfo=UTC),
-                                     datetime(2026, 10, 2, tzinfo=UTC))):
-                made = variants(base, args.pages, day, args.captures, seed=n,
-                                copy_every=args.copy_every)
-                parts = stage_day(settings, stores, stage, made)
-                run(settings, stores, parts, args.pages,
-                    "first day (empty index)" if n == 0 else "second day (the first in its window)",
-                    args.profile and n == 1)
-            if args.dump:
-                dump(settings, stores, Path(args.dump))
-        finally:
-            weed.stop()
+    with seaweed_store() as (settings, stores):
+        stage = stage_id(config_hash(settings), Catalog(feeds=()))
+        base = base_pages(settings)
+        for n, day in enumerate((datetime(2026, 10, 1, tzinfo=UTC),
+                                 datetime(2026, 10, 2, tzinfo=UTC))):
+            made = variants(base, args.pages, day, args.captures, seed=n,
+                            copy_every=args.copy_every)
+            parts = stage_day(settings, stores, stage, made)
+            run(settings, stores, parts, args.pages,
+                "first day (empty index)" if n == 0 else "second day (the first in its window)",
+                args.profile and n == 1)
+        if args.dump:
+            dump(settings, stores, Path(args.dump))
 
 
 if __name__ == "__main__":

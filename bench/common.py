@@ -6,7 +6,11 @@ import gzip
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -30,3 +34,23 @@ def extraction_pages(benchmark: str = "extraction") -> list[tuple[str, str, byte
         html = gzip.decompress((base / "html" / f"{pid}.html.gz").read_bytes())
         pages.append((pid, item["url"], html, item["articleBody"]))
     return pages
+
+
+@contextmanager
+def seaweed_store() -> Iterator[tuple[Any, Any]]:
+    """A real SeaweedFS in a temporary directory: (Settings for it, its Stores, buckets made)."""
+    from ingest.config import Settings
+    from ingest.seaweed import SeaweedServer
+    from ingest.storage import Stores
+
+    with tempfile.TemporaryDirectory() as tmp:
+        weed = SeaweedServer(Path(tmp))
+        weed.start()
+        try:
+            settings = Settings(s3_endpoint_url=weed.endpoint, s3_access_key=weed.access_key,
+                                s3_secret_key=weed.secret_key)
+            stores = Stores.from_settings(settings)
+            stores.ensure_buckets()
+            yield settings, stores
+        finally:
+            weed.stop()

@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -31,10 +29,9 @@ from ingest import table
 from ingest.config import Settings
 from ingest.maintain import files_per_partition, maintain
 from ingest.query import _bundled_extension_dir, connect
-from ingest.seaweed import SeaweedServer
 from ingest.storage import Stores
 
-from common import ROOT  # noqa: F401 - puts the project on sys.path
+from common import seaweed_store
 
 REGIONS = ["africa", "americas", "asia-pacific", "europe", "middle-east", None]
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -102,58 +99,49 @@ def main() -> None:
     args = parser.parse_args()
     hours = args.days * 24
     per_batch = max(1, args.articles // hours)
-    with tempfile.TemporaryDirectory() as tmp:
-        weed = SeaweedServer(Path(tmp))
-        weed.start()
-        try:
-            settings = Settings(s3_endpoint_url=weed.endpoint, s3_access_key=weed.access_key,
-                                s3_secret_key=weed.secret_key)
-            stores = Stores.from_settings(settings)
-            stores.ensure_buckets()
-            commit_times, old_files, daily = [], 0, []
-            for hour in range(hours):
-                rows = batch_rows(hour, per_batch)
-                old_files += write_old_layout(stores, hour, rows)
-                started = time.perf_counter()
-                table.commit(settings, stores.processed, rows, [rows[0]["capture"]], f"b{hour}")
-                commit_times.append(time.perf_counter() - started)
-                if args.daily_maintenance and hour % 24 == 23 and hour < hours - 1:
-                    # news_maintain's daily run (the last day is compacted below, timed)
-                    started = time.perf_counter()
-                    maintain(settings, stores, now=START + timedelta(hours=hour + 1))
-                    daily.append(time.perf_counter() - started)
-            total = hours * per_batch
-            tail = commit_times[-max(1, hours // 10):]
-            ranked = sorted(commit_times)
-            print(f"{total:,} articles in {hours} hourly batches over {args.days} days"
-                  + (f", news_maintain daily (mean {statistics.mean(daily):.1f} s)"
-                     if daily else ", no maintenance until the end"))
-            print(f"commit per batch: mean {statistics.mean(commit_times):.3f} s, last tenth "
-                  f"{statistics.mean(tail):.3f} s, p95 {ranked[int(len(ranked) * .95)]:.3f} s, "
-                  f"max {ranked[-1]:.3f} s (target < 1 s)")
-            before = files_per_partition(settings)
+    with seaweed_store() as (settings, stores):
+        commit_times, old_files, daily = [], 0, []
+        for hour in range(hours):
+            rows = batch_rows(hour, per_batch)
+            old_files += write_old_layout(stores, hour, rows)
             started = time.perf_counter()
-            report = maintain(settings, stores)
-            print(f"compaction: {report['files_before']:,} -> {report['files_after']:,} files "
-                  f"in {time.perf_counter() - started:.1f} s; files per (day, region): "
-                  f"max {max(before.values())} before, "
-                  f"max {max(files_per_partition(settings).values())} after (target 1)")
-            assert _bundled_extension_dir()
-            old_sql = (f"SELECT region, count(*) FROM read_parquet('s3://{settings.processed_bucket}"
-                       "/old/*/*/*.parquet', hive_partitioning = true) GROUP BY region ORDER BY 1")
-            new_sql = "SELECT region, count(*) FROM articles GROUP BY region ORDER BY 1"
-            old_first, old_again, old_result = timed_query(settings, old_sql)
-            new_first, new_again, new_result = timed_query(settings, new_sql)
-            assert old_result == new_result, (old_result, new_result)
-            print(f"DuckDB count by region (best of 3), Parquet layout ({old_files:,} files) vs "
-                  "the Delta table after compaction (target >= 10x):")
-            print(f"  first query of a session: {old_first:.2f} s vs {new_first:.2f} s, "
-                  f"{old_first / new_first:.1f}x faster")
-            print(f"  again in the same session: {old_again:.2f} s vs {new_again:.2f} s, "
-                  f"{old_again / new_again:.1f}x faster")
+            table.commit(settings, stores.processed, rows, [rows[0]["capture"]], f"b{hour}")
+            commit_times.append(time.perf_counter() - started)
+            if args.daily_maintenance and hour % 24 == 23 and hour < hours - 1:
+                # news_maintain's daily run (the last day is compacted below, timed)
+                started = time.perf_counter()
+                maintain(settings, stores, now=START + timedelta(hours=hour + 1))
+                daily.append(time.perf_counter() - started)
+        total = hours * per_batch
+        tail = commit_times[-max(1, hours // 10):]
+        ranked = sorted(commit_times)
+        print(f"{total:,} articles in {hours} hourly batches over {args.days} days"
+              + (f", news_maintain daily (mean {statistics.mean(daily):.1f} s)"
+                 if daily else ", no maintenance until the end"))
+        print(f"commit per batch: mean {statistics.mean(commit_times):.3f} s, last tenth "
+              f"{statistics.mean(tail):.3f} s, p95 {ranked[int(len(ranked) * .95)]:.3f} s, "
+              f"max {ranked[-1]:.3f} s (target < 1 s)")
+        before = files_per_partition(settings)
+        started = time.perf_counter()
+        report = maintain(settings, stores)
+        print(f"compaction: {report['files_before']:,} -> {report['files_after']:,} files "
+              f"in {time.perf_counter() - started:.1f} s; files per (day, region): "
+              f"max {max(before.values())} before, "
+              f"max {max(files_per_partition(settings).values())} after (target 1)")
+        assert _bundled_extension_dir()
+        old_sql = (f"SELECT region, count(*) FROM read_parquet('s3://{settings.processed_bucket}"
+                   "/old/*/*/*.parquet', hive_partitioning = true) GROUP BY region ORDER BY 1")
+        new_sql = "SELECT region, count(*) FROM articles GROUP BY region ORDER BY 1"
+        old_first, old_again, old_result = timed_query(settings, old_sql)
+        new_first, new_again, new_result = timed_query(settings, new_sql)
+        assert old_result == new_result, (old_result, new_result)
+        print(f"DuckDB count by region (best of 3), Parquet layout ({old_files:,} files) vs "
+              "the Delta table after compaction (target >= 10x):")
+        print(f"  first query of a session: {old_first:.2f} s vs {new_first:.2f} s, "
+              f"{old_first / new_first:.1f}x faster")
+        print(f"  again in the same session: {old_again:.2f} s vs {new_again:.2f} s, "
+              f"{old_again / new_again:.1f}x faster")
 
-        finally:
-            weed.stop()
 
 
 if __name__ == "__main__":
