@@ -146,6 +146,15 @@ def test_the_view_in_a_real_browser(airflow: Stack, browser: Any, settings: Sett
             f"data-{tab}-loaded") == "true" or status.get_attribute("class") == "error")
         assert status.get_attribute("class") != "error", status.text
 
+    def fresh(tab: str, ready: Any) -> None:
+        """Open ``tab`` until ``ready(browser)``: the view answers from data at most its TTL
+        (30 s) old, and the run's last writes (reports, manifests) are seconds old."""
+        def opened(d: Any) -> bool:
+            d.find_element(By.CSS_SELECTOR, f"#tabs a[data-tab={tab}]").click()
+            loaded(tab)
+            return bool(ready(d))
+        wait.until(opened)
+
     # log in through Airflow's own form; the view is in the navigation
     browser.get(airflow.base + "/")
     wait.until(lambda d: d.find_elements(By.NAME, "username"))
@@ -201,11 +210,12 @@ def test_the_view_in_a_real_browser(airflow: Stack, browser: Any, settings: Sett
     shot("coverage")
 
     # completeness: the failing feed's day is partial; two clicks give the backfill command
-    browser.find_element(By.CSS_SELECTOR, "#tabs a[data-tab=completeness]").click()
-    loaded("completeness")
-    cells = {c.get_attribute("data-status")
-             for c in browser.find_elements(By.CSS_SELECTOR, "#grid tbody tr td.cell")}
-    assert {"partial", "complete"} <= cells
+    def statuses(d: Any) -> set[str]:
+        return {c.get_attribute("data-status")
+                for c in d.find_elements(By.CSS_SELECTOR, "#grid tbody tr td.cell")}
+
+    fresh("completeness", lambda d: {"partial", "complete"} <= statuses(d))
+    assert {"partial", "complete"} <= statuses(browser)
     headers = browser.find_elements(By.CSS_SELECTOR, "#grid thead th[data-day]")
     headers[0].click()
     headers[2].click()
@@ -218,9 +228,10 @@ def test_the_view_in_a_real_browser(airflow: Stack, browser: Any, settings: Sett
     shot("completeness")
 
     # runs: the manifest's counts
-    browser.find_element(By.CSS_SELECTOR, "#tabs a[data-tab=runs]").click()
-    loaded("runs")
-    manifest = stores.processed.get_json(next(iter(stores.processed.list("runs/"))))
+    manifests = list(stores.processed.list("runs/"))
+    fresh("runs", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#run-table tbody tr"))
+          >= len(manifests))
+    manifest = stores.processed.get_json(manifests[0])
     first_run = browser.find_elements(By.CSS_SELECTOR, "#run-table tbody tr")[0]
     assert str(manifest["counts"]["articles"]) in first_run.text
     shot("runs")
