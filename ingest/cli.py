@@ -168,7 +168,8 @@ def _tag_regions(args: argparse.Namespace) -> int:
             if not isinstance(item, dict):
                 raise ValueError(f"a JSON {type(item).__name__}, not an object")
             tags = tagger.tag(str(item.get("text") or ""), title=str(item.get("title") or ""),
-                              hints=item.get("hints") or ())
+                              hints=item.get("hints") or (),
+                              language=str(item.get("language") or "") or None)
         except ValueError as exc:
             failed += 1
             print(f"tag-regions: line {line_no}: not a JSON object with text and title: {exc}",

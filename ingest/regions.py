@@ -24,6 +24,7 @@ from pathlib import Path
 import ahocorasick
 import yaml
 
+from ingest import localnames
 from ingest.errors import ConfigError
 from ingest.models import RegionTags
 
@@ -145,6 +146,7 @@ class Tagger:
             for key in {name, name.upper(), name[:1].upper() + name[1:]}:
                 self.automaton.add_word(key, (len(key), *value))
         self.automaton.make_automaton()
+        self.sections = {**localnames.section_aliases(), **SECTION_ALIASES}
 
     def tag(
         self,
@@ -153,15 +155,20 @@ class Tagger:
         hints: Iterable[str] = (),
         feed_region: str | None = None,
         exclude: Iterable[str] = (),
+        language: str | None = None,
     ) -> RegionTags:
-        """Score the article; ``hints`` are section labels, ``exclude`` publisher names."""
+        """Score the article; ``hints`` are section labels, ``exclude`` publisher names,
+        ``language`` the article's language (other scripts are recognised in the text)."""
         text = text or ""
         title = title or ""
         scores: dict[str, float] = defaultdict(float)
         body_scores: dict[str, float] = defaultdict(float)
         evidence: list[str] = []
+        langs = dict.fromkeys((*localnames.languages_of(title, language),
+                               *localnames.languages_of(text, language)))
+        local = [localnames.names_for(lang) for lang in langs]
         found = [(where, m) for where, chunk in (("title", title), ("text", text))
-                 for m in self._matches(chunk, exclude, where == "title")]
+                 for m in self._matches(chunk, exclude, where == "title", local=local)]
         if not found and self._fallback_names:  # no other evidence: small towns (see build)
             towns = self._fallback_automaton()
             found = [(where, m) for where, chunk in (("title", title), ("text", text))
@@ -197,7 +204,7 @@ class Tagger:
             if region:
                 region_scores[region] += score
         for hint in hints:
-            region = SECTION_ALIASES.get(hint.strip().lower())
+            region = self.sections.get(hint.strip().lower())
             if region in self.table.names:
                 region_scores[region] += SECTION_WEIGHT
                 evidence.append(f"section:{hint.strip()}={region}")
@@ -270,7 +277,8 @@ class Tagger:
         return self._towns
 
     def _matches(self, chunk: str, exclude: Iterable[str], title: bool = False,
-                 automaton: ahocorasick.Automaton | None = None) -> list[_Match]:
+                 automaton: ahocorasick.Automaton | None = None,
+                 local: Iterable[localnames.LocalNames] = ()) -> list[_Match]:
         if not chunk:
             return []
         blocked = _spans(chunk, exclude)
@@ -311,6 +319,9 @@ class Tagger:
                     if m.start() > 0 and chunk[m.start() - 1].isalpha():
                         found.append((m.start(1), m.end(1), m.group(1), "US", ADMIN_FACTOR,
                                       "abbrev"))
+        for names in local:
+            for start, end, name, code, kind in names.find(chunk):
+                found.append((start, end, name, code, _LOCAL_FACTORS[kind], kind))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         chosen: list[_Match] = []
         last_end = prev_end = -1
@@ -330,6 +341,8 @@ class Tagger:
 
 
 _Match = tuple[int, str, str, float, str]  # start, name, country, weight factor, kind
+_LOCAL_FACTORS = {"names": 1.0, "capitals": 1.0, "cities": CITY_FACTOR,
+                  "demonyms": DEMONYM_FACTOR}
 _PLACES = frozenset({"cities", "capitals", "names"})
 _US_LOCAL = frozenset({"regions", "cities", "abbrev", "settled"})
 # A demonym before one of these words describes a cuisine, a language or a style, not a story
@@ -388,13 +401,21 @@ def _spans(chunk: str, names: Iterable[str]) -> list[tuple[int, int]]:
 
 
 def _is_dateline(chunk: str, start: int, length: int) -> bool:
-    """An upper-case place name at the start of a line followed by a comma or dash."""
+    """An upper-case place name at the start of a line followed by a comma or dash
+    ("МОСКВА, 31 марта", "PARIS (AFP) -"); in scripts without capitals, a place near the start
+    of a line followed by a date, a dash or an agency mark ("新华社北京3月31日电",
+    "【ワシントン共同】", "(서울=연합뉴스)", "موسكو - (رويترز)")."""
     line_start = chunk.rfind("\n", 0, start) + 1
+    span = chunk[start:start + length]
+    if span.upper() == span.lower():
+        return start - line_start <= 12 and bool(_UNCASED_DATELINE.match(chunk, start + length))
     if chunk[line_start:start].strip(" ()"):
         return False
-    span = chunk[start:start + length]
     after = chunk[start + length:start + length + 3]
     return span.isupper() and bool(re.match(r"\s*[,(\u2014\u2013-]", after))
+
+
+_UNCASED_DATELINE = re.compile(r"\s*(?:[,(\u2014\u2013=:\u060c/-]|\d{1,2}\s*月|電|电|共同|時事|発)")
 
 
 _UPPER = re.compile(r"[A-Z]")
@@ -413,8 +434,9 @@ def _rounded(scores: dict[str, float]) -> dict[str, float]:
 
 @functools.lru_cache(maxsize=4)
 def data_fingerprint(table_path: str = "") -> str:
-    """Short hash of the gazetteer and region table files (changes when either changes)."""
+    """Short hash of the gazetteers and the region table (changes when any of them changes)."""
     digest = hashlib.sha256((DATA / "gazetteer.json").read_bytes())
+    digest.update(localnames.DATA.read_bytes())
     digest.update(Path(table_path or DEFAULT_TABLE).read_bytes())
     return digest.hexdigest()[:12]
 

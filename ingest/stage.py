@@ -267,8 +267,10 @@ def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
         feed = feeds.get(feed_id)
         title = doc.title or str(page.meta.get("entry_title", ""))
         exclude = [n for n in (doc.site_name, feed.publisher if feed else "") if n]
+        language = doc.language or (feed.language if feed else "")
         tags = tagger.tag(doc.text, title=title, hints=doc.sections,
-                          feed_region=feed.region if feed else None, exclude=exclude)
+                          feed_region=feed.region if feed else None, exclude=exclude,
+                          language=language)
         sk = sketch(doc.text)
         stamp = Stamp(doc.published_at, doc.published_precision) if doc.published_at else None
         return replace(
@@ -276,7 +278,7 @@ def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
             source_domain=domain(page.final_url), title=title, text=doc.text,
             authors=tuple(doc.authors),
             published_at=choose(stamp, parse_iso(page.meta.get("entry_published_at"))),
-            language=doc.language or (feed.language if feed else ""),
+            language=language,
             countries=tuple(tags.countries.items()), regions=tuple(tags.regions),
             primary_region=tags.primary_region, region_evidence=tuple(tags.evidence),
             content_hash=text_hash(doc.text), extractor=doc.extractor,

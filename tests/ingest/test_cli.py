@@ -32,7 +32,8 @@ def test_tag_regions_reads_and_writes_jsonl() -> None:
     assert rows[0]["primary_region"] == "asia-pacific" and "JP" in rows[0]["countries"]
     assert rows[1]["primary_region"] == "europe"
     assert rows[2]["primary_region"] is None
-    assert rows[3]["primary_region"] is None and rows[4]["primary_region"] is None
+    assert rows[3]["primary_region"] == "asia-pacific" and "body:東京=JP" in rows[3]["evidence"]
+    assert rows[4]["primary_region"] is None
     assert len(rows) == 5
 
 

@@ -1,0 +1,347 @@
+"""Place names in the languages the region tagger reads besides English.
+
+``ingest/data/names.json`` (built by ``scripts/build_names.py`` from CLDR and GeoNames, plus
+hand lists of short forms and demonyms) lists, per language, names with their country and kind.
+Each language is matched the way it is written:
+
+- Chinese and Japanese have no spaces: names match as substrings ("美国总统", "ロシア軍"); a
+  katakana name must not run on into more katakana ("タイ" is not in "タイム").
+- Korean attaches particles: a name matches at the start of a word and may be followed by up to
+  five syllables ("미국은", "중국산").
+- Russian inflects: every word of a name matches its stem plus an ending of its declension
+  ("России", "Южной Кореи", "Киеве"); a single-word place also matches as an adjective or a
+  demonym in any case ("российский", "китайцы", "московского"). Hand-listed stems cover the
+  irregular ones ("немецк-", "турецк-").
+- Arabic attaches clitics and forms adjectives with -ي: a name matches after و/ف/ب/ل/ك and the
+  article ("والصين", "بالصين") and as its nisba ("الروسي", "الصينية").
+- Spanish, French, Portuguese, German and Indonesian: names match as written (German adds a
+  genitive -s), capitalised; demonyms in their gender and number forms, in any case.
+
+Which languages are matched: those whose script appears in the text (Cyrillic, Arabic, Hangul,
+Han, kana: so a wrongly declared language costs nothing), plus the article's language when it is
+one of the Latin-script languages above. Matches come back in the tagger's form: (start, end,
+matched text, country, weight factor, kind).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+DATA = Path(__file__).resolve().parent / "data" / "names.json"
+LATIN_LANGUAGES = frozenset({"es", "fr", "de", "pt", "id"})
+SCRIPT_LANGUAGES = frozenset({"zh", "ja", "ko", "ar", "ru"})
+LANGUAGES = LATIN_LANGUAGES | SCRIPT_LANGUAGES
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_HANGUL = re.compile(r"[\uAC00-\uD7AF]")
+_KANA = re.compile(r"[\u3040-\u30FF]")
+_HAN = re.compile(r"[\u4E00-\u9FFF]")
+_ANY_SCRIPT = re.compile(r"[\u0400-\u04FF\u0600-\u06FF\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]")
+_KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))
+
+# Russian declension endings by how the word ends (nominative): noun classes and adjectives.
+_RU_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ия", ("ия", "ии", "ию", "ией", "ие")),
+    ("ье", ("ье", "ья", "ью", "ьем")),
+    ("ая", ("ая", "ой", "ую", "ою")),
+    ("яя", ("яя", "ей", "юю")),
+    ("ые", ("ые", "ых", "ым", "ыми")),
+    ("ие", ("ие", "их", "им", "ими")),
+    ("ый", ("ый", "ого", "ому", "ым", "ом")),
+    ("ий", ("ий", "ого", "ому", "им", "ом", "его", "ему", "ем")),
+    ("ой", ("ой", "ого", "ому", "ым", "ом")),
+    ("ое", ("ое", "ого", "ому", "ым", "ом")),
+    ("а", ("а", "ы", "и", "е", "у", "ой", "ою", "ей")),
+    ("я", ("я", "и", "е", "ю", "ей", "ею")),
+    ("й", ("й", "я", "ю", "ем", "е")),
+    ("ь", ("ь", "и", "ью", "я", "ю", "ем", "е")),
+    ("ы", ("ы", "ов", "ам", "ами", "ах")),
+    ("и", ("и", "ов", "ей", "ам", "ями", "ах", "ях", "ами")),
+)
+_RU_CONSONANT = ("", "а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах")
+_RU_ADJECTIVE_ENDINGS = r"(?:ий|ого|ому|им|ом|ая|ой|ую|ое|ие|их|ими|ей|ых|ым|ыми)"
+_RU_ADJECTIVE = r"[а-яё]{0,4}?(?:ск|цк)" + _RU_ADJECTIVE_ENDINGS
+_RU_DEMONYM = (r"[а-яё]{0,3}?(?:ец|ца|цу|цем|це|цы|цев|цам|цами|цах|янин|янина|яне|ян|янам|"
+               r"янами|янах|анин|ане|ан|анам|анами|анах|ка|ки|кой)")
+# What stands before a surname: a given name (any case form), a patronymic, or initials.
+_RU_PERSON = re.compile(
+    r"(?:\b(?:Александр|Алексе|Андре|Анн|Антон|Арт[её]м|Борис|Вадим|Валентин|Валери|Василь|"
+    r"Васили|Виктор|Витали|Владимир|Владислав|Вячеслав|Геннади|Георги|Григори|Денис|Дмитри|"
+    r"Евгени|Егор|Екатерин|Елен|Иван|Игор|Иль|Ирин|Кирилл|Константин|Леонид|Максим|Мари|Марин|"
+    r"Михаил|Наталь|Никит|Никола|Олег|Ольг|Павл|Павел|П[её]тр|Петр|Роман|Рамзан|Светлан|Серге|"
+    r"Станислав|Татьян|Ф[её]дор|Юли|Юри|Яков|Ярослав)[а-яё]{0,3}|"
+    r"\b[А-ЯЁ][а-яё]+(?:вич|вн)[а-яё]{0,3}|\b[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.\s?)?)\s*$")
+_AR_NISBA = ("ي", "ية", "يين", "يون", "يان", "يتين")
+_AR_PREFIX = re.compile(r"^(?:[وف]?[بكل]?(?:ال)?|[وف]?لل)$")
+
+# Demonym inflection of the Latin-script languages: (base ends with, forms replacing it)
+_LATIN_FORMS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "es": (("o", ("o", "a", "os", "as")), ("és", ("és", "esa", "esas", "eses")),
+           ("án", ("án", "ana", "anas", "anes")), ("e", ("e", "es")), ("í", ("í", "íes", "ís")),
+           ("a", ("a", "as")), ("", ("", "a", "as", "es"))),
+    "pt": (("o", ("o", "a", "os", "as")), ("ês", ("ês", "esa", "esas", "eses")),
+           ("ão", ("ão", "ã", "ães", "ãs")), ("e", ("e", "es")), ("a", ("a", "as")),
+           ("l", ("l", "la", "las")), ("", ("", "a", "as", "es"))),
+    "fr": (("ien", ("ien", "ienne", "iens", "iennes")), ("éen", ("éen", "éenne", "éens", "éennes")),
+           ("e", ("e", "es")), ("s", ("s", "se", "ses")), ("", ("", "e", "s", "es"))),
+    "de": (("", ("", "e", "en", "er", "es", "em")),),
+}
+_LATIN_NAME_ENDINGS = {"de": ("", "s", "es")}
+
+
+def fold(text: str, language: str = "") -> str:
+    """Lower-cased text of the same length (offsets stay valid); Arabic alef forms unified."""
+    lower = text.lower()
+    if len(lower) != len(text):  # "İ" lower-cases to two characters: keep such as they are
+        lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if language == "ar":
+        for alef in "أإآٱ":
+            lower = lower.replace(alef, "ا")
+        lower = lower.replace("ى", "ي")
+    return lower
+
+
+def languages_of(text: str, language: str | None) -> tuple[str, ...]:
+    """The languages to match in ``text``: by script, plus a Latin-script ``language``."""
+    found = []
+    if language and language in LATIN_LANGUAGES:
+        found.append(language)
+    first = _ANY_SCRIPT.search(text)
+    if first is None:  # most texts: one scan
+        return tuple(found)
+    text = text[first.start():]
+    if _CYRILLIC.search(text):
+        found.append("ru")
+    if _ARABIC.search(text):
+        found.append("ar")
+    if _HANGUL.search(text):
+        found.append("ko")
+    if _KANA.search(text):
+        found.append("ja")
+    elif _HAN.search(text):
+        found.append("zh")
+    return tuple(found)
+
+
+class _Entry:
+    """One name: the regexes that match its forms where the automaton found its stem, compiled
+    on first use (most of a language's thousands of names never occur in a given process)."""
+
+    __slots__ = ("_compiled", "_sources", "cased", "code", "kind")
+
+    def __init__(self, code: str, kind: str, pattern: str | None, cased: bool,
+                 lower_ok: str | None = None) -> None:
+        self.code, self.kind = code, kind
+        self.cased = cased  # the name's own forms must start with a capital letter in the text
+        self._sources = (pattern, lower_ok)  # lower_ok: forms in any case (adjectives, demonyms)
+        self._compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
+
+    def patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self._compiled is None:
+            self._compiled = tuple(  # type: ignore[assignment]
+                re.compile(src) if src else None for src in self._sources)
+        return self._compiled  # type: ignore[return-value]
+
+
+# Arabic clitics before a name: conjunction, preposition, article ("والصين", "بالصين", "للصين")
+_AR_PREFIXES = tuple(dict.fromkeys(
+    [a + b + c for a in ("", "و", "ف") for b in ("", "ب", "ك", "ل") for c in ("", "ال")]
+    + [a + "لل" for a in ("", "و", "ف")]))
+_NOT_WORD = re.compile(r"\W")
+
+
+class LocalNames:
+    """The names of one language and how to match them."""
+
+    def __init__(self, language: str, rows: Iterable[list[str]]) -> None:
+        self.language = language
+        self.automaton = ahocorasick.Automaton()
+        unspaced = language in ("zh", "ja", "ko")
+        prefixes = _AR_PREFIXES if language == "ar" else ("",)
+        keyed: dict[str, list[tuple[int, _Entry]]] = {}
+        for name, code, kind in rows:
+            for key, entry in self._compile(unicodedata.normalize("NFC", name), code, kind):
+                # two letters only for abbreviations ("РФ"): shorter stems hit inside every word
+                if not (unspaced or len(key) >= 3 or (len(key) == 2 and name.isupper())):
+                    continue
+                if unspaced:
+                    keyed.setdefault(key, []).append((0, entry))
+                    continue
+                # spaced scripts: keys start at a word (a space, then any clitic, then the stem),
+                # so the automaton reports only hits at the start of a word
+                for prefix in prefixes:
+                    keyed.setdefault(f" {prefix}{key}", []).append((len(prefix), entry))
+        for key, entries in keyed.items():
+            self.automaton.add_word(key, (len(key), tuple(entries)))
+        if keyed:
+            self.automaton.make_automaton()
+        self.empty = not keyed
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _compile(self, name: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
+        lang = self.language
+        if lang in ("zh", "ja", "ko"):
+            return [(name, _Entry(code, kind, None, cased=False))]
+        folded = fold(name, lang)
+        if lang == "ru":
+            return self._russian(name, folded, code, kind)
+        if lang == "ar":
+            return self._arabic(name, folded, code, kind)
+        return self._latin(name, folded, code, kind)
+
+    def _russian(self, name: str, folded: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
+        if kind == "demonyms":  # a hand-listed stem: any ending
+            return [(folded, _Entry(code, kind, re.escape(folded) + r"[а-яё]{0,4}(?!\w)",
+                                    cased=False))]
+        words = folded.split()
+        parts, first_stem = [], ""
+        for i, word in enumerate(words):
+            stem, endings = _ru_stem(word, abbreviation=name.split()[i].isupper())
+            first_stem = first_stem or stem
+            ends = "|".join(re.escape(e) for e in sorted(endings, key=len, reverse=True))
+            parts.append(re.escape(stem) + (f"(?:{ends})" if ends else ""))
+        lower_ok = None
+        if len(words) == 1 and len(first_stem) >= 4 and not name.isupper():
+            # "Курская" from "Курск": the adjective ending follows the stem directly
+            direct = f"|{_RU_ADJECTIVE_ENDINGS}" if first_stem.endswith(("ск", "цк")) else ""
+            lower_ok = (re.escape(first_stem) + f"(?:{_RU_ADJECTIVE}|{_RU_DEMONYM}{direct})"
+                        + r"(?!\w)")
+        return [(first_stem, _Entry(code, kind, r"\s+".join(parts) + r"(?!\w)", cased=True,
+                                    lower_ok=lower_ok))]
+
+    def _arabic(self, name: str, folded: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
+        words = folded.split()
+        # the article as written ("الصين"), not an alef folded into one ("ألمانيا")
+        article = name.startswith("ال") and len(words[0]) > 4
+        head = words[0][2:] if article else words[0]
+        if len(words) > 1:
+            rest = folded[len(words[0]) - len(head):]
+            return [(head, _Entry(code, kind, re.escape(rest) + r"(?!\w)", cased=False))]
+        core = head
+        for tail in ("يا", "ا", "ة"):
+            if core.endswith(tail) and len(core) - len(tail) >= 3:
+                core = core[: -len(tail)]
+                break
+        endings = {head[len(core):], *_AR_NISBA}
+        ends = "|".join(re.escape(e) for e in sorted(endings, key=len, reverse=True))
+        return [(core, _Entry(code, kind, re.escape(core) + f"(?:{ends})" + r"(?!\w)",
+                              cased=False))]
+
+    def _latin(self, name: str, folded: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
+        lang = self.language
+        if kind == "demonyms":
+            forms = _latin_forms(lang, folded)
+            ends = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+            key = forms[0]
+            while not all(f.startswith(key) for f in forms):
+                key = key[:-1]  # the forms' common beginning
+            return [(key, _Entry(code, kind, f"(?:{ends})" + r"(?![\w-])", cased=False))]
+        endings = "|".join(re.escape(e) for e in _LATIN_NAME_ENDINGS.get(lang, ()) if e)
+        pattern = re.escape(folded) + (f"(?:{endings})?" if endings else "") + r"(?!\w)"
+        return [(folded, _Entry(code, kind, pattern, cased=name[:1].isupper()))]
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def find(self, chunk: str) -> list[tuple[int, int, str, str, str]]:
+        """(start, end, matched text, country, kind) of every name in ``chunk``."""
+        if self.empty or not chunk:
+            return []
+        if self.language in ("zh", "ja", "ko"):
+            return self._find_unspaced(chunk)
+        text = fold(chunk, self.language)
+        # a space before every word: hit positions in ``spaced`` are one ahead of ``text``'s
+        spaced = " " + _NOT_WORD.sub(" ", text)
+        found = []
+        for end, (length, entries) in self.automaton.iter(spaced):
+            word_start = end - length + 1  # the key's leading space, i.e. the word in ``text``
+            for prefix_len, entry in entries:
+                start = word_start + prefix_len
+                pattern, lower_ok = entry.patterns()
+                span_end, kind = 0, entry.kind
+                if pattern is not None and (not entry.cased or chunk[start].isupper()):
+                    m = pattern.match(text, start)
+                    if m:
+                        span_end = m.end()
+                if not span_end and lower_ok is not None:
+                    m = lower_ok.match(text, start)
+                    if m:
+                        span_end, kind = m.end(), "demonyms"
+                if span_end and kind == "cities" and self.language == "ru" and _RU_PERSON.search(
+                        chunk, max(0, word_start - 32), word_start):
+                    span_end = 0  # "Владимир Иванов", "С. Королёв": a surname, not a city
+                if span_end:
+                    found.append((word_start, span_end, chunk[word_start:span_end], entry.code,
+                                  kind))
+                    break
+        return found
+
+    def _find_unspaced(self, chunk: str) -> list[tuple[int, int, str, str, str]]:
+        found = []
+        korean = self.language == "ko"
+        size = len(chunk)
+        for end, (length, entries) in self.automaton.iter(chunk):
+            start = end - length + 1
+            before = chunk[start - 1] if start > 0 else " "
+            after = chunk[end + 1] if end + 1 < size else " "
+            if korean:
+                if before.isalnum():
+                    continue
+                stop = end + 1
+                while stop < size and _HANGUL.match(chunk[stop]):
+                    stop += 1
+                if stop - end - 1 > 5:
+                    continue
+            elif (chunk[start] in _KATAKANA and before in _KATAKANA) or (
+                    chunk[end] in _KATAKANA and after in _KATAKANA):
+                continue  # "タイ" in "タイム"
+            entry = entries[0][1]
+            found.append((start, end + 1, chunk[start:end + 1], entry.code, entry.kind))
+        return found
+
+
+def _ru_stem(word: str, abbreviation: bool) -> tuple[str, tuple[str, ...]]:
+    """A Russian word's stem and the endings of its declension."""
+    if abbreviation or "-" in word[-4:]:
+        return word, ("",)
+    for ending, endings in _RU_CLASSES:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)], endings
+    if word[-1:] in "оеуиюэ":  # indeclinable: Конго, Чили, Перу
+        return word, ("",)
+    return word, _RU_CONSONANT
+
+
+def _latin_forms(language: str, base: str) -> tuple[str, ...]:
+    for ending, forms in _LATIN_FORMS.get(language, ()):
+        if base.endswith(ending):
+            root = base[: len(base) - len(ending)] if ending else base
+            return tuple(dict.fromkeys(root + f for f in forms))
+    return (base,)
+
+
+@functools.lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
+    return doc
+
+
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def names_for(language: str) -> LocalNames:
+    """The matcher of one language (built on first use: each takes a moment)."""
+    rows = _document()["languages"].get(language, [])
+    return LocalNames(language, rows)
+
+
+def section_aliases() -> dict[str, str]:
+    """Section labels of regions in these languages, lower-cased, to region names."""
+    return {k.lower(): v for k, v in _document()["sections"].items()}
