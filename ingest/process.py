@@ -403,7 +403,8 @@ _DECIDING = ("outcome", "feed_id", "url", "reason", "fetched_at", "article_id", 
 
 # the articles table's columns a staged page already holds as they are
 _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
-                   "text", "authors", "published_at", "fetched_at", "language", "countries",
+                   "text", "authors", "published_at", "fetched_at", "language",
+                   "language_confidence", "countries",
                    "regions", "primary_region", "region_evidence", "content_hash", "capture",
                    "extractor")
 

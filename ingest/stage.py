@@ -67,6 +67,7 @@ from ingest.dates import Stamp, choose
 from ingest.dedupe import MIN_SHINGLES, text_hash
 from ingest.errors import NotAnArticle, PermanentError
 from ingest.extract import extract
+from ingest.language import decide as decide_language
 from ingest.minhash import sketch
 from ingest.models import parse_iso
 from ingest.regions import Tagger
@@ -75,13 +76,13 @@ from ingest.urls import article_id, canonical_url, domain, same_site
 
 log = logging.getLogger(__name__)
 
-STAGE_VERSION = 1
+STAGE_VERSION = 2
 META_KEY = b"news_ingest"
 
 # the article columns keep the articles table's types (``ingest.table.SCHEMA``)
 _ARTICLE = ("article_id", "canonical_url", "source_domain", "title", "text", "authors",
-            "published_at", "language", "countries", "regions", "primary_region",
-            "region_evidence", "content_hash", "extractor")
+            "published_at", "language", "language_confidence", "countries", "regions",
+            "primary_region", "region_evidence", "content_hash", "extractor")
 SCHEMA = pa.schema([
     ("capture", pa.string()),
     ("offset", pa.int64()),
@@ -119,6 +120,7 @@ class StagedPage:
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
     language: str = ""
+    language_confidence: float | None = None
     countries: tuple[tuple[str, float], ...] = ()
     regions: tuple[str, ...] = ()
     primary_region: str | None = None
@@ -267,10 +269,10 @@ def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
         feed = feeds.get(feed_id)
         title = doc.title or str(page.meta.get("entry_title", ""))
         exclude = [n for n in (doc.site_name, feed.publisher if feed else "") if n]
-        language = doc.language or (feed.language if feed else "")
+        language = decide_language(doc.text, doc.language, feed.language if feed else None)
         tags = tagger.tag(doc.text, title=title, hints=doc.sections,
                           feed_region=feed.region if feed else None, exclude=exclude,
-                          language=language)
+                          language=language.code)
         sk = sketch(doc.text)
         stamp = Stamp(doc.published_at, doc.published_precision) if doc.published_at else None
         return replace(
@@ -278,7 +280,7 @@ def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
             source_domain=domain(page.final_url), title=title, text=doc.text,
             authors=tuple(doc.authors),
             published_at=choose(stamp, parse_iso(page.meta.get("entry_published_at"))),
-            language=language,
+            language=language.code, language_confidence=language.confidence,
             countries=tuple(tags.countries.items()), regions=tuple(tags.regions),
             primary_region=tags.primary_region, region_evidence=tuple(tags.evidence),
             content_hash=text_hash(doc.text), extractor=doc.extractor,

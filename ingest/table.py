@@ -40,7 +40,7 @@ from ingest.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_KEY = "_locks/articles.json"
 
 PARTITIONS = ["dt", "region"]
@@ -74,6 +74,8 @@ SCHEMA = pa.schema([
     ("schema_version", pa.int32()),
     ("dt", pa.string()),
     ("region", pa.string()),
+    # schema version 3; last, so a table made by version 2 gets it by adding a column
+    ("language_confidence", pa.float64()),
 ])
 
 
@@ -238,6 +240,8 @@ class Writer:
     def _current(self) -> Any:
         if self._table is None:
             self._table = open_table(self.settings)
+            if self._table is not None:
+                evolve(self._table)
         else:
             try:
                 self._table.update_incremental()
@@ -291,6 +295,25 @@ class Writer:
             return int(table.version())
         self._table = open_table(settings)
         return int(self._table.version()) if self._table is not None else None
+
+
+def evolve(table: Any) -> list[str]:
+    """Add the columns of ``SCHEMA`` that an older table lacks (nullable: its rows read as
+    null); the caller holds the writer lock. Returns the names added."""
+    from deltalake import Field
+
+    have = {field.name for field in table.schema().fields}
+    missing = [f for f in SCHEMA if f.name not in have]
+    if missing:
+        table.alter.add_columns([Field(f.name, _DELTA_TYPES[f.type], nullable=True)
+                                 for f in missing])
+        log.info("articles table: added column(s) %s (schema version %d)",
+                 ", ".join(f.name for f in missing), SCHEMA_VERSION)
+    return [f.name for f in missing]
+
+
+_DELTA_TYPES = {pa.float64(): "double", pa.string(): "string", pa.int32(): "integer",
+                pa.bool_(): "boolean"}
 
 
 def read(settings: Settings, version: int | None = None) -> pa.Table:

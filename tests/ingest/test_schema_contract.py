@@ -24,6 +24,8 @@ CONTRACT = {
         ("extractor", "string"), ("config_hash", "string"), ("schema_version", "int32"),
         ("dt", "string"), ("region", "string")],
 }
+# version 3 adds the detector's probability of the recorded language (null in older rows)
+CONTRACT[3] = [*CONTRACT[2], ("language_confidence", "double")]
 
 
 def test_the_schema_is_the_contract_of_its_version() -> None:

@@ -52,7 +52,8 @@ def test_sample_end_to_end(settings: Settings, stores: Stores, sample_server: Sa
     assert seed["feed_id"] == "sample-globaltimes-asia-pacific"
     assert seed["is_canonical"] and seed["dup_cluster_id"] == seed["article_id"]
     assert seed["raw_ref"].startswith(f"s3://{settings.raw_bucket}/captures/dt=2014-03-31/")
-    assert seed["schema_version"] == 2 and seed["extractor"].startswith("trafilatura/")
+    assert seed["schema_version"] == 3 and seed["extractor"].startswith("trafilatura/")
+    assert seed["language"] == "en" and seed["language_confidence"] > 0.9
     dup = next(r for r in got if not r["is_canonical"])
     original = next(r for r in got if r["article_id"] == dup["duplicate_of"])
     assert dup["dup_cluster_id"] == original["article_id"]

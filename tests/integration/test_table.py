@@ -157,7 +157,7 @@ def test_migration_from_the_parquet_layout_rebuilds_from_raw_and_removes_the_old
     assert not [k for k in stores.processed.list("articles/dt=") if "0123456789abcdef" in k]
     got = connect(settings).execute("SELECT count(*), count(DISTINCT article_id), "
                                     "max(schema_version) FROM articles").fetchone()
-    assert got == (8, 8, 2)
+    assert got == (8, 8, table.SCHEMA_VERSION)
     again = migrate(settings, stores)  # a repeat finds nothing old and commits nothing new
     assert again["old_parts_deleted"] == 0 and again["articles"] == 8
 
@@ -203,3 +203,28 @@ def test_maintenance_folds_each_days_segments_and_the_index_still_finds_earlier_
     assert len(got) == 4 and len({r["article_id"] for r in got}) == 4
     assert maintain(settings, stores)["segments_compacted"] == {"2014-03-31": 4}
     assert list(stores.processed.list("state/dedupe/")) == [day_key("2014-03-31")]
+
+
+def test_a_version_2_table_gets_the_new_column_on_the_first_commit(
+        settings: Settings, stores: Stores) -> None:
+    """A table written by schema version 2 (no language_confidence) takes version 3's rows:
+    the writer adds the column, the old rows read it as null, and DuckDB reads both."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    old_schema = pa.schema([f for f in table.SCHEMA if f.name != "language_confidence"])
+    old = table.to_arrow([row("a", "k1")]).select(old_schema.names).cast(old_schema)
+    old = old.set_column(old.schema.get_field_index("schema_version"), "schema_version",
+                         pa.array([2], pa.int32()))
+    write_deltalake(table.uri(settings), old, partition_by=table.PARTITIONS,
+                    storage_options=table.storage_options(settings))
+    new = {**row("b", "k2"), "language": "fr", "language_confidence": 0.9876}
+    assert table.commit(settings, stores.processed, [new], ["k2"], "b1") is not None
+    got = {r["article_id"]: (r["language_confidence"], r["schema_version"])
+           for r in table.rows(settings)}
+    assert got == {"a": (None, 2), "b": (0.9876, table.SCHEMA_VERSION)}
+    con = connect(settings)
+    assert sorted(con.execute("SELECT article_id, language_confidence FROM articles")
+                  .fetchall()) == [("a", None), ("b", 0.9876)]
+    # a second writer opening the evolved table adds nothing
+    assert table.evolve(table.open_table(settings)) == []
