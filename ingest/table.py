@@ -301,11 +301,12 @@ def evolve(table: Any) -> list[str]:
     """Add the columns of ``SCHEMA`` that an older table lacks (nullable: its rows read as
     null); the caller holds the writer lock. Returns the names added."""
     from deltalake import Field
+    from deltalake.schema import PrimitiveType
 
     have = {field.name for field in table.schema().fields}
     missing = [f for f in SCHEMA if f.name not in have]
     if missing:
-        table.alter.add_columns([Field(f.name, _DELTA_TYPES[f.type], nullable=True)
+        table.alter.add_columns([Field(f.name, PrimitiveType(_DELTA_TYPES[f.type]), nullable=True)
                                  for f in missing])
         log.info("articles table: added column(s) %s (schema version %d)",
                  ", ".join(f.name for f in missing), SCHEMA_VERSION)
