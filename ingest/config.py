@@ -20,6 +20,8 @@ from ingest.errors import ConfigError
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CATALOG = PACKAGE_DIR.parent / "feeds.yaml"
 SAMPLE_CATALOG = PACKAGE_DIR / "sample" / "catalog.yaml"
+# the sample plus one outlet per language the tagger reads (make demo, make sample-data)
+DEMO_CATALOG = PACKAGE_DIR / "sample" / "demo.yaml"
 ENV_PREFIX = "NEWS_INGEST_"
 log = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -229,7 +231,37 @@ def load_catalog(
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"feed catalog {path} is not valid YAML: {exc}") from None
+    if isinstance(doc, dict) and "include" in doc:
+        doc = _with_included(doc, path, _seen=(path.resolve(),))
     return parse_catalog(doc, source=str(path), regions=regions, env=env)
+
+
+def _with_included(doc: dict[str, Any], path: Path, _seen: tuple[Path, ...]) -> dict[str, Any]:
+    """``include: [other.yaml, ...]`` (paths relative to the including file): their feeds come
+    first, each with its own file's defaults; ids must stay unique across all of them."""
+    includes = doc.get("include")
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise ConfigError(f"{path}: 'include' must be a list of catalog file paths")
+    feeds: list[Any] = []
+    for name in includes:
+        other = (path.parent / name).resolve()
+        if other in _seen:
+            raise ConfigError(f"{path}: include {name!r} includes itself")
+        try:
+            inner = yaml.safe_load(other.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: included catalog {other} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: included catalog {other} is not valid YAML: {exc}") from None
+        if isinstance(inner, dict) and "include" in inner:
+            inner = _with_included(inner, other, (*_seen, other))
+        if not isinstance(inner, dict) or not isinstance(inner.get("feeds"), list):
+            raise ConfigError(f"{other}: expected a mapping with a 'feeds:' list at the top")
+        inner_defaults = inner.get("defaults") or {}
+        feeds.extend({**inner_defaults, **f} if isinstance(f, dict) else f
+                     for f in inner["feeds"])
+    rest = {k: v for k, v in doc.items() if k != "include"}
+    return {**rest, "feeds": [*feeds, *(doc.get("feeds") or [])]}
 
 
 def parse_catalog(

@@ -31,8 +31,13 @@ SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # both, as the processing configuration (a change of either is a change of output)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}"
 
+# "Posted in: Asia-Pacific" and its equivalents in the languages the tagger reads
+SECTION_LABELS = ("Posted in", "Filed under", "Filed in", "Published in", "Publicado en",
+                  "Publicado em", "Archivado en", "Publié dans", "Classé dans", "Rubrik",
+                  "Veröffentlicht in", "Рубрика", "Опубликовано в", "Kategori")
+_LABELS = "|".join(re.escape(label).replace(r"\ ", r"\s+") for label in SECTION_LABELS)
 _SECTION_LINE = re.compile(
-    r"^\s*(?:posted|filed|published)\s+(?:in|under)\s*:\s*(?P<sections>[^\n]{1,120})\s*$",
+    rf"^\s*(?:{_LABELS})\s*:\s*(?P<sections>[^\n]{{1,120}})\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _BOILERPLATE_LINE = re.compile(
@@ -235,17 +240,29 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3))} if tokens else set()
 
 
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 _SECTION_META_XPATH = (
     "//meta[@property='article:section' or @name='article:section' or @name='section']/@content")
 _SECTION_META = etree.XPath(_SECTION_META_XPATH)
 _SECTION_TEXT = etree.XPath(
-    _SECTION_META_XPATH + " | //*[not(self::script) and not(self::style)]"
-    "[starts-with(normalize-space(text()), 'Posted in') or "
-    "starts-with(normalize-space(text()), 'Filed under') or "
-    "starts-with(normalize-space(text()), 'Filed in')]/text()"
+    _SECTION_META_XPATH + " | //*[not(self::script) and not(self::style)]["
+    + " or ".join(f"starts-with(normalize-space(text()), '{label}')" for label in SECTION_LABELS)
+    + "]/text()"
 )
-# the text scan reads every element; pages without these words in their source skip it
-_SECTION_WORDS = re.compile(rb"Posted\s+in|Filed\s+(?:under|in)")
+# the text scan reads every element; pages without these words in their source skip it (the
+# source is bytes in its own encoding: labels outside ASCII are looked for in UTF-8 and in the
+# legacy encodings of their script)
+_SECTION_WORDS = re.compile(b"|".join(
+    re.escape(label.encode(encoding)).replace(rb"\ ", rb"\s+")
+    for label in SECTION_LABELS for encoding in ("utf-8", "cp1251", "cp1252")
+    if _encodable(label, encoding)))
 
 
 def _page_sections(tree: Any, source: bytes) -> list[str]:

@@ -349,7 +349,7 @@ def run() -> int:
 
 def demo() -> int:
     """``make demo``: the offline sample through Airflow, then articles per region."""
-    from ingest.config import SAMPLE_CATALOG, Settings
+    from ingest.config import DEMO_CATALOG, Settings
     from ingest.sample.server import SampleServer
     from ingest.seaweed import SeaweedServer, free_port
     from ingest.storage import Stores
@@ -360,7 +360,7 @@ def demo() -> int:
     seaweed = SeaweedServer(work / "seaweed").start()
     sample = SampleServer().__enter__()
     env = {**_s3_env(seaweed.endpoint, seaweed.access_key, seaweed.secret_key),
-           "NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
+           "NEWS_INGEST_CATALOG_PATH": str(DEMO_CATALOG),
            "NEWS_INGEST_SAMPLE_BASE": sample.base, "NEWS_INGEST_PER_HOST_DELAY": "0"}
     os.environ.update(env)
     settings = Settings.from_env()
@@ -407,7 +407,7 @@ def sample_data() -> int:
 
     from ingest import pipeline
     from ingest.cli import main as cli
-    from ingest.config import SAMPLE_CATALOG, Settings
+    from ingest.config import DEMO_CATALOG, Settings
     from ingest.models import DataInterval
     from ingest.sample.server import SampleServer
     from ingest.seaweed import SeaweedServer
@@ -421,7 +421,7 @@ def sample_data() -> int:
                             buckets=(settings.raw_bucket, settings.processed_bucket)).start()
     try:
         with SampleServer() as sample:
-            os.environ.update({"NEWS_INGEST_CATALOG_PATH": str(SAMPLE_CATALOG),
+            os.environ.update({"NEWS_INGEST_CATALOG_PATH": str(DEMO_CATALOG),
                                "NEWS_INGEST_SAMPLE_BASE": sample.base,
                                "NEWS_INGEST_PER_HOST_DELAY": "0"})
             sample_settings = Settings.from_env()

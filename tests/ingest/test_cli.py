@@ -95,6 +95,6 @@ def alive(pid: int) -> bool:
 def test_validate_catalog() -> None:
     out = run("validate-catalog", str(DEFAULT_CATALOG))
     assert out.returncode == 0, out.stderr
-    assert "26 feeds (26 enabled)" in out.stdout
+    assert "46 feeds (46 enabled)" in out.stdout
     bad = run("validate-catalog", "/nonexistent/feeds.yaml")
     assert bad.returncode == 2 and "does not exist" in bad.stderr

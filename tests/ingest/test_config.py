@@ -23,6 +23,48 @@ def test_default_catalog_is_valid_and_covers_every_region() -> None:
     assert not any(f.allow_private for f in feeds)
 
 
+def test_default_catalog_has_feeds_in_every_language_the_tagger_reads() -> None:
+    catalog = load_catalog(DEFAULT_CATALOG, regions=REGIONS)
+    other = [f for f in catalog.feeds if f.language != "en"]
+    assert len(other) >= 15
+    assert {f.language for f in other} >= {"zh", "ja", "ko", "ar", "ru", "es", "fr", "de", "pt",
+                                           "id"}
+
+
+def test_a_catalog_includes_others_with_their_own_defaults(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "defaults: {language: fr, group: base}\nfeeds:\n  - {id: a, url: 'http://a.test/f', "
+        "publisher: A}\n", encoding="utf-8")
+    top = tmp_path / "top.yaml"
+    top.write_text("include: [base.yaml]\ndefaults: {group: top}\nfeeds:\n  - {id: b, url: "
+                   "'http://b.test/f', publisher: B}\n", encoding="utf-8")
+    got = [(f.id, f.language, f.group) for f in load_catalog(top).feeds]
+    assert got == [("a", "fr", "base"), ("b", "en", "top")]
+    # an id used twice across files, a missing file, a file including itself: named
+    top.write_text("include: [base.yaml]\nfeeds:\n  - {id: a, url: 'http://a.test/g', "
+                   "publisher: A}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="id 'a' is already used"):
+        load_catalog(top)
+    top.write_text("include: [gone.yaml]\nfeeds: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gone\.yaml does not exist"):
+        load_catalog(top)
+    top.write_text("include: [top.yaml]\nfeeds: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="includes itself"):
+        load_catalog(top)
+
+
+def test_the_demo_catalog_is_the_sample_plus_one_outlet_per_language(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.config import DEMO_CATALOG
+
+    monkeypatch.setenv("NEWS_INGEST_SAMPLE_BASE", "http://127.0.0.1:9")
+    demo = load_catalog(DEMO_CATALOG, regions=REGIONS)
+    sample = load_catalog(SAMPLE_CATALOG, regions=REGIONS)
+    assert demo.feeds[:len(sample.feeds)] == sample.feeds
+    assert sorted(f.language for f in demo.feeds[len(sample.feeds):]) == sorted(
+        ["zh", "ja", "ko", "ar", "ru", "es", "fr", "de", "pt", "id"])
+
+
 def test_sample_catalog_expands_the_server_address() -> None:
     catalog = load_catalog(SAMPLE_CATALOG, regions=REGIONS,
                            env={"NEWS_INGEST_SAMPLE_BASE": "http://127.0.0.1:9"})

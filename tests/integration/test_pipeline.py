@@ -341,3 +341,42 @@ def test_report_reads_the_table(settings: Settings, stores: Stores, sample_serve
     assert "europe" in out and "asia-pacific" not in out  # the Asia-Pacific pages are the 30th
     assert main(["report"]) == 0
     assert "asia-pacific" in capsys.readouterr().out
+
+
+WORLD = {  # feed -> (language, primary region, evidence in the page's own script)
+    "sample-huaxia-zh": ("zh", "asia-pacific", "dateline:北京=CN"),
+    "sample-toho-ja": ("ja", "europe", "dateline:モスクワ=RU"),
+    "sample-hanbit-ko": ("ko", "americas", "dateline:워싱턴=US"),
+    "sample-sharq-ar": ("ar", "middle-east", "dateline:القاهرة=EG"),
+    "sample-sever-ru": ("ru", "europe", "dateline:БЕРЛИН=DE"),
+    "sample-diariosur-es": ("es", "americas", "dateline:SANTIAGO=CL"),
+    "sample-courrier-fr": ("fr", "africa", "dateline:DAKAR=SN"),
+    "sample-nordkurier-de": ("de", "europe", "dateline:WARSCHAU=PL"),
+    "sample-atlantico-pt": ("pt", "africa", "dateline:LUANDA=AO"),
+    "sample-warta-id": ("id", "asia-pacific", "dateline:JAKARTA=ID"),
+}
+
+
+def test_the_demo_catalog_reads_every_language(settings: Settings, stores: Stores,
+                                               sample_server: SampleServer) -> None:
+    """make demo's catalog: the sample plus one outlet per language (the Chinese page in GBK),
+    each processed with its language, region, evidence in its own script and its section."""
+    from ingest.config import DEMO_CATALOG
+
+    catalog = load_catalog(DEMO_CATALOG)
+    polled = poll_group(settings, stores, catalog, "sample", INTERVAL)
+    assert [o.status for o in polled.outcomes] == ["ok"] * 15
+    result = process_captures(settings, stores, polled.capture_keys, catalog=catalog)
+    assert result.counts["articles"] == 8 + len(WORLD) and not result.errors
+    by_feed = {r["feed_id"]: r for r in rows(settings)}
+    for feed, (language, region, evidence) in WORLD.items():
+        row = by_feed[feed]
+        assert row["language"] == language, feed
+        assert row["language_confidence"] > 0.9, feed
+        assert row["primary_region"] == region, (feed, row["region_evidence"])
+        assert evidence in row["region_evidence"], (feed, row["region_evidence"])
+    # the localised "Posted in:" lines are sections, not text; the GBK page reads as Chinese
+    assert "Publié dans" not in by_feed["sample-courrier-fr"]["text"]
+    assert "日本和朝鲜政府代表团" in by_feed["sample-huaxia-zh"]["text"]
+    # the English sample is what it always was
+    assert result.regions["europe"] >= 3 and by_feed["sample-eurodesk"]["language"] == "en"
