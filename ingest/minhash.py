@@ -35,6 +35,7 @@ NUM_PERM = 128
 ROWS = 2
 BANDS = 16  # bands use bins 0..31; 16 bands of 2 rows see a pair at Jaccard 0.5 99 % of the time
 SHINGLE = 5
+SHINGLE_UNSPACED = 3
 CHANCE = 1.0 / 256  # two different 8-bit minima agree by chance this often
 _BIN_SHIFT = np.uint64(64 - 7)
 _VALUE_MASK = np.uint64((1 << 57) - 1)
@@ -45,6 +46,7 @@ _PROBE = np.random.default_rng(20261127).permuted(
 _powers: dict[str, npt.NDArray[np.uint64]] = {}
 
 _TOKEN = re.compile(rf"[{UNSPACED}]|[^\W{UNSPACED}]+")
+_UNSPACED_CHAR = re.compile(rf"[{UNSPACED}]")
 # "新华社北京3月31日电（记者 张三）", "中新社上海4月1日电", "中央社記者王小明台北31日電",
 # "【ワシントン共同】", "(서울=연합뉴스) 홍길동 기자 = "
 _CJK_DATELINE = re.compile(
@@ -66,7 +68,10 @@ _FOOTER_LINE = re.compile(
     r"|©.*|copyright\b.*|all rights reserved.*|\(?this story has been corrected.*"
     r"|related\s*:.*|read more\s*:.*|see also\s*:.*|follow us on .*|sign up for .*"
     r"|[（(]完[）)]|(?:责任编辑|責任編輯|编辑|編輯)\s*[:：].*|.*무단\s*전재.*|.*재배포\s*금지.*"
-    r"|[（(](?:共同|時事|时事)[）)])$",
+    r"|[（(](?:共同|時事|时事|ロイター|了|AFP|新华社|新華社)[）)]"
+    r"|(?:相关阅读|相關閱讀|延伸阅读|延伸閱讀|推荐阅读|推薦閱讀|関連記事|関連ニュース|관련\s*기사)"
+    r"\s*[:：].*"
+    r"|【(?:编辑|編輯|责编|責編)\s*[:：][^】]*】|[（(](?:记者|記者)[^）)\n]{1,20}[）)]\s*(?:[（(]完[）)])?)$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -103,8 +108,18 @@ def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x ^ (x >> np.uint64(31))
 
 
+def shingle_size(tokens: list[str]) -> int:
+    """Tokens per shingle: ``SHINGLE`` words, or ``SHINGLE_UNSPACED`` characters for a text
+    mostly in scripts written without spaces (a character says less than a word, and a light
+    edit of a short Chinese or Japanese text breaks fewer 3-grams than 5-grams: on the
+    bench/dedupe.py sets, 3 keeps every variant where 5 lost up to 6 %, at the same precision)."""
+    unspaced = sum(1 for t in tokens if len(t) == 1 and _UNSPACED_CHAR.match(t))
+    return SHINGLE_UNSPACED if unspaced * 2 > len(tokens) else SHINGLE
+
+
 def shingle_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
-    """Sorted distinct 64-bit hashes of the word ``SHINGLE``-grams (the whole text when shorter)."""
+    """Sorted distinct 64-bit hashes of the token shingles (``shingle_size``; the whole text
+    when shorter)."""
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
     data = np.frombuffer(" ".join(tokens).encode("utf-8"), dtype=np.uint8)
@@ -114,10 +129,11 @@ def shingle_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
     spaces = np.flatnonzero(data == 32)
     starts = np.r_[0, spaces + 1]
     ends = np.r_[spaces, data.size]
-    if starts.size < SHINGLE:
+    size = shingle_size(tokens)
+    if starts.size < size:
         first, last = starts[:1], ends[-1:]
     else:
-        first, last = starts[:starts.size - SHINGLE + 1], ends[SHINGLE - 1:]
+        first, last = starts[:starts.size - size + 1], ends[size - 1:]
     return np.unique(_mix((prefix[last] - prefix[first]) * inv[first]))
 
 

@@ -210,3 +210,22 @@ def test_spaced_scripts_keep_word_tokens() -> None:
     assert normalise(text) == ["москва", "31", "марта", "министр", "заявил", "переговоры",
                                "продолжатся", "seoul", "서울", "회담"]
     assert normalise("(서울=연합뉴스) 홍길동 기자 = 정부는 오늘") == ["정부는", "오늘"]
+
+
+def test_texts_without_spaces_shingle_by_three_characters_and_others_by_five_words() -> None:
+    from ingest.minhash import SHINGLE, SHINGLE_UNSPACED, normalise, shingle_size
+
+    assert shingle_size(normalise("国务院总理主持召开常务会议，部署稳定就业的措施。")) == SHINGLE_UNSPACED == 3
+    assert shingle_size(normalise("政府は31日、新たな経済対策を閣議決定した。")) == 3
+    assert shingle_size(normalise("The committee met on Tuesday to discuss the budget.")) == SHINGLE
+    # a few Chinese names in an English text do not change how it is shingled
+    assert shingle_size(normalise("Officials in 北京 met their counterparts on Monday.")) == 5
+
+
+def test_related_reading_lines_and_cjk_sign_offs_are_not_part_of_the_story() -> None:
+    from ingest.minhash import normalise
+
+    body = "国务院总理主持召开常务会议，部署稳定就业的措施。"
+    for extra in ("\n相关阅读：股市收盘上涨", "\n【编辑:王五】", "\n（记者 李四）\n（完）",
+                  "\n関連記事：株価が続伸", "\n（ロイター）"):
+        assert normalise(body + extra) == normalise(body), extra
