@@ -136,13 +136,14 @@ class _Entry:
     """One name: the regexes that match its forms where the automaton found its stem, compiled
     on first use (most of a language's thousands of names never occur in a given process)."""
 
-    __slots__ = ("_compiled", "_sources", "cased", "code", "kind")
+    __slots__ = ("_compiled", "_sources", "any_case", "cased", "code", "kind")
 
     def __init__(self, code: str, kind: str, pattern: str | None, cased: bool,
                  lower_ok: str | None = None) -> None:
         self.code, self.kind = code, kind
         self.cased = cased  # the name's own forms must start with a capital letter in the text
         self._sources = (pattern, lower_ok)  # lower_ok: forms in any case (adjectives, demonyms)
+        self.any_case = lower_ok
         self._compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
 
     def patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
@@ -181,7 +182,9 @@ class LocalNames:
                 for prefix in prefixes:
                     keyed.setdefault(f" {prefix}{key}", []).append((len(prefix), entry))
         for key, entries in keyed.items():
-            self.automaton.add_word(key, (len(key), tuple(entries)))
+            # a key whose names all need a capital letter is skipped at once on a lower-case word
+            upper_only = all(e.cased and e.any_case is None for _, e in entries)
+            self.automaton.add_word(key, (len(key), tuple(entries), upper_only))
         if keyed:
             self.automaton.make_automaton()
         self.empty = not keyed
@@ -262,8 +265,10 @@ class LocalNames:
         # a space before every word: hit positions in ``spaced`` are one ahead of ``text``'s
         spaced = " " + _NOT_WORD.sub(" ", text)
         found = []
-        for end, (length, entries) in self.automaton.iter(spaced):
+        for end, (length, entries, upper_only) in self.automaton.iter(spaced):
             word_start = end - length + 1  # the key's leading space, i.e. the word in ``text``
+            if upper_only and not chunk[word_start + entries[0][0]].isupper():
+                continue
             for prefix_len, entry in entries:
                 start = word_start + prefix_len
                 pattern, lower_ok = entry.patterns()
@@ -289,7 +294,7 @@ class LocalNames:
         found = []
         korean = self.language == "ko"
         size = len(chunk)
-        for end, (length, entries) in self.automaton.iter(chunk):
+        for end, (length, entries, _) in self.automaton.iter(chunk):
             start = end - length + 1
             before = chunk[start - 1] if start > 0 else " "
             after = chunk[end + 1] if end + 1 < size else " "
