@@ -99,11 +99,14 @@ _LATIN_NAME_ENDINGS = {"de": ("", "s", "es")}
 
 
 def fold(text: str, language: str = "") -> str:
-    """Lower-cased text of the same length (offsets stay valid); Arabic alef forms unified."""
+    """Lower-cased text of the same length (offsets stay valid); Russian ё as е, Arabic alef
+    forms unified."""
     lower = text.lower()
     if len(lower) != len(text):  # "İ" lower-cases to two characters: keep such as they are
         lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if language == "ar":
+    if language == "ru":
+        lower = lower.replace("ё", "е")  # written either way ("Объединённые", "Объединенные")
+    elif language == "ar":
         for alef in "أإآٱ":
             lower = lower.replace(alef, "ا")
         lower = lower.replace("ى", "ي")
