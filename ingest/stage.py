@@ -62,6 +62,7 @@ import pyarrow.parquet as pq
 
 from ingest import dataset, table
 from ingest.archive import ArchivedResponse, read_warc
+from ingest.boilerplate import SiteLines
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.dates import Stamp, choose
 from ingest.dedupe import MIN_SHINGLES, text_hash
@@ -69,7 +70,7 @@ from ingest.errors import NotAnArticle, PermanentError
 from ingest.extract import extract
 from ingest.language import decide as decide_language
 from ingest.minhash import sketch
-from ingest.models import parse_iso
+from ingest.models import Extracted, parse_iso
 from ingest.regions import Tagger
 from ingest.storage import Stores
 from ingest.urls import article_id, canonical_url, domain, same_site
@@ -241,27 +242,57 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
                 pages.append(rec)
     except PermanentError as exc:
         errors.append({"capture": capture, "error": str(exc)})
-    del data, got  # the shard's own pages are all it keeps, each dropped once staged
+    del data, got  # the shard's own pages are all it keeps, each body dropped once read
     pages.reverse()
-    staged: list[StagedPage] = []
+    read: list[tuple[ArchivedResponse, StagedPage | Extracted]] = []
     while pages:
-        staged.append(stage_page(settings, capture, pages.pop(), feeds, tagger))
+        page = pages.pop()
+        read.append((replace(page, body=b""), extract_page(settings, capture, page)))
+    # what the shard's pages say about each site's recurring lines (see ingest.boilerplate)
+    sites = SiteLines().learn_all((domain(page.final_url), doc.text) for page, doc in read
+                                  if isinstance(doc, Extracted))
+    staged = [doc if isinstance(doc, StagedPage) else
+              finish_page(capture, page, doc, feeds, tagger, sites) for page, doc in read]
     return StagedShard.of_pages(capture, version, shard, shards, staged, errors)
 
 
 def stage_page(settings: Settings, capture: str, page: ArchivedResponse,
                feeds: dict[str, FeedSpec], tagger: Tagger) -> StagedPage:
-    """Everything processing derives from one page alone."""
-    feed_id = str(page.meta.get("feed_id", ""))
-    base = StagedPage(capture, page.offset, page.url, page.final_url, feed_id, page.fetched_at,
-                      outcome=FAILED)
+    """Everything processing derives from one page alone (no site-level boilerplate)."""
+    doc = extract_page(settings, capture, page)
+    return doc if isinstance(doc, StagedPage) else finish_page(capture, page, doc, feeds, tagger)
+
+
+def _base(capture: str, page: ArchivedResponse) -> StagedPage:
+    return StagedPage(capture, page.offset, page.url, page.final_url,
+                      str(page.meta.get("feed_id", "")), page.fetched_at, outcome=FAILED)
+
+
+def extract_page(settings: Settings, capture: str, page: ArchivedResponse
+                 ) -> StagedPage | Extracted:
+    """The extracted document, or the staged page of a page that is not an article or
+    failed."""
+    base = _base(capture, page)
     try:
-        doc = extract(page.body, page.final_url, min_words=settings.min_article_words)
+        return extract(page.body, page.final_url, min_words=settings.min_article_words)
     except NotAnArticle as exc:
         return replace(base, outcome=SKIPPED, reason=str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
         return replace(base, reason=f"{type(exc).__name__}: {exc}")
+
+
+def finish_page(capture: str, page: ArchivedResponse, doc: Extracted,
+                feeds: dict[str, FeedSpec], tagger: Tagger, sites: SiteLines | None = None
+                ) -> StagedPage:
+    """An extracted page made a staged article: its site's boilerplate lines taken out, then
+    canonical URL, language, region tags, hashes and signature."""
+    base = _base(capture, page)
+    feed_id = base.feed_id
     try:
+        if sites is not None:
+            text, removed = sites.clean(domain(page.final_url), doc.text)
+            if removed:
+                doc = replace(doc, text=text, extractor=f"{doc.extractor} (site lines: {removed})")
         canonical = canonical_url(page.final_url)
         if doc.canonical_url and doc.canonical_url.startswith("http") and same_site(
                 doc.canonical_url, page.final_url):

@@ -380,3 +380,38 @@ def test_the_demo_catalog_reads_every_language(settings: Settings, stores: Store
     assert "日本和朝鲜政府代表团" in by_feed["sample-huaxia-zh"]["text"]
     # the English sample is what it always was
     assert result.regions["europe"] >= 3 and by_feed["sample-eurodesk"]["language"] == "en"
+
+
+def test_a_sites_recurring_lines_are_taken_out_of_its_articles(settings: Settings,
+                                                               stores: Stores) -> None:
+    """Four articles of one site carry the same newsletter prompt inside the article body:
+    the extractor keeps it on each page alone; processing the capture removes it from all four
+    and says so in ``extractor``, and the articles' own text is untouched."""
+    from ingest.config import parse_catalog
+
+    prompt = "Sign up for the Daily Brief newsletter to get our top stories every morning."
+    places = ["Ashford", "Bexley", "Camden", "Dover"]
+    with SampleServer() as server:
+        paths = []
+        for n, place in enumerate(places):
+            paras = "".join(
+                f"<p>Officials in {place} said on Monday that the {part} stage of the bridge "
+                f"repairs would begin soon, with {n + 3} crews at work and the road closed.</p>"
+                for part in ("first", "second", "third", "fourth", "fifth"))
+            server.files[f"/news/{n}.html"] = (
+                f"<html lang='en'><head><title>{place} bridge repairs</title></head><body>"
+                f"<article><h1>{place} bridge repairs</h1>{paras}<p>{prompt}</p>"
+                "</article></body></html>").encode()
+            paths.append(f"/news/{n}.html")
+        server.files["/feed.xml"] = rss(server.base, paths)
+        catalog = parse_catalog({"feeds": [{"id": "site", "url": f"{server.base}/feed.xml",
+                                            "publisher": "Test", "group": "g",
+                                            "allow_private": True}]}, env={})
+        polled = poll_group(settings, stores, catalog, "g", INTERVAL)
+        result = process_captures(settings, stores, polled.capture_keys, catalog=catalog)
+    assert result.counts["articles"] == 4
+    got = rows(settings)
+    assert len(got) == 4
+    for row in got:
+        assert prompt not in row["text"] and "bridge repairs would begin soon" in row["text"]
+        assert row["extractor"].endswith("(site lines: 1)")
