@@ -53,6 +53,7 @@ test: install browser
 
 bench: install
 	$(BIN)/python bench/process.py
+	$(BIN)/python bench/boilerplate.py
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/regions.py
