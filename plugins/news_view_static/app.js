@@ -307,17 +307,29 @@ async function loadRuns() {
 }
 
 // ---- navigation ----------------------------------------------------------------------------
+// a tab shown again asks again (the server answers from data at most 30 s old), keeping the
+// range the reader chose
+function formRange(formId) {
+  const form = document.getElementById(formId);
+  return [form.start.value || undefined, form.end.value || undefined];
+}
 const LOADERS = { feeds: loadFeeds, coverage: () => loadCoverage(), completeness: () => loadGrid(), runs: loadRuns };
+const RELOADERS = {
+  feeds: loadFeeds, runs: loadRuns,
+  coverage: () => loadCoverage(...formRange("coverage-range")),
+  completeness: () => loadGrid(...formRange("grid-range")),
+};
 const loaded = new Set();
 
 async function show(tab) {
   if (!LOADERS[tab]) tab = "feeds";
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== tab;
   for (const a of document.querySelectorAll("#tabs a")) a.classList.toggle("active", a.dataset.tab === tab);
-  if (loaded.has(tab)) return;
+  const again = loaded.has(tab);
+  document.body.dataset[`${tab}Loaded`] = "false";
   setStatus("loading…");
   try {
-    await LOADERS[tab]();
+    await (again ? RELOADERS[tab] : LOADERS[tab])();
     loaded.add(tab);
     document.body.dataset[`${tab}Ms`] = Math.round(performance.now());  // since navigation start
     document.body.dataset[`${tab}Loaded`] = "true";
@@ -344,4 +356,10 @@ function onRange(formId, load) {
 onRange("coverage-range", loadCoverage);
 onRange("grid-range", loadGrid);
 window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+// the tab already open, clicked again: no hash change, so ask again here
+for (const a of document.querySelectorAll("#tabs a")) {
+  a.addEventListener("click", () => {
+    if (location.hash.slice(1) === a.dataset.tab) show(a.dataset.tab);
+  });
+}
 show(location.hash.slice(1) || "feeds");
