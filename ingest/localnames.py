@@ -182,8 +182,9 @@ class LocalNames:
                     continue
                 # spaced scripts: keys start at a word (a space, then any clitic, then the stem),
                 # so the automaton reports only hits at the start of a word
-                for prefix in prefixes:
-                    keyed.setdefault(f" {prefix}{key}", []).append((len(prefix), entry))
+                for prefix in prefixes:  # as in the spaced text: "palais bourbon", "нью йорк"
+                    spaced_key = " " + _NOT_WORD.sub(" ", prefix + key)
+                    keyed.setdefault(spaced_key, []).append((len(prefix), entry))
         for key, entries in keyed.items():
             # a key whose names all need a capital letter is skipped at once on a lower-case word
             upper_only = all(e.cased and e.any_case is None for _, e in entries)

@@ -342,7 +342,7 @@ class Tagger:
 
 _Match = tuple[int, str, str, float, str]  # start, name, country, weight factor, kind
 _LOCAL_FACTORS = {"names": 1.0, "capitals": 1.0, "cities": CITY_FACTOR,
-                  "demonyms": DEMONYM_FACTOR}
+                  "demonyms": DEMONYM_FACTOR, "institutions": ADMIN_FACTOR}
 _PLACES = frozenset({"cities", "capitals", "names"})
 _US_LOCAL = frozenset({"regions", "cities", "abbrev", "settled"})
 # A demonym before one of these words describes a cuisine, a language or a style, not a story

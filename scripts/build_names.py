@@ -16,7 +16,8 @@ Sources, chosen because they are maintained, offline and licensed for redistribu
   name several countries' places share goes to the largest unless the next is a third as large
   (then it is dropped, as for English).
 - By hand (below, where no maintained data set has them): short forms and names the press uses
-  ("США", "美方", "EE.UU."), demonyms and adjectives ("chinois", "китайск-", "الصيني" comes from
+  ("США", "美方", "EE.UU."), national institutions and currencies ("Госдума", "衆院",
+  "Copom"), demonyms and adjectives ("chinois", "китайск-", "الصيني" comes from
   the name), section labels for regions ("Ближний Восток", "中东", "Moyen-Orient").
 
 CLDR has no demonyms and GeoNames none either; the hand lists cover the countries in the news
@@ -136,6 +137,30 @@ EXTRA = {  # language -> code -> names the press uses that CLDR lacks
            "RU": ["Rusia", "Moskwa", "Kremlin"], "ID": ["Indonesia", "Jakarta", "RI"],
            "KR": ["Korsel", "Korea Selatan", "Seoul"], "KP": ["Korut", "Korea Utara"],
            "NL": ["Belanda"], "SA": ["Arab Saudi"], "JP": ["Jepang", "Tokyo"]},
+}
+# National institutions and currencies the press of each language names without a place
+# ("Госдума", "衆院", "Palais-Bourbon", "Copom", "рублей"): a story about the country's own
+# affairs often names nothing else. Weighed as a province is (ingest.regions.ADMIN_FACTOR).
+INSTITUTIONS = {
+    "ru": {"RU": ["Госдума", "Совфед", "Совет Федерации", "Минобороны", "Минфин", "Минздрав",
+                  "Минюст", "Минпромторг", "Минэнерго", "Росстат", "Роскосмос", "Росгвардия",
+                  "Роспотребнадзор", "Росавиация", "Росатом", "ФСБ", "МЧС", "МВД",
+                  "Следственный комитет", "Генпрокуратура", "Центробанк", "ЦБ", "рубль"],
+           "UA": ["Верховная рада", "Рада", "ВСУ", "гривна"]},
+    "zh": {"CN": ["国务院", "全国人大", "人民币", "中共中央", "解放军", "发改委", "央行"],
+           "TW": ["立法院", "行政院", "新台币"], "HK": ["港府", "立法会"]},
+    "ja": {"JP": ["衆院", "参院", "衆議院", "参議院", "自民党", "防衛省", "気象庁", "日銀", "日本銀行",
+                  "厚生労働省", "文部科学省", "総務省", "警察庁", "財務省", "国土交通省", "円安", "円高"]},
+    "ko": {"KR": ["국회", "기상청", "한국은행", "더불어민주당", "국민의힘", "합동참모본부", "합참", "검찰청"]},
+    "ar": {"EG": ["جنيه مصري"], "SA": ["ريال سعودي"], "AE": ["درهم إماراتي"]},
+    "es": {"ES": ["La Moncloa", "Congreso de los Diputados", "Guardia Civil"],
+           "MX": ["Palacio Nacional", "Banxico"], "AR": ["Casa Rosada"]},
+    "fr": {"FR": ["Palais-Bourbon", "Quai d'Orsay", "Bercy", "Assemblée nationale"]},
+    "de": {"DE": ["Kanzleramt", "Bundeswehr", "Bundesbank", "Bundesverfassungsgericht"],
+           "AT": ["Nationalrat"], "CH": ["Bundesrat in Bern"]},
+    "pt": {"BR": ["Itamaraty", "Copom", "Selic", "STF", "Câmara dos Deputados", "Alvorada",
+                  "reais", "Petrobras"], "PT": ["Assembleia da República", "São Bento"]},
+    "id": {"ID": ["DPR", "Istana Merdeka", "BMKG", "BPBD", "KPK", "TNI", "Polri", "rupiah"]},
 }
 # Demonyms and adjectives: the base (masculine singular) form; ingest.localnames inflects them.
 # Russian adjectives are stems (+ -ий/-ого/-ая...), added where they do not start like the name.
@@ -303,6 +328,9 @@ def main() -> None:
         for code, names in EXTRA.get(lang, {}).items():
             for name in names:
                 entries[lang].setdefault(name, {})[f"{code}:names"] = big
+        for code, names in INSTITUTIONS.get(lang, {}).items():
+            for name in names:
+                entries[lang].setdefault(name, {})[f"{code}:institutions"] = big
         for code, names in DEMONYMS.get(lang, {}).items():
             for name in names:
                 entries[lang].setdefault(name, {})[f"{code}:demonyms"] = big

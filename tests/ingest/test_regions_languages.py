@@ -120,3 +120,16 @@ def test_every_listed_language_has_names_for_every_region() -> None:
         rows = doc["languages"][language]  # type: ignore[index]
         regions = {table.by_country.get(code) for _, code, _ in rows}
         assert set(table.names) <= regions, language
+
+
+@pytest.mark.parametrize(("language", "text", "code"), [
+    ("ru", "Госдума приняла закон в третьем чтении.", "RU"),
+    ("ja", "衆院は31日の本会議で補正予算案を可決した。", "JP"),
+    ("fr", "Les députés ont adopté le texte au Palais-Bourbon.", "FR"),
+    ("pt", "O Copom manteve a Selic em 10,5%.", "BR"),
+    ("fr", "La Côte d'Ivoire accueille la CAN.", "CI"),
+    ("ru", "Делегация прилетела в Нью-Йорк.", "US"),
+])
+def test_institutions_and_names_with_hyphens_or_apostrophes(language: str, text: str,
+                                                            code: str) -> None:
+    assert code in tag(text, language=language).countries
