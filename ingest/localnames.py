@@ -60,10 +60,10 @@ _RU_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ий", ("ий", "ого", "ому", "им", "ом", "его", "ему", "ем")),
     ("ой", ("ой", "ого", "ому", "ым", "ом")),
     ("ое", ("ое", "ого", "ому", "ым", "ом")),
-    ("а", ("а", "ы", "и", "е", "у", "ой", "ою", "ей")),
+    ("а", ("а", "ы", "и", "е", "у", "ой", "ою", "ей", "ам", "ами", "ах")),
     ("я", ("я", "и", "е", "ю", "ей", "ею")),
     ("й", ("й", "я", "ю", "ем", "е")),
-    ("ь", ("ь", "и", "ью", "я", "ю", "ем", "е")),
+    ("ь", ("ь", "и", "ью", "я", "ю", "ем", "е", "ей", "ям", "ями", "ях")),
     ("ы", ("ы", "ов", "ам", "ами", "ах")),
     ("и", ("и", "ов", "ей", "ам", "ями", "ах", "ях", "ами")),
 )
@@ -223,8 +223,8 @@ class LocalNames:
             direct = f"|{_RU_ADJECTIVE_ENDINGS}" if first_stem.endswith(("ск", "цк")) else ""
             lower_ok = (re.escape(first_stem) + f"(?:{_RU_ADJECTIVE}|{_RU_DEMONYM}{direct})"
                         + r"(?!\w)")
-        return [(first_stem, _Entry(code, kind, r"\s+".join(parts) + r"(?!\w)", cased=True,
-                                    lower_ok=lower_ok))]
+        return [(first_stem, _Entry(code, kind, r"\s+".join(parts) + r"(?!\w)",
+                                    cased=name[:1].isupper(), lower_ok=lower_ok))]
 
     def _arabic(self, name: str, folded: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
         words = folded.split()

@@ -129,6 +129,7 @@ def test_every_listed_language_has_names_for_every_region() -> None:
     ("pt", "O Copom manteve a Selic em 10,5%.", "BR"),
     ("fr", "La Côte d'Ivoire accueille la CAN.", "CI"),
     ("ru", "Делегация прилетела в Нью-Йорк.", "US"),
+    ("ru", "Пенсии вырастут на тысячу рублей.", "RU"),
 ])
 def test_institutions_and_names_with_hyphens_or_apostrophes(language: str, text: str,
                                                             code: str) -> None:
