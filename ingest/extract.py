@@ -215,7 +215,9 @@ def readability_text(html: str | bytes) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_SHINGLE_TOKEN = re.compile(r"\w+")
+# words, and single characters of scripts written without spaces (a Chinese clause is not one
+# token), as the near-duplicate shingles count them
+_SHINGLE_TOKEN = re.compile(rf"[{textunits.UNSPACED}]|[^\W{textunits.UNSPACED}]+")
 
 
 def _choose(first: _Body | None, second: _Body | None, mass: int) -> _Body | None:

@@ -86,3 +86,16 @@ def test_damaged_html_gives_text_or_a_reason(html: str | bytes) -> None:
         assert "https://news.example/port" in str(exc)
     else:
         assert "container traffic" in doc.text
+
+
+def test_the_containment_check_reads_chinese_by_character() -> None:
+    from ingest.extract import _shingles
+
+    # a clause without spaces is many characters, not one token: two texts sharing most of a
+    # Chinese paragraph share most of their shingles
+    whole = "国务院总理主持召开常务会议，部署进一步稳定和扩大就业的政策措施，会议强调要加大支持力度。"
+    part = whole[:30]
+    assert len(_shingles(whole)) > 30
+    assert len(_shingles(part) & _shingles(whole)) / len(_shingles(part)) > 0.9
+    assert _shingles("The committee met on Tuesday") == {("the", "committee", "met", "on"),
+                                                         ("committee", "met", "on", "tuesday")}
