@@ -120,19 +120,27 @@ def _report(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     found: list[Any] = []
+    languages: dict[str, list[str]] = {}
     if articles.open_table(settings) is not None:
-        found = connect(settings).execute(
+        con = connect(settings)
+        where = "WHERE dt = ?" if args.day else ""
+        params = [args.day] if args.day else []
+        found = con.execute(
             "SELECT region, count(*), count(*) FILTER (WHERE is_canonical), "
             "count(*) FILTER (WHERE NOT is_canonical) FROM articles "
-            f"{'WHERE dt = ?' if args.day else ''} GROUP BY region ORDER BY region",
-            [args.day] if args.day else []).fetchall()
+            f"{where} GROUP BY region ORDER BY region", params).fetchall()
+        for region, language, n in con.execute(
+                f"SELECT region, coalesce(nullif(language, ''), '?'), count(*) FROM articles "
+                f"{where} GROUP BY ALL ORDER BY 1, 3 DESC, 2", params).fetchall():
+            languages.setdefault(region, []).append(f"{language} {n}")
     title = f"Articles in {articles.uri(settings)}" + (f" published on {args.day}" if args.day
                                                          else "")
     out = Table(title=title)
-    for col in ("region", "articles", "canonical", "duplicates"):
+    for col in ("region", "articles", "canonical", "duplicates", "languages"):
         out.add_column(col)
     for region, n, canon, dups in found:
-        out.add_row(str(region), str(n), str(canon), str(dups))
+        out.add_row(str(region), str(n), str(canon), str(dups),
+                    ", ".join(languages.get(region, [])))
     Console().print(out)
     return 0
 
