@@ -40,12 +40,7 @@ LATIN_LANGUAGES = frozenset({"es", "fr", "de", "pt", "id"})
 SCRIPT_LANGUAGES = frozenset({"zh", "ja", "ko", "ar", "ru"})
 LANGUAGES = LATIN_LANGUAGES | SCRIPT_LANGUAGES
 
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_ARABIC = re.compile(r"[\u0600-\u06FF]")
 _HANGUL = re.compile(r"[\uAC00-\uD7AF]")
-_KANA = re.compile(r"[\u3040-\u30FF]")
-_HAN = re.compile(r"[\u4E00-\u9FFF]")
-_ANY_SCRIPT = re.compile(r"[\u0400-\u04FF\u0600-\u06FF\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]")
 _KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))
 
 # Russian declension endings by how the word ends (nominative): noun classes and adjectives.
@@ -113,47 +108,89 @@ def fold(text: str, language: str = "") -> str:
     return lower
 
 
+_SCRIPT_CLASSES = {"ru": "\u0400-\u04FF", "ar": "\u0600-\u06FF", "ko": "\uAC00-\uD7AF",
+                   "kana": "\u3040-\u30FF", "han": "\u4E00-\u9FFF"}
+
+
+@functools.lru_cache(maxsize=32)
+def _any_of(scripts: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(_SCRIPT_CLASSES[s] for s in sorted(scripts)) + "]")
+
+
+def _script_of(char: str) -> str:
+    code = ord(char)
+    return ("ru" if code < 0x0500 else "ar" if code < 0x0700 else "kana" if code < 0x3100
+            else "han" if code < 0xA000 else "ko")
+
+
 def languages_of(text: str, language: str | None) -> tuple[str, ...]:
-    """The languages to match in ``text``: by script, plus a Latin-script ``language``."""
-    found = []
-    if language and language in LATIN_LANGUAGES:
-        found.append(language)
-    first = _ANY_SCRIPT.search(text)
-    if first is None:  # most texts: one scan
-        return tuple(found)
-    text = text[first.start():]
-    if _CYRILLIC.search(text):
-        found.append("ru")
-    if _ARABIC.search(text):
-        found.append("ar")
-    if _HANGUL.search(text):
-        found.append("ko")
-    if _KANA.search(text):
+    """The languages to match in ``text``: by script, plus a Latin-script ``language``. Each
+    step looks only for the scripts not found yet, from where the last one was found, so a
+    text in one script is read about twice, not once per script."""
+    found = [language] if language and language in LATIN_LANGUAGES else []
+    remaining = frozenset(_SCRIPT_CLASSES)
+    scripts = set()
+    position = 0
+    while remaining:
+        m = _any_of(remaining).search(text, position)
+        if m is None:
+            break
+        script = _script_of(m.group())
+        scripts.add(script)
+        remaining -= {script}
+        position = m.start()
+    found += [lang for lang in ("ru", "ar", "ko") if lang in scripts]
+    if "kana" in scripts:
         found.append("ja")
-    elif _HAN.search(text):
+    elif "han" in scripts:
         found.append("zh")
     return tuple(found)
 
 
 class _Entry:
-    """One name: the regexes that match its forms where the automaton found its stem, compiled
-    on first use (most of a language's thousands of names never occur in a given process)."""
+    """One name: the regex sources of its forms (``pattern``: the name's own forms, which must
+    start with a capital letter when ``cased``; ``lower_ok``: forms in any case, adjectives and
+    demonyms)."""
 
-    __slots__ = ("_compiled", "_sources", "any_case", "cased", "code", "kind")
+    __slots__ = ("cased", "code", "kind", "lower_ok", "pattern")
 
     def __init__(self, code: str, kind: str, pattern: str | None, cased: bool,
                  lower_ok: str | None = None) -> None:
-        self.code, self.kind = code, kind
-        self.cased = cased  # the name's own forms must start with a capital letter in the text
-        self._sources = (pattern, lower_ok)  # lower_ok: forms in any case (adjectives, demonyms)
-        self.any_case = lower_ok
-        self._compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
+        self.code, self.kind, self.pattern = code, kind, pattern
+        self.cased = cased
+        self.lower_ok = lower_ok
 
-    def patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-        if self._compiled is None:
-            self._compiled = tuple(  # type: ignore[assignment]
-                re.compile(src) if src else None for src in self._sources)
-        return self._compiled  # type: ignore[return-value]
+
+class _Group:
+    """The names whose stem is one automaton key (after the same clitic): tried as one regex of
+    alternatives, in order, compiled on first use (most names never occur in a process)."""
+
+    __slots__ = ("_compiled", "entries", "prefix_len")
+
+    def __init__(self, prefix_len: int) -> None:
+        self.prefix_len = prefix_len
+        self.entries: list[_Entry] = []
+        self._compiled: dict[bool, tuple[re.Pattern[str] | None, list[tuple[_Entry, str]]]] = {}
+
+    def regex(self, upper: bool) -> tuple[re.Pattern[str] | None, list[tuple[_Entry, str]]]:
+        """The alternatives for a word starting with a capital letter (``upper``) or not, and
+        which name and kind each alternative stands for (by group number)."""
+        got = self._compiled.get(upper)
+        if got is None:
+            alternatives: list[tuple[str, _Entry, str]] = []
+            for entry in self.entries:
+                if entry.pattern and (upper or not entry.cased):
+                    alternatives.append((entry.pattern, entry, entry.kind))
+                if entry.lower_ok:
+                    alternatives.append((entry.lower_ok, entry, "demonyms"))
+            rx = re.compile("|".join(f"({src})" for src, _, _ in alternatives)) \
+                if alternatives else None
+            got = self._compiled[upper] = (rx, [(e, k) for _, e, k in alternatives])
+        return got
+
+    @property
+    def upper_only(self) -> bool:
+        return all(e.cased and e.lower_ok is None for e in self.entries)
 
 
 # Arabic clitics before a name: conjunction, preposition, article ("والصين", "بالصين", "للصين")
@@ -171,24 +208,26 @@ class LocalNames:
         self.automaton = ahocorasick.Automaton()
         unspaced = language in ("zh", "ja", "ko")
         prefixes = _AR_PREFIXES if language == "ar" else ("",)
-        keyed: dict[str, list[tuple[int, _Entry]]] = {}
+        keyed: dict[str, dict[int, _Group]] = {}
         for name, code, kind in rows:
             for key, entry in self._compile(unicodedata.normalize("NFC", name), code, kind):
                 # two letters only for abbreviations ("РФ"): shorter stems hit inside every word
                 if not (unspaced or len(key) >= 3 or (len(key) == 2 and name.isupper())):
                     continue
                 if unspaced:
-                    keyed.setdefault(key, []).append((0, entry))
+                    keyed.setdefault(key, {}).setdefault(0, _Group(0)).entries.append(entry)
                     continue
                 # spaced scripts: keys start at a word (a space, then any clitic, then the stem),
                 # so the automaton reports only hits at the start of a word
                 for prefix in prefixes:  # as in the spaced text: "palais bourbon", "нью йорк"
                     spaced_key = " " + _NOT_WORD.sub(" ", prefix + key)
-                    keyed.setdefault(spaced_key, []).append((len(prefix), entry))
-        for key, entries in keyed.items():
+                    groups = keyed.setdefault(spaced_key, {})
+                    groups.setdefault(len(prefix), _Group(len(prefix))).entries.append(entry)
+        for key, by_prefix in keyed.items():
+            groups = tuple(by_prefix[n] for n in sorted(by_prefix))
             # a key whose names all need a capital letter is skipped at once on a lower-case word
-            upper_only = all(e.cased and e.any_case is None for _, e in entries)
-            self.automaton.add_word(key, (len(key), tuple(entries), upper_only))
+            upper_only = all(g.upper_only for g in groups)
+            self.automaton.add_word(key, (len(key), groups, upper_only))
         if keyed:
             self.automaton.make_automaton()
         self.empty = not keyed
@@ -269,36 +308,31 @@ class LocalNames:
         # a space before every word: hit positions in ``spaced`` are one ahead of ``text``'s
         spaced = " " + _NOT_WORD.sub(" ", text)
         found = []
-        for end, (length, entries, upper_only) in self.automaton.iter(spaced):
+        russian = self.language == "ru"
+        for end, (length, groups, upper_only) in self.automaton.iter(spaced):
             word_start = end - length + 1  # the key's leading space, i.e. the word in ``text``
-            if upper_only and not chunk[word_start + entries[0][0]].isupper():
-                continue
-            for prefix_len, entry in entries:
-                start = word_start + prefix_len
-                pattern, lower_ok = entry.patterns()
-                span_end, kind = 0, entry.kind
-                if pattern is not None and (not entry.cased or chunk[start].isupper()):
-                    m = pattern.match(text, start)
-                    if m:
-                        span_end = m.end()
-                if not span_end and lower_ok is not None:
-                    m = lower_ok.match(text, start)
-                    if m:
-                        span_end, kind = m.end(), "demonyms"
-                if span_end and kind == "cities" and self.language == "ru" and _RU_PERSON.search(
-                        chunk, max(0, word_start - 32), word_start):
-                    span_end = 0  # "Владимир Иванов", "С. Королёв": a surname, not a city
-                if span_end:
-                    found.append((word_start, span_end, chunk[word_start:span_end], entry.code,
-                                  kind))
+            for group in groups:
+                start = word_start + group.prefix_len
+                upper = chunk[start].isupper()
+                if upper_only and not upper:
                     break
+                rx, owners = group.regex(upper)
+                m = rx.match(text, start) if rx is not None else None
+                if m is None:
+                    continue
+                entry, kind = owners[(m.lastindex or 1) - 1]
+                if kind == "cities" and russian and _RU_PERSON.search(
+                        chunk, max(0, word_start - 32), word_start):
+                    break  # "Владимир Иванов", "С. Королёв": a surname, not a city
+                found.append((word_start, m.end(), chunk[word_start:m.end()], entry.code, kind))
+                break
         return found
 
     def _find_unspaced(self, chunk: str) -> list[tuple[int, int, str, str, str]]:
         found = []
         korean = self.language == "ko"
         size = len(chunk)
-        for end, (length, entries, _) in self.automaton.iter(chunk):
+        for end, (length, groups, _) in self.automaton.iter(chunk):
             start = end - length + 1
             before = chunk[start - 1] if start > 0 else " "
             after = chunk[end + 1] if end + 1 < size else " "
@@ -313,7 +347,7 @@ class LocalNames:
             elif (chunk[start] in _KATAKANA and before in _KATAKANA) or (
                     chunk[end] in _KATAKANA and after in _KATAKANA):
                 continue  # "タイ" in "タイム"
-            entry = entries[0][1]
+            entry = groups[0].entries[0]
             found.append((start, end + 1, chunk[start:end + 1], entry.code, entry.kind))
         return found
 
