@@ -224,10 +224,10 @@ class LocalNames:
                     groups = keyed.setdefault(spaced_key, {})
                     groups.setdefault(len(prefix), _Group(len(prefix))).entries.append(entry)
         for key, by_prefix in keyed.items():
-            groups = tuple(by_prefix[n] for n in sorted(by_prefix))
+            ordered = tuple(by_prefix[n] for n in sorted(by_prefix))
             # a key whose names all need a capital letter is skipped at once on a lower-case word
-            upper_only = all(g.upper_only for g in groups)
-            self.automaton.add_word(key, (len(key), groups, upper_only))
+            upper_only = all(g.upper_only for g in ordered)
+            self.automaton.add_word(key, (len(key), ordered, upper_only))
         if keyed:
             self.automaton.make_automaton()
         self.empty = not keyed
