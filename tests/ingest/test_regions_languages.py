@@ -134,3 +134,20 @@ def test_every_listed_language_has_names_for_every_region() -> None:
 def test_institutions_and_names_with_hyphens_or_apostrophes(language: str, text: str,
                                                             code: str) -> None:
     assert code in tag(text, language=language).countries
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("ru", "Могу сказать, что самое главное впереди."),   # verbs and "самое" (most), not Самоа
+    ("ru", "Метро закрыли на ремонт."),                   # a sentence opened by a city's name
+    ("id", "Ri dan As adalah nama panggilan mereka."),   # abbreviations only in capitals
+    ("ar", "أعلنت فرقة موسيقية عن حفل، ووقع على ورقة."),  # a band and a sheet, not Raqqa
+    ("ar", "قالت إن حماية المدنيين أولوية."),             # protection, not Hama
+])
+def test_frequent_words_that_look_like_places_are_not_places(language: str, text: str) -> None:
+    assert tag(text, language=language).countries == {}
+
+
+def test_a_frequent_word_city_still_counts_where_its_capital_letter_marks_it() -> None:
+    assert "RU" in tag("Жители Сочи вышли на улицы.", language="ru").countries
+    assert "RU" in tag("ИРКУТСК, 5 мая. Сообщили власти.", language="ru").countries
+    assert "SY" in tag("غارات على الرقة وبالرقة.", language="ar").countries
