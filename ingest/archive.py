@@ -130,12 +130,12 @@ def build_warc(exchanges: Iterable[Exchange]) -> bytes:
 
 
 def read_warc(data: bytes, source: str = "capture",
-              select: Callable[[int], bool] | None = None) -> Iterator[ArchivedResponse]:
+              select: Callable[[int, str], bool] | None = None) -> Iterator[ArchivedResponse]:
     """Yield the response records of a capture with their metadata, in file order.
 
-    ``select``: only the responses whose number (0-based, in file order, every response
-    record counted) it accepts; the others are skipped without their bodies being kept, so a
-    shard of a big capture holds only its own pages in memory. A truncated or corrupt file
+    ``select``: only the responses it accepts, given their number (0-based, in file order,
+    every response record counted) and URL; the others are skipped without their bodies being
+    kept, so a shard of a big capture holds only its own pages in memory. A truncated or corrupt file
     raises ``PermanentError`` after the readable records.
     """
     responses: list[tuple[str, ArchivedResponse]] = []
@@ -149,7 +149,8 @@ def read_warc(data: bytes, source: str = "capture",
             rid = record.rec_headers.get_header("WARC-Record-ID")
             if record.rec_type == "response":
                 number += 1
-                if select is not None and not select(number):
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if select is not None and not select(number, url):
                     last = stream.get_record_offset()  # (reads the record to its end)
                     continue
                 body = record.content_stream().read()
@@ -157,7 +158,6 @@ def read_warc(data: bytes, source: str = "capture",
                 http = record.http_headers
                 status = int(http.get_statuscode()) if http else 0
                 when = record.rec_headers.get_header("WARC-Date") or ""
-                url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 responses.append((rid, ArchivedResponse(
                     kind="page", url=url, final_url=url, status=status,
                     headers=tuple(http.headers) if http else (), body=body,

@@ -5,8 +5,9 @@ or a copyright line that sits inside the article's container on every page of a 
 Seen across the site's pages, such a line gives itself away: it recurs word for word, where the
 article's own lines do not.
 
-``SiteLines`` learns from the pages processed together (a shard of a capture: the pages of one
-poll in file order, so the outcome does not depend on how runs were grouped) and removes, from
+``SiteLines`` learns from the pages processed together (a shard of a capture, which holds every
+page of its sites: see ``ingest.stage.site_shard``; so the outcome depends neither on how runs
+were grouped nor on how many shards a capture was split into) and removes, from
 each page's extracted text, the lines found in at least ``MIN_PAGES`` distinct pages of the same
 site. Lines are compared normalised (case, digits, spacing: "© 2014 Example News" and
 "© 2015 Example News" are one line). Rules that keep article text safe:

@@ -223,11 +223,25 @@ def shard_count(size: int, settings: Settings) -> int:
     return max(1, math.ceil(size / settings.stage_shard_bytes))
 
 
+def site_shard(url: str, shards: int) -> int:
+    """The shard of a capture a page belongs to: by its site, so that every page of a site is
+    extracted together (the site's recurring lines are learned from all of them, and a capture
+    gives the same rows whatever its number of shards)."""
+    if shards == 1:
+        return 0
+    try:
+        site = domain(url)
+    except ValueError:  # a URL urllib cannot split: its own text stands for its site
+        site = url
+    digest = hashlib.blake2b(site.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
 def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, shards: int,
                   catalog: Catalog | None, tagger: Tagger) -> StagedShard:
-    """Extract the pages of one shard of a capture (its response records number ``shard``,
-    ``shard+shards``, ... in file order; only those are read into memory). A missing or
-    damaged capture is recorded in ``errors``."""
+    """Extract the pages of one shard of a capture (the pages of the sites ``site_shard``
+    gives it, in file order; only those are read into memory). A missing or damaged capture is
+    recorded in ``errors``."""
     got = stores.raw.get_versioned(capture)
     if got is None:
         return StagedShard(capture, "", shard, shards,
@@ -237,7 +251,8 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     feeds = {f.id: f for f in catalog.feeds} if catalog else {}
     pages: list[ArchivedResponse] = []
     try:
-        for rec in read_warc(data, capture, select=lambda n: n % shards == shard):
+        for rec in read_warc(data, capture,
+                             select=lambda _n, url: site_shard(url, shards) == shard):
             if rec.kind == "page" and rec.status == 200:
                 pages.append(rec)
     except PermanentError as exc:
@@ -288,9 +303,10 @@ def finish_page(capture: str, page: ArchivedResponse, doc: Extracted,
     canonical URL, language, region tags, hashes and signature."""
     base = _base(capture, page)
     feed_id = base.feed_id
+    site = domain(page.final_url)
     try:
         if sites is not None:
-            text, removed = sites.clean(domain(page.final_url), doc.text)
+            text, removed = sites.clean(site, doc.text)
             if removed:
                 doc = replace(doc, text=text, extractor=f"{doc.extractor} (site lines: {removed})")
         canonical = canonical_url(page.final_url)
@@ -308,7 +324,7 @@ def finish_page(capture: str, page: ArchivedResponse, doc: Extracted,
         stamp = Stamp(doc.published_at, doc.published_precision) if doc.published_at else None
         return replace(
             base, outcome=ARTICLE, article_id=article_id(canonical), canonical_url=canonical,
-            source_domain=domain(page.final_url), title=title, text=doc.text,
+            source_domain=site, title=title, text=doc.text,
             authors=tuple(doc.authors),
             published_at=choose(stamp, parse_iso(page.meta.get("entry_published_at"))),
             language=language.code, language_confidence=language.confidence,

@@ -226,3 +226,38 @@ def test_a_capture_committed_as_it_is_now_is_not_planned_again(
                                    grown[-1].response.fetched_at), "page", {"feed_id": "late"}))
     stores.raw.put(captures[1], build_warc(grown))
     assert {p["capture"] for p in pipeline.plan(captures[:2], settings)} == {captures[1]}
+
+
+def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split(
+        settings: Settings, stores: Stores) -> None:
+    """Every page of a site goes to the same shard: a capture whose sites repeat a newsletter
+    line gives the same rows extracted whole or in many shards, the line removed in both."""
+    from datetime import timedelta
+
+    from ingest.archive import Exchange
+    from ingest.models import Response
+    from ingest.stage import site_shard
+
+    prompt = b"<p>Sign up for the Daily Brief newsletter to get our top stories every morning.</p>"
+    found = []
+    for n, (pid, url, html) in enumerate(corpus.pages(12)):
+        site = f"https://site{n % 3}.example.com/{pid}"  # three sites of four pages each
+        cut = html.rfind(b"</p>", 0, len(html) * 3 // 4) + 4  # after a paragraph of the story
+        page = html[:cut] + prompt + html[cut:]
+        found.append(Exchange(Response(site, site, 200, (("Content-Type", "text/html"),), page,
+                                       corpus.START + timedelta(minutes=n)),
+                              "page", {"feed_id": f"feed-{n % 3}"}))
+    keys = corpus.write(stores, {"captures/dt=2024-05-01/group=g0/sites.warc.gz": found})
+    assert len({site_shard(e.response.url, 5) for e in found}) <= 3
+    assert {site_shard(f"https://site1.example.com/{i}", 5) for i in range(9)} == {
+        site_shard("https://site1.example.com/", 5)}
+
+    inline = twin(settings, "whole")
+    pipeline.process(keys, inline)
+    reference = processed_state(inline)
+    split = twin(settings, "split").model_copy(update={"stage_shard_bytes": 4096})
+    assert len(pipeline.plan(keys, split)) > 1
+    staged_run(split, keys)
+    assert processed_state(split) == reference
+    # the site lines were learned and taken out (where the extractor had kept the prompt)
+    assert any("(site lines:" in r["extractor"] for r in reference["rows"])
