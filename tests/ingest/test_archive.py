@@ -77,7 +77,7 @@ def test_garbage_is_a_clear_error() -> None:
 def test_a_selection_reads_only_its_responses_with_their_metadata() -> None:
     data = build_warc(exchanges())
     every = list(read_warc(data))
-    odd = list(read_warc(data, select=lambda n: n % 2 == 1))
+    odd = list(read_warc(data, select=lambda n, _url: n % 2 == 1))
     even = list(read_warc(data, select=lambda n: n % 2 == 0))
     assert odd == [every[1]] and even == [every[0], every[2]]
     assert odd[0].meta["entry_title"] == "Ünïcode title" and even[0].kind == "feed"

@@ -240,7 +240,7 @@ def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split
 
     prompt = b"<p>Sign up for the Daily Brief newsletter to get our top stories every morning.</p>"
     found = []
-    for n, (pid, url, html) in enumerate(corpus.pages(12)):
+    for n, (pid, _url, html) in enumerate(corpus.pages(12)):
         site = f"https://site{n % 3}.example.com/{pid}"  # three sites of four pages each
         cut = html.rfind(b"</p>", 0, len(html) * 3 // 4) + 4  # after a paragraph of the story
         page = html[:cut] + prompt + html[cut:]
