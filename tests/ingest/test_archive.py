@@ -78,8 +78,8 @@ def test_a_selection_reads_only_its_responses_with_their_metadata() -> None:
     data = build_warc(exchanges())
     every = list(read_warc(data))
     odd = list(read_warc(data, select=lambda n, _url: n % 2 == 1))
-    even = list(read_warc(data, select=lambda n: n % 2 == 0))
+    even = list(read_warc(data, select=lambda n, _url: n % 2 == 0))
     assert odd == [every[1]] and even == [every[0], every[2]]
     assert odd[0].meta["entry_title"] == "Ünïcode title" and even[0].kind == "feed"
     with pytest.raises(PermanentError, match="truncated or corrupt WARC"):
-        list(read_warc(data[:-30], select=lambda n: n == 0))  # the cut is noticed anyway
+        list(read_warc(data[:-30], select=lambda n, _url: n == 0))  # the cut is noticed anyway
