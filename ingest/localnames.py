@@ -12,15 +12,18 @@ Each language is matched the way it is written:
   ("России", "Южной Кореи", "Киеве"); a single-word place also matches as an adjective or a
   demonym in any case ("российский", "китайцы", "московского"). Hand-listed stems cover the
   irregular ones ("немецк-", "турецк-").
-- Arabic attaches clitics and forms adjectives with -ي: a name matches after و/ف/ب/ل/ك and the
-  article ("والصين", "بالصين") and as its nisba ("الروسي", "الصينية").
+- Arabic attaches clitics and forms adjectives with -ي: a name matches after و/ف/ب/ل/ك, keeping
+  its article if it has one ("والصين", "بالرقة", not "فرقة"), and a country's or a capital's as
+  its nisba ("الروسي", "الصينية").
 - Spanish, French, Portuguese, German and Indonesian: names match as written (German adds a
   genitive -s), capitalised; demonyms in their gender and number forms, in any case.
 
-Which languages are matched: those whose script appears in the text (Cyrillic, Arabic, Hangul,
-Han, kana: so a wrongly declared language costs nothing), plus the article's language when it is
-one of the Latin-script languages above. Matches come back in the tagger's form: (start, end,
-matched text, country, weight factor, kind).
+Abbreviations match in capitals only; frequent words that only look like a form of a name
+(``stop``) never match, and a smaller city named like a frequent word (``common``) does not
+where a sentence starts; both lists come from the build. Which languages are matched: those
+whose script appears in the text (Cyrillic, Arabic, Hangul, Han, kana: so a wrongly declared
+language costs nothing), plus the article's language when it is one of the Latin-script
+languages above. ``find`` gives (start, end, matched text, country, kind).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ DATA = Path(__file__).resolve().parent / "data" / "names.json"
 LATIN_LANGUAGES = frozenset({"es", "fr", "de", "pt", "id"})
 SCRIPT_LANGUAGES = frozenset({"zh", "ja", "ko", "ar", "ru"})
 LANGUAGES = LATIN_LANGUAGES | SCRIPT_LANGUAGES
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "ko"})  # names matched in the text as it is
 
 _HANGUL = re.compile(r"[\uAC00-\uD7AF]")
 _KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))
@@ -76,7 +80,6 @@ _RU_PERSON = re.compile(
     r"Станислав|Татьян|Ф[её]дор|Юли|Юри|Яков|Ярослав)[а-яё]{0,3}|"
     r"\b[А-ЯЁ][а-яё]+(?:вич|вн)[а-яё]{0,3}|\b[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.\s?)?)\s*$")
 _AR_NISBA = ("ي", "ية", "يين", "يون", "يان", "يتين")
-_AR_PREFIX = re.compile(r"^(?:[وف]?[بكل]?(?:ال)?|[وف]?لل)$")
 
 # Demonym inflection of the Latin-script languages: (base ends with, forms replacing it)
 _LATIN_FORMS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
@@ -156,15 +159,13 @@ class _Entry:
                  "pattern")
 
     def __init__(self, code: str, kind: str, pattern: str | None, cased: bool,
-                 lower_ok: str | None = None, name: str = "",
-                 clitics: tuple[str, ...] | None = None) -> None:
+                 lower_ok: str | None = None, clitics: tuple[str, ...] | None = None) -> None:
         self.clitics = clitics  # Arabic: the prefixes its forms may carry (None: all)
         self.code, self.kind, self.pattern = code, kind, pattern
         self.cased = cased
         self.lower_ok = lower_ok
-        self.name = name
-        # "США", "RI", "AS": matched in capitals only, so "As" and "Ri" are not them
-        self.abbreviation = len(name) > 1 and name.isupper()
+        self.name = ""  # set with ``abbreviation`` by LocalNames, which knows the name
+        self.abbreviation = False
 
 
 class _Group:
@@ -220,16 +221,17 @@ class LocalNames:
         # a meeting, like Réunion): found by scripts/build_names.py, never taken for places
         self.stop = frozenset(fold(w, language) for w in stop)
         self.automaton = ahocorasick.Automaton()
-        unspaced = language in ("zh", "ja", "ko")
+        unspaced = language in UNSPACED_LANGUAGES
         prefixes = _AR_PREFIXES if language == "ar" else ("",)
         keyed: dict[str, dict[int, _Group]] = {}
         for name, code, kind in rows:
             name = unicodedata.normalize("NFC", name)
+            # "США", "RI", "AS": matched in capitals only, so "As" and "Ri" are not them
+            abbreviation = len(name) > 1 and name.isupper()
             for key, entry in self._compile(name, code, kind):
-                entry.name = name
-                entry.abbreviation = len(name) > 1 and name.isupper()
+                entry.name, entry.abbreviation = name, abbreviation
                 # two letters only for abbreviations ("РФ"): shorter stems hit inside every word
-                if not (unspaced or len(key) >= 3 or (len(key) == 2 and name.isupper())):
+                if not (unspaced or len(key) >= 3 or (len(key) == 2 and abbreviation)):
                     continue
                 if unspaced:
                     keyed.setdefault(key, {}).setdefault(0, _Group(0)).entries.append(entry)
@@ -254,7 +256,7 @@ class LocalNames:
 
     def _compile(self, name: str, code: str, kind: str) -> list[tuple[str, _Entry]]:
         lang = self.language
-        if lang in ("zh", "ja", "ko"):
+        if lang in UNSPACED_LANGUAGES:
             return [(name, _Entry(code, kind, None, cased=False))]
         folded = fold(name, lang)
         if lang == "ru":
@@ -328,7 +330,7 @@ class LocalNames:
         """(start, end, matched text, country, kind) of every name in ``chunk``."""
         if self.empty or not chunk:
             return []
-        if self.language in ("zh", "ja", "ko"):
+        if self.language in UNSPACED_LANGUAGES:
             return self._find_unspaced(chunk)
         return [(start, end, chunk[start:end], entry.code, kind)
                 for start, end, entry, kind in self.matches(chunk)]
