@@ -333,21 +333,17 @@ def collisions(lang: str, rows: list[list[str]]) -> list[str]:
     frequent than every name it could stand for ("самое", most, for Самоа; "глаза", eyes, for
     Глазов; "حماية", protection, for Hama). A word that is a name itself, or a form of a hand-
     listed institution or demonym, is never one (see ``_common_word`` for names)."""
-    import re as regex
-    import sys
-
     from wordfreq import top_n_list, zipf_frequency
 
-    sys.path.insert(0, str(OUT.parents[2]))
     from ingest.localnames import LocalNames, fold
 
     names = LocalNames(lang, rows)
-    compiled: dict[str, regex.Pattern[str]] = {}
+    compiled: dict[str, re.Pattern[str]] = {}
 
     def forms_of(word: str) -> list[Any]:
         """Every name entry one of whose forms is the whole of ``word``."""
         text = fold(word, lang)
-        spaced = " " + regex.sub(r"\W", " ", text)
+        spaced = " " + re.sub(r"\W", " ", text)
         out = []
         for end, (length, groups, _) in names.automaton.iter(spaced):
             if end - length + 1 != 0:
@@ -356,7 +352,7 @@ def collisions(lang: str, rows: list[list[str]]) -> list[str]:
                 for entry in group.entries:
                     for src in (entry.pattern if word[:1].isupper() or not entry.cased
                                 else None, entry.lower_ok):
-                        if src and compiled.setdefault(src, regex.compile(src)).fullmatch(
+                        if src and compiled.setdefault(src, re.compile(src)).fullmatch(
                                 text, group.prefix_len):
                             out.append(entry)
         return out
