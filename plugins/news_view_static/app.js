@@ -313,24 +313,21 @@ function formRange(formId) {
   const form = document.getElementById(formId);
   return [form.start.value || undefined, form.end.value || undefined];
 }
-const LOADERS = { feeds: loadFeeds, coverage: () => loadCoverage(), completeness: () => loadGrid(), runs: loadRuns };
-const RELOADERS = {
+// (before the first answer the range forms are empty: the server's default range)
+const LOADERS = {
   feeds: loadFeeds, runs: loadRuns,
   coverage: () => loadCoverage(...formRange("coverage-range")),
   completeness: () => loadGrid(...formRange("grid-range")),
 };
-const loaded = new Set();
 
 async function show(tab) {
   if (!LOADERS[tab]) tab = "feeds";
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== tab;
   for (const a of document.querySelectorAll("#tabs a")) a.classList.toggle("active", a.dataset.tab === tab);
-  const again = loaded.has(tab);
   document.body.dataset[`${tab}Loaded`] = "false";
   setStatus("loading…");
   try {
-    await (again ? RELOADERS[tab] : LOADERS[tab])();
-    loaded.add(tab);
+    await LOADERS[tab]();
     document.body.dataset[`${tab}Ms`] = Math.round(performance.now());  // since navigation start
     document.body.dataset[`${tab}Loaded`] = "true";
     setStatus("");
