@@ -301,13 +301,21 @@ def evolve(table: Any) -> list[str]:
     """Add the columns of ``SCHEMA`` that an older table lacks (nullable: its rows read as
     null); the caller holds the writer lock. Returns the names added."""
     from deltalake import Field
+    from deltalake.exceptions import DeltaError
     from deltalake.schema import PrimitiveType
 
     have = {field.name for field in table.schema().fields}
     missing = [f for f in SCHEMA if f.name not in have]
     if missing:
-        table.alter.add_columns([Field(f.name, PrimitiveType(_DELTA_TYPES[f.type]), nullable=True)
-                                 for f in missing])
+        try:
+            table.alter.add_columns([Field(f.name, PrimitiveType(_DELTA_TYPES[f.type]),
+                                           nullable=True) for f in missing])
+        except (OSError, DeltaError) as exc:  # one log entry: written whole or not at all
+            if isinstance(exc, DeltaError) and "object store" not in str(exc):
+                raise
+            raise StorageUnavailable(
+                f"cannot add column(s) {', '.join(f.name for f in missing)} to the Delta table "
+                f"{table.table_uri}: {exc}; the table is unchanged, re-run to complete") from None
         log.info("articles table: added column(s) %s (schema version %d)",
                  ", ".join(f.name for f in missing), SCHEMA_VERSION)
     return [f.name for f in missing]

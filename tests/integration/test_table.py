@@ -205,10 +205,8 @@ def test_maintenance_folds_each_days_segments_and_the_index_still_finds_earlier_
     assert list(stores.processed.list("state/dedupe/")) == [day_key("2014-03-31")]
 
 
-def test_a_version_2_table_gets_the_new_column_on_the_first_commit(
-        settings: Settings, stores: Stores) -> None:
-    """A table written by schema version 2 (no language_confidence) takes version 3's rows:
-    the writer adds the column, the old rows read it as null, and DuckDB reads both."""
+def version_2_table(settings: Settings) -> None:
+    """A table as schema version 2 wrote it (no language_confidence), with one row."""
     import pyarrow as pa
     from deltalake import write_deltalake
 
@@ -218,6 +216,13 @@ def test_a_version_2_table_gets_the_new_column_on_the_first_commit(
                          pa.array([2], pa.int32()))
     write_deltalake(table.uri(settings), old, partition_by=table.PARTITIONS,
                     storage_options=table.storage_options(settings))
+
+
+def test_a_version_2_table_gets_the_new_column_on_the_first_commit(
+        settings: Settings, stores: Stores) -> None:
+    """A table written by schema version 2 (no language_confidence) takes version 3's rows:
+    the writer adds the column, the old rows read it as null, and DuckDB reads both."""
+    version_2_table(settings)
     new = {**row("b", "k2"), "language": "fr", "language_confidence": 0.9876}
     assert table.commit(settings, stores.processed, [new], ["k2"], "b1") is not None
     got = {r["article_id"]: (r["language_confidence"], r["schema_version"])
@@ -228,3 +233,27 @@ def test_a_version_2_table_gets_the_new_column_on_the_first_commit(
                   .fetchall()) == [("a", None), ("b", 0.9876)]
     # a second writer opening the evolved table adds nothing
     assert table.evolve(table.open_table(settings)) == []
+
+
+def test_a_storage_outage_while_adding_the_column_changes_nothing_and_a_rerun_completes(
+        settings: Settings, stores: Stores) -> None:
+    from ingest.errors import StorageUnavailable
+    from tests.support.faults import CuttableProxy
+
+    version_2_table(settings)
+    proxy = CuttableProxy(int((settings.s3_endpoint_url or "").rsplit(":", 1)[1]))
+    try:
+        via_proxy = settings.model_copy(update={"s3_endpoint_url": proxy.endpoint})
+        opened = table.open_table(via_proxy)
+        proxy.cut()
+        with pytest.raises(StorageUnavailable, match="table is unchanged, re-run"):
+            table.evolve(opened)
+        proxy.restore()
+        reopened = table.open_table(settings)
+        assert reopened.version() == 0
+        assert "language_confidence" not in {f.name for f in reopened.schema().fields}
+        # the re-run (a commit through the same endpoint) adds the column and its rows
+        assert table.commit(via_proxy, stores.processed, [row("b", "k2")], ["k2"], "b1") == 2
+        assert {r["article_id"] for r in table.rows(settings)} == {"a", "b"}
+    finally:
+        proxy.close()
