@@ -28,8 +28,12 @@ from ingest.models import Extracted
 
 EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
-# both, as the processing configuration (a change of either is a change of output)
-EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}"
+# this module's own rules (when the second opinion is asked, which text wins, section and
+# boilerplate lines): raised with every change that can change a page's output
+RULES = 2
+# both libraries and the rules, as the processing configuration (a change of any is a change of
+# output; it is in the config hash rows carry, so two builds can be told apart)
+EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
 
 # "Posted in: Asia-Pacific" and its equivalents in the languages the tagger reads
 SECTION_LABELS = ("Posted in", "Filed under", "Filed in", "Published in", "Publicado en",
@@ -72,7 +76,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     meta = _metadata(tree, url)
     page_sections = _page_sections(tree, html if isinstance(html, bytes)
                                    else html.encode("utf-8", "ignore"))
-    mass = _paragraph_mass(tree)  # before trafilatura prunes the tree
+    paragraphs = _prose_paragraphs(tree)  # before trafilatura prunes the tree
     # fast=True skips trafilatura's own readability/jusText comparison (about half the cost);
     # the second opinion below is asked only where the fast result is in doubt
     doc = bare_extraction(tree, url=url, with_metadata=False, include_comments=False, fast=True)
@@ -81,7 +85,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     first: _Body | None = None
     try:
         first = _body(first_text, meta, url, min_words)
-        doubt = _doubt(len(first.text), mass)
+        doubt = _doubt(first.text, paragraphs)
     except NotAnArticle as exc:
         refused, doubt = exc, "fast pass refused the page"
     body, extractor = first, EXTRACTOR
@@ -89,7 +93,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
         second: _Body | None = None
         with contextlib.suppress(NotAnArticle):
             second = _body(readability_text(html), meta, url, min_words)
-        body = _choose(first, second, mass)
+        body = _choose(first, second, sum(map(len, paragraphs)))
         if body is not None and body is second:
             extractor = f"{SECOND_OPINION} (fallback: {doubt})"
     if body is None:
@@ -171,27 +175,47 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     return _Body(text, sections)
 
 
-# The fast result is in doubt when its length is outside these bounds of the page's paragraph
-# text (``_paragraph_mass``): below, part of the article may be missing; above, boilerplate may
-# have come in with it.
-DOUBT = (0.6, 1.5)
-_PARAGRAPH_TEXT = etree.XPath("//p//text()")
+# The fast result is in doubt when the page has prose it left out (paragraphs of at least
+# PROSE_WORDS words, together at least MISSING_SHARE of the result's own length: part of the
+# article may be elsewhere, or the fast pass took the wrong block), or when it is much longer
+# than the page's paragraph text (LONG times) and looks like boilerplate rather than an article:
+# mostly short lines (a list of links or headlines, SHORT_SHARE of its text), or one block of
+# BLOCK_CHARS or more holding nearly all of it (a layout container taken whole). Length alone
+# is no sign: pages built of <div>s and lists have little <p> text and are read right.
+PROSE_WORDS = 20
+MISSING_SHARE = 0.5
+LONG = 1.5
+SHORT_SHARE = 0.5
+BLOCK_CHARS = 1000
+_PARAGRAPHS = etree.XPath("//p")
 _BLOCKS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br",
            "tr", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption")
 
 
-def _paragraph_mass(tree: Any) -> int:
-    """Characters of text inside the page's ``<p>`` elements."""
-    return sum(len(t.strip()) for t in _PARAGRAPH_TEXT(tree))
+def _prose_paragraphs(tree: Any) -> list[str]:
+    """The text of the page's ``<p>`` elements, spacing normalised (empty ones left out)."""
+    texts = (" ".join(p.text_content().split()) for p in _PARAGRAPHS(tree))
+    return [text for text in texts if text]
 
 
-def _doubt(length: int, mass: int) -> str:
-    """Why a fast-pass result of ``length`` characters needs a second opinion ('' if not)."""
-    ratio = length / max(mass, 1)
-    if ratio < DOUBT[0]:
-        return f"fast result {ratio:.1f}x the page's paragraph text"
-    if ratio > DOUBT[1]:
-        return f"fast result {ratio:.1f}x the page's paragraph text"
+def _doubt(text: str, paragraphs: list[str]) -> str:
+    """Why a fast-pass result ``text`` needs a second opinion ('' if not), given the page's
+    paragraph texts."""
+    flat = " ".join(text.split())
+    missing = sum(len(p) for p in paragraphs
+                  if p[:60] not in flat and textunits.words(p) >= PROSE_WORDS)
+    if missing >= MISSING_SHARE * len(flat):
+        return f"page has {missing} characters of prose outside the fast result ({len(flat)})"
+    mass = sum(map(len, paragraphs))
+    if len(flat) <= LONG * mass:
+        return ""
+    lines = text.splitlines()
+    short = sum(len(line) for line in lines if textunits.words(line) < 8) / len(text)
+    if short >= SHORT_SHARE:
+        return f"fast result {short:.0%} short lines (a list of links or headlines?)"
+    longest = max(map(len, lines))
+    if longest >= BLOCK_CHARS and longest >= 0.8 * len(text):
+        return f"fast result one block of {longest} characters (a layout container?)"
     return ""
 
 
