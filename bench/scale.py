@@ -253,7 +253,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
                   for t in group if t["state"] != "success"]
 
         def span(task: str) -> float:
-            group = tis.get(task, [])
+            group = [t for t in tis.get(task, []) if t["start_date"] and t["end_date"]]
             return max(_when(t["end_date"]) for t in group) - min(
                 _when(t["start_date"]) for t in group) if group else 0.0
 

@@ -5,7 +5,8 @@ Event-driven: runs whenever **news-raw** gets an event (no timer). Three stages:
 
 1. **plan**: the raw captures named by the triggering events (several events can arrive in one
    run), plus any capture a poll left in the raw bucket's `inbox/` whose event never reached a
-   run; a big capture is split into shards (`STAGE_SHARD_BYTES`).
+   run; a capture is split into shards (at most one per `STAGE_SHARD_BYTES`) only as far as
+   needed to keep the deployment's task slots (`[core] parallelism`) busy.
 2. **extract** (mapped, one task per capture or shard, runs on any worker in parallel): text and
    metadata, canonical URL, hashes, MinHash signature and region tags of every page, stored as
    Parquet under `staging/` in the processed bucket.
@@ -43,13 +44,17 @@ def news_process() -> None:
     @task
     def plan(**context: Any) -> list[dict[str, Any]]:
         """The captures of this run (its events, conf, and the inbox) and their extraction parts."""
+        from airflow.sdk.configuration import conf as airflow_conf
         from news_ingest_airflow import capture_keys, settings
 
         from ingest.pipeline import plan as run_plan
 
         conf = getattr(context.get("dag_run"), "conf", None)
         keys = capture_keys(conf, context.get("triggering_asset_events"))
-        return run_plan(keys, settings(), use_inbox=True)
+        # tasks that can run at once: a run of many captures is not cut into more parts than
+        # keep them busy (every part starts a process and reads its whole capture)
+        slots = airflow_conf.getint("core", "parallelism", fallback=0)
+        return run_plan(keys, settings(), use_inbox=True, slots=slots or None)
 
     @task(map_index_template="{{ part_label }}")
     def extract(part: dict[str, Any]) -> dict[str, Any]:

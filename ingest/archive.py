@@ -133,12 +133,14 @@ def read_warc(data: bytes, source: str = "capture",
               select: Callable[[int, str], bool] | None = None) -> Iterator[ArchivedResponse]:
     """Yield the response records of a capture with their metadata, in file order.
 
-    ``select``: only the responses it accepts, given their number (0-based, in file order,
-    every response record counted) and URL; the others are skipped without their bodies being
-    kept, so a shard of a big capture holds only its own pages in memory. A truncated or corrupt file
-    raises ``PermanentError`` after the readable records.
+    Each response is yielded as soon as its metadata record has been read (``build_warc``
+    writes it right after the response), so a reader can work through a big capture holding
+    one body at a time. ``select``: only the responses it accepts, given their number (0-based,
+    in file order, every response record counted) and URL; the others are skipped without
+    their bodies being kept. A truncated or corrupt file raises ``PermanentError`` after the
+    readable records.
     """
-    responses: list[tuple[str, ArchivedResponse]] = []
+    waiting: list[tuple[str, ArchivedResponse]] = []  # responses whose metadata is still to come
     metas: dict[str, dict[str, Any]] = {}
     requests: dict[str, tuple[tuple[str, str], ...]] = {}
     stream = ArchiveIterator(io.BytesIO(data))
@@ -158,7 +160,7 @@ def read_warc(data: bytes, source: str = "capture",
                 http = record.http_headers
                 status = int(http.get_statuscode()) if http else 0
                 when = record.rec_headers.get_header("WARC-Date") or ""
-                responses.append((rid, ArchivedResponse(
+                waiting.append((rid, ArchivedResponse(
                     kind="page", url=url, final_url=url, status=status,
                     headers=tuple(http.headers) if http else (), body=body,
                     fetched_at=_parse_date(when), offset=offset, meta={},
@@ -176,10 +178,15 @@ def read_warc(data: bytes, source: str = "capture",
             # the record's offset, asked once its content was read (warcio reads the record
             # to its end to answer)
             last = stream.get_record_offset()
+            # the responses before the last one whose metadata has come: in file order
+            done = max((i for i, (r, _) in enumerate(waiting) if r in metas), default=-1)
+            if done >= 0:
+                yield from _merge(waiting[:done + 1], metas, requests)
+                del waiting[:done + 1]
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-        yield from _merge(responses, metas, requests)
+        yield from _merge(waiting, metas, requests)
         raise PermanentError(f"{source}: truncated or corrupt WARC: {exc}") from None
-    yield from _merge(responses, metas, requests)
+    yield from _merge(waiting, metas, requests)
     problem = _tail_problem(data, last)
     if problem:
         raise PermanentError(f"{source}: truncated or corrupt WARC: {problem}")
@@ -213,15 +220,15 @@ def _merge(
     metas: dict[str, dict[str, Any]],
     requests: dict[str, tuple[tuple[str, str], ...]],
 ) -> Iterator[ArchivedResponse]:
-    for rid, resp in responses:
-        meta = metas.get(rid, {})
+    """The responses with their metadata and request headers (both taken out of the maps)."""
+    for rid, resp in list(responses):
+        meta = metas.pop(rid, {})
         yield ArchivedResponse(
             kind=str(meta.get("kind", "page")), url=str(meta.get("url", resp.url)),
             final_url=resp.final_url, status=resp.status, headers=resp.headers, body=resp.body,
             fetched_at=resp.fetched_at, offset=resp.offset, meta=meta,
-            request_headers=requests.get(rid, ()),
+            request_headers=requests.pop(rid, ()),
         )
-    responses.clear()
 
 
 def to_exchange(archived: ArchivedResponse) -> Exchange:

@@ -29,7 +29,7 @@ from ingest.stage import (
     drop_staged,
     extract_shard,
     read_staged,
-    shard_count,
+    shard_counts,
     stage_id,
     write_shard,
 )
@@ -94,12 +94,13 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
 
 
 def plan(capture_keys: list[str], settings: Settings | None = None,
-         use_inbox: bool = False) -> list[dict[str, Any]]:
+         use_inbox: bool = False, slots: int | None = None) -> list[dict[str, Any]]:
     """The parts of a processing run, one extraction task each: the captures named, plus
     (``use_inbox``) every capture marked in the inbox (see ``ingest.inbox``), each cut into
-    ``shard_count`` parts by its size. JSON-ready; a part names its ``capture``, ``shard`` and
-    ``shards``, the capture's inbox ``marker`` version (None: not marked) and the ``stage``
-    (staging generation)."""
+    parts by its size and the ``slots`` (extraction tasks that can run at once; see
+    ``shard_counts``). JSON-ready; a part names its ``capture``, ``shard`` and ``shards``, the
+    capture's inbox ``marker`` version (None: not marked) and the ``stage`` (staging
+    generation)."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
     marked = inbox.ready(stores, inbox.pending(stores)) if use_inbox else {}
@@ -112,7 +113,7 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
     # its event came) is not extracted again; its marker goes
     batches = {key: batch_id({key: info[0]}) for key, info in found.items() if info}
     done = table.committed(settings, batches.values())
-    parts: list[dict[str, Any]] = []
+    todo: dict[str, int] = {}
     for key, info in found.items():
         if key in batches and batches[key] in done and stores.processed.exists(
                 dataset.manifest_key(capture_day(key), batches[key])):
@@ -120,10 +121,11 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
             if key in marked:
                 inbox.done(stores, key, marked[key])
             continue
-        shards = shard_count(info[1], settings) if info else 1
-        parts += [{"capture": key, "shard": i, "shards": shards, "marker": marked.get(key),
-                   "marked": key in marked, "stage": stage} for i in range(shards)]
-    return parts
+        todo[key] = info[1] if info else 0
+    counts = shard_counts(todo, settings, slots)
+    return [{"capture": key, "shard": i, "shards": counts[key], "marker": marked.get(key),
+             "marked": key in marked, "stage": stage}
+            for key in todo for i in range(counts[key])]
 
 
 def part_label(part: dict[str, Any]) -> str:

@@ -219,8 +219,24 @@ def stage_id(config: str, catalog: Catalog | None) -> str:
 
 
 def shard_count(size: int, settings: Settings) -> int:
-    """How many extraction tasks a capture of ``size`` bytes is split into."""
+    """How many extraction tasks a capture of ``size`` bytes is split into at most."""
     return max(1, math.ceil(size / settings.stage_shard_bytes))
+
+
+def shard_counts(sizes: dict[str, int], settings: Settings, slots: int | None = None
+                 ) -> dict[str, int]:
+    """Extraction tasks per capture of a run: ``shard_count`` each, or, given the number of
+    tasks that can run at once (``slots``), only as many as keep every slot busy: about two
+    parts per slot over the run, each capture's share by its size. Every task reads its whole
+    capture and starts a process, so a run of many captures is not cut further than that;
+    a run of one big capture still spreads over every slot. (The output does not depend on the
+    split: see ``site_shard``.)"""
+    most = {key: shard_count(size, settings) for key, size in sizes.items()}
+    total = sum(sizes.values())
+    if not slots or not total:
+        return most
+    return {key: min(most[key], max(1, math.ceil(2 * slots * size / total)))
+            for key, size in sizes.items()}
 
 
 def site_shard(url: str, shards: int) -> int:
@@ -249,20 +265,17 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     data, version = got
     errors: list[dict[str, str]] = []
     feeds = {f.id: f for f in catalog.feeds} if catalog else {}
-    pages: list[ArchivedResponse] = []
+    # each page is extracted as it is read: one body in memory at a time, whatever the size of
+    # the capture
+    read: list[tuple[ArchivedResponse, StagedPage | Extracted]] = []
     try:
-        for rec in read_warc(data, capture,
-                             select=lambda _n, url: site_shard(url, shards) == shard):
-            if rec.kind == "page" and rec.status == 200:
-                pages.append(rec)
+        for page in read_warc(data, capture,
+                              select=lambda _n, url: site_shard(url, shards) == shard):
+            if page.kind == "page" and page.status == 200:
+                read.append((replace(page, body=b""), extract_page(settings, capture, page)))
     except PermanentError as exc:
         errors.append({"capture": capture, "error": str(exc)})
-    del data, got  # the shard's own pages are all it keeps, each body dropped once read
-    pages.reverse()
-    read: list[tuple[ArchivedResponse, StagedPage | Extracted]] = []
-    while pages:
-        page = pages.pop()
-        read.append((replace(page, body=b""), extract_page(settings, capture, page)))
+    del data, got
     # what the shard's pages say about each site's recurring lines (see ingest.boilerplate)
     sites = SiteLines().learn_all((domain(page.final_url), doc.text) for page, doc in read
                                   if isinstance(doc, Extracted))
