@@ -70,10 +70,7 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    # a poll, and above all its announcement (a moment's work that starts processing), go
-    # before extraction tasks waiting for a slot: captures reach news_process as they are made
-    @task(max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}",
-          priority_weight=50, weight_rule="absolute")
+    @task(max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
     def poll(group: str, **context: Any) -> dict[str, Any]:
         """Poll one feed group for this run's data interval; fails when every feed failed."""
         from airflow.sdk import get_current_context
@@ -84,8 +81,7 @@ def news_poll() -> None:
         get_current_context()["feed_group"] = group  # type: ignore[typeddict-unknown-key]
         return poll(group, _interval(context), settings(), history=_history(context))
 
-    @task(outlets=[RAW], map_index_template="{{ feed_group }}", priority_weight=100,
-          weight_rule="absolute")
+    @task(outlets=[RAW], map_index_template="{{ feed_group }}")
     def announce(result: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Emit the news-raw asset event naming the capture the group's poll wrote; no event
         when it captured nothing."""

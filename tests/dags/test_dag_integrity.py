@@ -108,20 +108,3 @@ def test_maintain_is_daily_single_and_emits_the_processed_asset(dagbag: Any) -> 
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert [a.name for a in dag.get_task("compact_and_vacuum").outlets] == ["news-processed"]
-
-
-def test_polls_and_their_announcements_go_before_waiting_extraction(dagbag: Any) -> None:
-    # with every slot taken by extraction, a finished poll's announcement (which starts the
-    # processing of its capture) must not queue behind the other extraction tasks
-    def weight(dag: Any, task_id: str) -> int:
-        """The scheduler's priority of a task (its weight rule applied)."""
-        task = dag.get_task(task_id)
-        rule = str(getattr(task.weight_rule, "value", task.weight_rule)).lower()
-        if "absolute" in rule:
-            return int(task.priority_weight)
-        related = task.get_flat_relatives(upstream="upstream" in rule)
-        return int(task.priority_weight) + sum(int(t.priority_weight) for t in related)
-
-    poll, process = dagbag.dags["news_poll"], dagbag.dags["news_process"]
-    extract = weight(process, "extract")
-    assert weight(poll, "feed_group.announce") > weight(poll, "feed_group.poll") > extract
