@@ -76,7 +76,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     meta = _metadata(tree, url)
     page_sections = _page_sections(tree, html if isinstance(html, bytes)
                                    else html.encode("utf-8", "ignore"))
-    paragraphs = _prose_paragraphs(tree)  # before trafilatura prunes the tree
+    paragraphs = _paragraph_texts(tree)  # before trafilatura prunes the tree
     # fast=True skips trafilatura's own readability/jusText comparison (about half the cost);
     # the second opinion below is asked only where the fast result is in doubt
     doc = bare_extraction(tree, url=url, with_metadata=False, include_comments=False, fast=True)
@@ -192,7 +192,7 @@ _BLOCKS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6",
            "tr", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption")
 
 
-def _prose_paragraphs(tree: Any) -> list[str]:
+def _paragraph_texts(tree: Any) -> list[str]:
     """The text of the page's ``<p>`` elements, spacing normalised (empty ones left out)."""
     texts = (" ".join(p.text_content().split()) for p in _PARAGRAPHS(tree))
     return [text for text in texts if text]
