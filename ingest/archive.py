@@ -143,6 +143,7 @@ def read_warc(data: bytes, source: str = "capture",
     waiting: list[tuple[str, ArchivedResponse]] = []  # responses whose metadata is still to come
     metas: dict[str, dict[str, Any]] = {}
     requests: dict[str, tuple[tuple[str, str], ...]] = {}
+    skipped: set[str] = set()  # responses ``select`` turned down, until their metadata passes
     stream = ArchiveIterator(io.BytesIO(data))
     number = -1
     last = 0
@@ -153,6 +154,7 @@ def read_warc(data: bytes, source: str = "capture",
                 number += 1
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 if select is not None and not select(number, url):
+                    skipped.add(rid)  # its metadata record is skipped too
                     last = stream.get_record_offset()  # (reads the record to its end)
                     continue
                 body = record.content_stream().read()
@@ -171,6 +173,11 @@ def read_warc(data: bytes, source: str = "capture",
                 requests[target] = tuple(http.headers) if http else ()
             elif record.rec_type == "metadata":
                 target = record.rec_headers.get_header("WARC-Concurrent-To")
+                if target in skipped:
+                    skipped.discard(target)
+                    requests.pop(target, None)
+                    last = stream.get_record_offset()
+                    continue
                 try:
                     metas[target] = json.loads(record.content_stream().read().decode("utf-8"))
                 except ValueError:

@@ -83,3 +83,22 @@ def test_a_selection_reads_only_its_responses_with_their_metadata() -> None:
     assert odd[0].meta["entry_title"] == "Ünïcode title" and even[0].kind == "feed"
     with pytest.raises(PermanentError, match="truncated or corrupt WARC"):
         list(read_warc(data[:-30], select=lambda n, _url: n == 0))  # the cut is noticed anyway
+
+
+def test_responses_are_yielded_as_the_file_is_read() -> None:
+    # a reader works through a big capture one page at a time: the first response comes with
+    # its metadata before the rest of the file is read
+    data = build_warc([Exchange(resp(n), "page", {"feed_id": f"f{n}"}) for n in range(50)])
+    seen: list[int] = []
+
+    def select(number: int, _url: str) -> bool:
+        seen.append(number)
+        return True
+
+    records = read_warc(data, select=select)
+    first = next(records)
+    assert first.meta["feed_id"] == "f0" and first.request_headers == (("Accept", "text/html"),)
+    assert max(seen) <= 1  # at most the next response's record was reached
+    rest = list(records)
+    assert [r.meta["feed_id"] for r in rest] == [f"f{n}" for n in range(1, 50)]
+    assert rest == list(read_warc(data))[1:]
