@@ -34,6 +34,7 @@ import random
 import re
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -181,6 +182,68 @@ def bare_limit(pages: int, per_site: int, cache: Path) -> float:
         return pages / (time.monotonic() - started)
 
 
+# --- CPU by component ---------------------------------------------------------------------------
+
+COMPONENTS = (("api_server", "api-server"), ("scheduler", "scheduler"),
+              ("dag-processor", "dag-processor"), ("triggerer", "triggerer"),
+              ("weed", "SeaweedFS"), ("postgres", "PostgreSQL"), ("airflow", "task processes"))
+
+
+class CpuSampler:
+    """CPU seconds of every process on the machine while a run goes on, by component (the
+    Airflow servers, the task processes, SeaweedFS, PostgreSQL, the sites' server, this
+    bench). Sampled twice a second: a process that exits loses at most its last half second."""
+
+    def __init__(self, labels: dict[int, str]) -> None:
+        self.labels = labels  # pids known by the caller (the sites' server, this process)
+        self.seen: dict[tuple[int, float], tuple[float, str]] = {}
+        self.start: dict[tuple[int, float], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _component(self, pid: int, cmdline: list[str]) -> str:
+        if pid in self.labels:
+            return self.labels[pid]
+        text = " ".join(cmdline)
+        return next((name for key, name in COMPONENTS if key in text), "other")
+
+    def _sample(self, first: bool = False) -> None:
+        import psutil
+
+        for proc in psutil.process_iter(["cmdline", "cpu_times", "create_time"]):
+            info = proc.info
+            times = info.get("cpu_times")
+            if times is None:
+                continue
+            key = (proc.pid, info.get("create_time") or 0.0)
+            cpu = times.user + times.system
+            if first:
+                self.start[key] = cpu
+            name = self.seen[key][1] if key in self.seen else self._component(
+                proc.pid, info.get("cmdline") or [])
+            self.seen[key] = (cpu, name)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample()
+
+    def __enter__(self) -> CpuSampler:
+        self._sample(first=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def totals(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for key, (cpu, name) in self.seen.items():
+            out[name] = out.get(name, 0.0) + cpu - self.start.get(key, 0.0)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 # --- one run ------------------------------------------------------------------------------------
 
 def _when(value: str | None) -> float:
@@ -212,6 +275,8 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
         stack.callback(server.terminate)
         if not ready.wait(120):
             raise RuntimeError("the sites did not come up")
+        cpu = stack.enter_context(CpuSampler({server.pid or -1: "sites' server",
+                                              os.getpid(): "this bench"}))
         seaweed = stack.enter_context(SeaweedServer(tmp / "seaweed",
                                                     buckets=("news-raw", "news-processed")))
         feeds = [{"id": f"site{s:04d}", "url": f"http://{address(s)}:{port}/feed.xml",
@@ -285,7 +350,8 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
                            "steps": seconds,
                            "rest_s": serial,
                            "pages_per_s": committed / serial if serial else 0.0},
-                "peak_rss_mib": rss, "failed": failed, "busy": busy, "timeline": timeline}
+                "peak_rss_mib": rss, "failed": failed, "busy": busy, "timeline": timeline,
+                "cpu": cpu.totals()}
 
 
 def report(label: str, got: dict[str, Any], limit: float) -> None:
@@ -298,6 +364,9 @@ def report(label: str, got: dict[str, Any], limit: float) -> None:
     print(f"ratio (target >= 0.75)            : {got['pages_per_s'] / limit:.2f}")
     print("stages, first start to last end (s): " + ", ".join(
         f"{k} {v:.1f}" for k, v in got["stages"].items()))
+    cpu = got.get("cpu", {})
+    print(f"CPU seconds, stack start to last row: {sum(cpu.values()):.0f}: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in cpu.items() if v >= 0.5))
     print("task-seconds per task              : " + ", ".join(
         f"{k} {v:.0f}" for k, v in got["busy"].items()))
     if os.environ.get("SCALE_TIMELINE"):
