@@ -185,11 +185,13 @@ def read_warc(data: bytes, source: str = "capture",
             # the record's offset, asked once its content was read (warcio reads the record
             # to its end to answer)
             last = stream.get_record_offset()
-            # the responses before the last one whose metadata has come: in file order
-            done = max((i for i, (r, _) in enumerate(waiting) if r in metas), default=-1)
-            if done >= 0:
-                yield from _merge(waiting[:done + 1], metas, requests)
-                del waiting[:done + 1]
+            if record.rec_type == "metadata" and waiting:
+                # the responses up to the one this metadata belongs to, in file order
+                ids = [r for r, _ in waiting]
+                if target in ids:
+                    done = ids.index(target) + 1
+                    yield from _merge(waiting[:done], metas, requests)
+                    del waiting[:done]
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
         yield from _merge(waiting, metas, requests)
         raise PermanentError(f"{source}: truncated or corrupt WARC: {exc}") from None
@@ -228,7 +230,7 @@ def _merge(
     requests: dict[str, tuple[tuple[str, str], ...]],
 ) -> Iterator[ArchivedResponse]:
     """The responses with their metadata and request headers (both taken out of the maps)."""
-    for rid, resp in list(responses):
+    for rid, resp in responses:
         meta = metas.pop(rid, {})
         yield ArchivedResponse(
             kind=str(meta.get("kind", "page")), url=str(meta.get("url", resp.url)),

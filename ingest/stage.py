@@ -218,20 +218,16 @@ def stage_id(config: str, catalog: Catalog | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def shard_count(size: int, settings: Settings) -> int:
-    """How many extraction tasks a capture of ``size`` bytes is split into at most."""
-    return max(1, math.ceil(size / settings.stage_shard_bytes))
-
-
 def shard_counts(sizes: dict[str, int], settings: Settings, slots: int | None = None
                  ) -> dict[str, int]:
-    """Extraction tasks per capture of a run: ``shard_count`` each, or, given the number of
-    tasks that can run at once (``slots``), only as many as keep every slot busy: about two
-    parts per slot over the run, each capture's share by its size. Every task reads its whole
-    capture and starts a process, so a run of many captures is not cut further than that;
-    a run of one big capture still spreads over every slot. (The output does not depend on the
-    split: see ``site_shard``.)"""
-    most = {key: shard_count(size, settings) for key, size in sizes.items()}
+    """Extraction tasks per capture of a run: one per ``stage_shard_bytes`` of it, or, given
+    the number of tasks that can run at once (``slots``), only as many of those as keep every
+    slot busy: about two parts per slot over the run, each capture's share by its size. Every
+    task reads its whole capture and starts a process, so a run of many captures is not cut
+    further than that; a run of one big capture still spreads over every slot. (The output
+    does not depend on the split: see ``site_shard``.)"""
+    most = {key: max(1, math.ceil(size / settings.stage_shard_bytes))
+            for key, size in sizes.items()}
     total = sum(sizes.values())
     if not slots or not total:
         return most
@@ -256,7 +252,7 @@ def site_shard(url: str, shards: int) -> int:
 def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, shards: int,
                   catalog: Catalog | None, tagger: Tagger) -> StagedShard:
     """Extract the pages of one shard of a capture (the pages of the sites ``site_shard``
-    gives it, in file order; only those are read into memory). A missing or damaged capture is
+    gives it, in file order, each extracted as it is read). A missing or damaged capture is
     recorded in ``errors``."""
     got = stores.raw.get_versioned(capture)
     if got is None:
