@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import dag, task, task_group
-from news_assets import RAW
+from news_assets import POLL_POOL, RAW
 from news_ingest_airflow import cron_schedule
 
 
@@ -70,7 +70,7 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    @task(max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
+    @task(pool=POLL_POOL, max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
     def poll(group: str, **context: Any) -> dict[str, Any]:
         """Poll one feed group for this run's data interval; fails when every feed failed."""
         from airflow.sdk import get_current_context

@@ -6,8 +6,10 @@ Event-driven: runs whenever **news-raw** gets an event (no timer). Three stages:
 1. **plan**: the raw captures named by the triggering events (several events can arrive in one
    run), plus any capture a poll left in the raw bucket's `inbox/` whose event never reached a
    run; a capture is split into shards (at most one per `STAGE_SHARD_BYTES`) only as far as
-   needed to keep the deployment's task slots (`[core] parallelism`) busy.
-2. **extract** (mapped, one task per capture or shard, runs on any worker in parallel): text and
+   needed to keep the extraction slots (the `news_extract` pool, `NEWS_INGEST_EXTRACT_SLOTS`)
+   busy.
+2. **extract** (mapped, one task per capture or shard, runs on any worker in parallel, in the
+   `news_extract` pool so polls and extraction never take each other's slots): text and
    metadata, canonical URL, hashes, MinHash signature and region tags of every page, stored as
    Parquet under `staging/` in the processed bucket.
 3. **commit** (serial): each capture as its own batch (so the output does not depend on how
@@ -27,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import TriggerRule, dag, task
-from news_assets import PROCESSED, RAW
+from news_assets import EXTRACT_POOL, PROCESSED, RAW
 
 
 @dag(
@@ -44,19 +46,22 @@ def news_process() -> None:
     @task
     def plan(**context: Any) -> list[dict[str, Any]]:
         """The captures of this run (its events, conf, and the inbox) and their extraction parts."""
-        from airflow.sdk.configuration import conf as airflow_conf
+        import os
+
         from news_ingest_airflow import capture_keys, settings
 
         from ingest.pipeline import plan as run_plan
 
         conf = getattr(context.get("dag_run"), "conf", None)
         keys = capture_keys(conf, context.get("triggering_asset_events"))
-        # tasks that can run at once: a run of many captures is not cut into more parts than
-        # keep them busy (every part starts a process and reads its whole capture)
-        slots = airflow_conf.getint("core", "parallelism", fallback=0)
-        return run_plan(keys, settings(), use_inbox=True, slots=slots or None)
+        # extraction tasks that can run at once (the news_extract pool): a run of many
+        # captures is not cut into more parts than keep them busy (every part starts a
+        # process and reads its whole capture)
+        current = settings()
+        return run_plan(keys, current, use_inbox=True,
+                        slots=current.extract_slots or os.cpu_count() or None)
 
-    @task(map_index_template="{{ part_label }}")
+    @task(pool=EXTRACT_POOL, map_index_template="{{ part_label }}")
     def extract(part: dict[str, Any]) -> dict[str, Any]:
         """Extract one capture (or one shard of a big one) into staging; stateless."""
         from airflow.sdk import get_current_context

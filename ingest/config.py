@@ -60,6 +60,9 @@ class Settings(BaseModel):
     dedupe_window_days: int = Field(default=30, ge=1)
     # compressed capture bytes per extraction task (a bigger capture is split into shards)
     stage_shard_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # extraction tasks that can run at once in the whole deployment (the news_extract pool's
+    # size; news_process cuts a run into about two parts per slot); 0: this machine's cores
+    extract_slots: int = Field(default=0, ge=0)
     # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
     table_lock_ttl: float = Field(default=120.0, gt=0)
     # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)

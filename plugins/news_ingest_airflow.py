@@ -100,3 +100,46 @@ def worker_hostname() -> str:
     import socket
 
     return os.environ.get(ENV_PREFIX + "WORKER_NAME") or socket.getfqdn()
+
+
+POLL_SLOTS = 4  # polls at once across all runs (each fetches many hosts concurrently)
+
+
+def pool_sizes(settings: Settings | None = None) -> dict[str, int]:
+    """The news pools and their sizes: ``news_extract`` one slot per extraction slot of the
+    deployment (``NEWS_INGEST_EXTRACT_SLOTS``, default this machine's cores), ``news_poll``
+    ``POLL_SLOTS``."""
+    from news_assets import EXTRACT_POOL, POLL_POOL
+
+    settings = settings or Settings.from_env()
+    return {EXTRACT_POOL: settings.extract_slots or os.cpu_count() or 1, POLL_POOL: POLL_SLOTS}
+
+
+def ensure_pools(settings: Settings | None = None) -> dict[str, int]:
+    """Create the pools the DAGs use (an administrative step with metadata-database access,
+    run after ``airflow db migrate``). The extraction pool is set to
+    ``NEWS_INGEST_EXTRACT_SLOTS`` when that is given; otherwise a pool that already exists
+    keeps the size an operator gave it. Returns the pools' sizes."""
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+    from news_assets import EXTRACT_POOL
+
+    settings = settings or Settings.from_env()
+    sizes = {}
+    descriptions = {
+        EXTRACT_POOL: "news_process extraction tasks: one slot per core extraction may use, "
+                      "across all workers (NEWS_INGEST_EXTRACT_SLOTS)",
+    }
+    with create_session() as session:
+        for name, slots in pool_sizes(settings).items():
+            existing = Pool.get_pool(name, session=session)
+            explicit = name == EXTRACT_POOL and settings.extract_slots > 0
+            if existing is not None and not explicit:
+                sizes[name] = existing.slots
+                continue
+            Pool.create_or_update_pool(
+                name, slots, descriptions.get(name, "news_poll polls (mostly waiting on the "
+                                                    "network)"),
+                include_deferred=False, session=session)
+            sizes[name] = slots
+    return sizes

@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent), str(ROOT / "plugins"),
+                str(ROOT / "dags")]
 
 from embedded_pg import EmbeddedPostgres  # noqa: E402
 from supervisor import Component, Supervisor  # noqa: E402
@@ -68,9 +69,6 @@ class Stack:
             "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            # LocalExecutor: a task process per core for extraction, plus two for the
-            # I/O-bound polls and the serial commit
-            "AIRFLOW__CORE__PARALLELISM": str((os.cpu_count() or 2) + 2),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
@@ -87,6 +85,14 @@ class Stack:
             **(env or {}),
         }
         self.celery_workers = dict(celery_workers or {})
+        # extraction may use every core (LocalExecutor) or every worker's processes (Celery):
+        # the news_extract pool's size; the slots beside it are the polls' pool and two for
+        # plan, announcements and the serial commit, so no kind of task waits for another's
+        cores = sum(self.celery_workers.values()) or os.cpu_count() or 2
+        self.env.setdefault("NEWS_INGEST_EXTRACT_SLOTS", str(cores))
+        from news_ingest_airflow import POLL_SLOTS
+        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", str(
+            int(self.env["NEWS_INGEST_EXTRACT_SLOTS"]) + POLL_SLOTS + 2))
         if self.celery_workers:
             self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
             self.env.update({
@@ -145,6 +151,15 @@ class Stack:
             if migrate.returncode != 0:
                 raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}"
                                    f"{migrate.stderr[-3000:]}")
+            pools = subprocess.run(
+                [sys.executable, "-c", "from news_ingest_airflow import ensure_pools; "
+                 "print(ensure_pools())"],
+                env={**self.env, "PYTHONPATH": os.pathsep.join(
+                    [str(ROOT), str(ROOT / "dags"), str(ROOT / "plugins")])},
+                capture_output=True, text=True, timeout=300, cwd=str(self.home))
+            if pools.returncode != 0:
+                raise RuntimeError(f"creating the pools failed:\n{pools.stderr[-3000:]}")
+            self.say(f"pools: {pools.stdout.strip()}")
             if self.celery_workers:
                 self.env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + self.env[
                     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]

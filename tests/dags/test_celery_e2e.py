@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
 
 def run_process(tmp_path: Path, name: str, settings: Settings, keys: list[str],
-                workers: dict[str, int] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                workers: dict[str, int] | None, extra: dict[str, str] | None = None
+                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One manual news_process run over ``keys`` on a fresh stack; its run and task instances."""
     env = {"NEWS_INGEST_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
            "NEWS_INGEST_S3_ACCESS_KEY": settings.s3_access_key or "",
@@ -32,7 +33,7 @@ def run_process(tmp_path: Path, name: str, settings: Settings, keys: list[str],
            "NEWS_INGEST_PROCESSED_BUCKET": settings.processed_bucket,
            "NEWS_INGEST_STAGE_SHARD_BYTES": str(settings.stage_shard_bytes),
            # only news_process runs (unpaused below): no poll adds captures of its own
-           "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
+           "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True", **(extra or {})}
     stack = Stack(tmp_path / name, port=_free_port(), env=env, celery_workers=workers)
     stack.start()
     try:
@@ -70,7 +71,9 @@ def test_extraction_spreads_over_two_celery_workers_with_the_bytes_of_a_local_ru
     assert all(ti["rendered_map_index"] for ti in extract)  # "g0 c00 1/3", not "0"
 
     local = twin(settings, "local")
-    _, tis = run_process(tmp_path, "local", local, keys, None)
+    # as many extraction slots as the two workers' processes (the celery stack's pool, from
+    # its workers), so both runs cut the captures alike
+    _, tis = run_process(tmp_path, "local", local, keys, None, {"NEWS_INGEST_EXTRACT_SLOTS": "4"})
     assert len([ti for ti in tis if ti["task_id"] == "extract"]) == len(extract)
 
     got, reference = processed_state(celery), processed_state(local)

@@ -108,3 +108,21 @@ def test_maintain_is_daily_single_and_emits_the_processed_asset(dagbag: Any) -> 
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert [a.name for a in dag.get_task("compact_and_vacuum").outlets] == ["news-processed"]
+
+
+def test_tasks_run_in_the_pools_the_deployment_creates(dagbag: Any) -> None:
+    """Extraction (CPU) and polls (network) have pools of their own, so neither starves the
+    other; every pool a task names is one `ensure_pools` creates (a missing pool is a silent
+    stall: the scheduler never queues its tasks)."""
+    from news_assets import EXTRACT_POOL, POLL_POOL
+    from news_ingest_airflow import pool_sizes
+
+    from ingest.config import Settings
+
+    sizes = pool_sizes(Settings(extract_slots=6))
+    assert sizes == {EXTRACT_POOL: 6, POLL_POOL: 4}
+    assert pool_sizes(Settings())[EXTRACT_POOL] >= 1  # default: this machine's cores
+    pools = {(d.dag_id, t.task_id): t.pool for d in dagbag.dags.values() for t in d.tasks}
+    assert pools[("news_process", "extract")] == EXTRACT_POOL
+    assert pools[("news_poll", "feed_group.poll")] == POLL_POOL
+    assert set(pools.values()) <= {"default_pool", *sizes}

@@ -7,6 +7,7 @@ news_process run, and its rows land in the articles Delta table in a real Seawee
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,12 @@ def test_poll_event_triggers_process_and_the_table_gets_its_rows(
     process = airflow.wait_for_runs("news_process", 1)[0]
     assert process["state"] == "success", airflow.log_path.read_text()[-3000:]
     assert process["run_type"] == "asset_triggered"
+    # the stack created the pools the DAGs name, extraction sized to this machine's cores
+    pools = {p["name"]: p["slots"] for p in airflow.api("GET", "/pools")["pools"]}
+    assert pools["news_extract"] == os.cpu_count() and pools["news_poll"] == 4
+    extract = airflow.api("GET", f"/dags/news_process/dagRuns/{process['dag_run_id']}"
+                                 "/taskInstances", params={"task_id": "extract"})
+    assert {ti["pool"] for ti in extract["task_instances"]} == {"news_extract"}
 
     events = airflow.api("GET", "/assets/events", params={"limit": 10})["asset_events"]
     # when the clock passes an hour during the test, a second scheduled poll runs; it finds
