@@ -8,6 +8,7 @@ are removed from the text and returned as section hints for region tagging.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass, replace
 from importlib.metadata import version
@@ -30,7 +31,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 2
+RULES = 3
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -106,8 +107,13 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     text, sections = body.text, body.sections
     title = (meta.title or "").strip()
     categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
-    # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback
-    stamp = page_stamp(tree) or (parse_stamp(meta.date) if meta.date else None)
+    # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback,
+    # looked for only when there is none (both read the tree as trafilatura left it: without
+    # comment sections and the lists it prunes, where other stories' dates are)
+    stamp = page_stamp(tree)
+    if stamp is None:
+        day = _markup_day(tree, meta, url)
+        stamp = parse_stamp(day) if day else None
     return Extracted(
         text=text,
         title=title,
@@ -164,15 +170,45 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     if _PAYWALL.search(text) and words < 4 * min_words:
         raise NotAnArticle(f"{url}: paywall stub ({textunits.describe(text)} behind a "
                            "subscription prompt)")
-    if words < min_words:
+    # a page that says it is an article (og:type or JSON-LD @type) may be a brief or a photo
+    # caption: half the minimum will do, when nearly all of it is sentences
+    declared = (bool(_ARTICLE_TYPE.search(pagetype)) and _about_title(title, text)
+                and bool(_SENTENCE_END.search(text)))
+    floor = min_words * BRIEF_SHARE if declared else min_words
+    if words < floor:
         what = "video page" if "video" in pagetype else "not an article (index or stub page?)"
         raise NotAnArticle(f"{url}: only {textunits.describe(text)} of text, {what}; minimum "
-                           f"is {min_words} words")
+                           f"is {floor:g} words" + (" for a page typed as an article" if declared
+                                                      else ""))
     prose = sum(n for line in text.splitlines() if (n := textunits.words(line)) >= 8)
-    if prose < min_words:
+    if prose < floor or (words < min_words and prose < BRIEF_PROSE * words):
         raise NotAnArticle(f"{url}: {words:.0f} words but only {prose:.0f} in sentences: a list "
                            "of links or headlines (index page?), not an article")
     return _Body(text, sections)
+
+
+# How short an article a page typed as one may be (a share of the minimum), and how much of
+# such a short text must be sentences; it must also end as a sentence does (a run of headlines
+# or links flattened into one line does not) and be about the page's title.
+BRIEF_SHARE = 0.5
+BRIEF_PROSE = 0.8
+_ARTICLE_TYPE = re.compile(r"article|blogposting|report", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f\u2026][\"'\u201d\u2019\u00bb)\]]*\s*$")
+
+
+def _about_title(title: str, text: str) -> bool:
+    """Whether ``text`` is about the page's headline: most of the title's words (characters in
+    Chinese, Japanese, Thai and the like) are in it. Index pages typed as articles fail: their
+    title is the site's or the section's name, their text another story's teaser."""
+    words = {w for w in _SHINGLE_TOKEN.findall(title.lower())
+             if len(w) >= 3 or _UNSPACED_CHAR.match(w)}
+    if not words:
+        return False
+    found = set(_SHINGLE_TOKEN.findall(text.lower()))
+    return len(words & found) >= TITLE_SHARE * len(words)
+
+
+TITLE_SHARE = 0.5
 
 
 # The fast result is in doubt when the page has prose it left out (paragraphs of at least
@@ -242,6 +278,7 @@ def readability_text(html: str | bytes) -> str:
 # words, and single characters of scripts written without spaces (a Chinese clause is not one
 # token), as the near-duplicate shingles count them
 _SHINGLE_TOKEN = re.compile(rf"[{textunits.UNSPACED}]|[^\W{textunits.UNSPACED}]+")
+_UNSPACED_CHAR = re.compile(rf"[{textunits.UNSPACED}]")
 
 
 def _choose(first: _Body | None, second: _Body | None, mass: int) -> _Body | None:
@@ -277,24 +314,31 @@ def _encodable(text: str, encoding: str) -> bool:
 _SECTION_META_XPATH = (
     "//meta[@property='article:section' or @name='article:section' or @name='section']/@content")
 _SECTION_META = etree.XPath(_SECTION_META_XPATH)
-_SECTION_TEXT = etree.XPath(
-    _SECTION_META_XPATH + " | //*[not(self::script) and not(self::style)]["
-    + " or ".join(f"starts-with(normalize-space(text()), '{label}')" for label in SECTION_LABELS)
-    + "]/text()"
-)
-# the text scan reads every element; pages without these words in their source skip it (the
-# source is bytes in its own encoding: labels outside ASCII are looked for in UTF-8 and in the
-# legacy encodings of their script)
-_SECTION_WORDS = re.compile(b"|".join(
-    re.escape(label.encode(encoding)).replace(rb"\ ", rb"\s+")
-    for label in SECTION_LABELS for encoding in ("utf-8", "cp1251", "cp1252")
-    if _encodable(label, encoding)))
+# the text scan reads every element, so it looks only for the labels whose words are in the
+# page's source (the source is bytes in its own encoding: labels outside ASCII are looked for
+# in UTF-8 and in the legacy encodings of their script); most pages have none and skip it
+_LABEL_BYTES = {label.encode(encoding): label for label in SECTION_LABELS
+                for encoding in ("utf-8", "cp1251", "cp1252") if _encodable(label, encoding)}
+_SECTION_WORDS = re.compile(b"|".join(re.escape(key).replace(rb"\ ", rb"\s+")
+                                      for key in _LABEL_BYTES))
+
+
+@functools.lru_cache(maxsize=64)
+def _section_query(labels: tuple[str, ...]) -> Any:
+    """``article:section`` meta, and elements whose text starts with one of ``labels``."""
+    if not labels:
+        return _SECTION_META
+    return etree.XPath(
+        _SECTION_META_XPATH + " | //*[not(self::script) and not(self::style)]["
+        + " or ".join(f"starts-with(normalize-space(text()), '{label}')" for label in labels)
+        + "]/text()")
 
 
 def _page_sections(tree: Any, source: bytes) -> list[str]:
     """Section labels the page gives itself: ``article:section`` meta, "Posted in: X" lines."""
     found: list[str] = []
-    query = _SECTION_TEXT if _SECTION_WORDS.search(source) else _SECTION_META
+    present = {_LABEL_BYTES[b" ".join(words.split())] for words in _SECTION_WORDS.findall(source)}
+    query = _section_query(tuple(label for label in SECTION_LABELS if label in present))
     for value in query(tree)[:10]:
         value = str(value).strip()
         match = _SECTION_LINE.match(value)
@@ -306,8 +350,8 @@ def _page_sections(tree: Any, source: bytes) -> list[str]:
 
 
 def _metadata(tree: Any, url: str) -> Document:
-    """trafilatura's metadata steps that matter here (meta tags, JSON-LD, title, canonical URL,
-    date from markup), without its slow fallbacks (byline and category scans of the body, tags,
+    """trafilatura's metadata steps that matter here (meta tags, JSON-LD, title, canonical URL),
+    without its slow fallbacks (byline and category scans of the body, tags,
     licence); the tree is only read."""
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
@@ -318,11 +362,14 @@ def _metadata(tree: Any, url: str) -> Document:
         meta.title = extract_title(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
-    # a day from markup and structured data only (htmldate's text scan is slow); the time
-    # with its zone comes from ingest.dates, and the feed entry's time when that is better
-    meta.date = find_date(tree, url=meta.url or url, extensive_search=False, original_date=True,
-                          outputformat="%Y-%m-%d")
     return meta
+
+
+def _markup_day(tree: Any, meta: Document, url: str) -> str | None:
+    """htmldate's day from markup and structured data only (its text scan is slow): the
+    fallback when the page has no timestamp ``ingest.dates`` reads."""
+    return find_date(tree, url=meta.url or url, extensive_search=False, original_date=True,
+                     outputformat="%Y-%m-%d")
 
 
 def _strip_sections(text: str) -> tuple[str, list[str]]:

@@ -62,3 +62,48 @@ def test_non_articles_are_refused_with_a_reason(path: str, reason: str) -> None:
 def test_junk_raises_not_an_article(html: str | bytes) -> None:
     with pytest.raises(NotAnArticle):
         extract(html, f"{BASE}/junk")
+
+
+BRIEF = ("The city council voted on Tuesday to extend the night bus service to the airport "
+         "from next month, after a year-long trial carried more passengers than expected, "
+         "the transport office said.")
+BRIEF_ZH = ("东京都交通局周二宣布，连接羽田机场与市中心的地铁新线路将于下月开通，"
+            "预计每天可运送约五万名乘客，票价与现有线路相同。")
+
+
+def brief_page(body: str, og_type: str = "article",
+               title: str = "Night buses to run to the airport") -> str:
+    meta = f'<meta property="og:type" content="{og_type}">' if og_type else ""
+    nav = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(12))
+    return (f"<html><head><title>{title}</title>{meta}</head><body><nav><ul>{nav}</ul></nav>"
+            f"<article><h1>{title}</h1>{body}</article>"
+            "<footer><p>Copyright 2026 City Paper</p></footer></body></html>")
+
+
+@pytest.mark.parametrize(("body", "og_type", "title"), [
+    (f"<p>{BRIEF}</p>", "article", "Night buses to run to the airport"),
+    (f"<p>{BRIEF}</p>", "NewsArticle", "Night buses to run to the airport"),
+    (f"<p>{BRIEF_ZH}</p>", "article", "羽田机场地铁新线路下月开通"),
+])
+def test_a_brief_typed_as_an_article_is_kept(body: str, og_type: str, title: str) -> None:
+    """A news brief of 20-39 words is an article when the page says it is one (og:type) and
+    the text is about its headline."""
+    doc = extract(brief_page(body, og_type, title), f"{BASE}/brief")
+    assert doc.text == body[3:-4]
+
+
+@pytest.mark.parametrize(("body", "og_type", "title", "reason"), [
+    # not typed as an article: the full minimum applies
+    (f"<p>{BRIEF}</p>", "", "Night buses to run to the airport", "minimum is 40 words$"),
+    (f"<p>{BRIEF}</p>", "website", "Night buses to run to the airport", "minimum is 40 words$"),
+    # typed as an article, but an index page: the title is the site's, the text a teaser
+    (f"<p>{BRIEF}</p>", "article", "City Paper - Home", "minimum is 40 words$"),
+    # about the title, but headlines rather than sentences
+    ("<ul>" + "".join(f"<li><a href='/{i}'>Night buses and airport news {i}</a></li>"
+                      for i in range(4)) + "</ul>", "article",
+     "Night buses to run to the airport", "minimum is 40 words$"),
+])
+def test_a_short_page_that_is_no_brief_is_refused(body: str, og_type: str, title: str,
+                                                  reason: str) -> None:
+    with pytest.raises(NotAnArticle, match=reason):
+        extract(brief_page(body, og_type, title), f"{BASE}/brief")
