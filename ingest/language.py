@@ -20,12 +20,18 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 MIN_LETTERS = 20
 KEEP_DECLARED = 0.05  # a declared language the text gives this much probability stays
-SAMPLE_CHARS = 4000  # the start of the text is enough, and keeps the cost flat
+# the start of the text is enough (1,500 characters gave the same language as 4,000 on the
+# 1,382 texts of the shared sets, the scale pages and bench/langsets, at 40 % of the cost)
+SAMPLE_CHARS = 1500
 ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "nb": "no", "nn": "no"}
+
+# what decides a row's language and its confidence (part of the config hash rows carry)
+DETECTOR = f"py3langid/{version('py3langid')}+sample/{SAMPLE_CHARS}+keep/{KEEP_DECLARED}"
 
 _lock = threading.Lock()
 

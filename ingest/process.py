@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ingest import completeness, dataset, regions, table
+from ingest import completeness, dataset, language, regions, table
 from ingest.config import Catalog, Settings
 from ingest.dedupe import (
     NEAR_VERSION,
@@ -56,9 +56,9 @@ def batch_id(versions: dict[str, str]) -> str:
 
 
 def config_hash(settings: Settings) -> str:
-    """Hash of what shapes processed output: extractor version, schema, settings, and the
-    gazetteer and region table the tagger was built from."""
-    raw = (f"{EXTRACTORS}|{table.SCHEMA_VERSION}|{settings.fingerprint()}|"
+    """Hash of what shapes processed output: extractor version and rules, language detector,
+    schema, settings, and the gazetteer and region table the tagger was built from."""
+    raw = (f"{EXTRACTORS}|{language.DETECTOR}|{table.SCHEMA_VERSION}|{settings.fingerprint()}|"
            f"{regions.data_fingerprint(settings.regions_path)}")
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
