@@ -31,7 +31,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 3
+RULES = 4
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -48,6 +48,7 @@ _SECTION_LINE = re.compile(
 _BOILERPLATE_LINE = re.compile(
     r"^\s*(?:blog comments powered by disqus|comments powered by disqus|share this( article)?:?"
     r"|advertisement"
+    r"|(?:tags|topics|keywords|related topics)\s*:[^\n]{0,300}"  # a tag line, not a sentence
     r"|source\s*:[^\n]{0,120}?published\s*:[^\n]{0,40}"  # "Source:Agencies Published: 2014-3-31"
     r")\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -159,6 +160,7 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     if not raw.strip():
         raise NotAnArticle(f"{url}: no main text found (index, video or empty page?)")
     text, sections = _strip_sections(raw)
+    text = _without_own_address(text, (url, meta.url or ""))
     title = (meta.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip() == title:
@@ -380,6 +382,30 @@ def _strip_sections(text: str) -> tuple[str, list[str]]:
     text = _BOILERPLATE_LINE.sub("", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text, sections
+
+
+_ADDRESS_LINE = re.compile(r"^\s*(?:https?://)?(?:www\.)?(\S+?)/?\s*$", re.IGNORECASE)
+
+
+def _without_own_address(text: str, urls: tuple[str, ...]) -> str:
+    """``text`` without lines that are the page's own address (a "share this link" or print
+    footer), whole or cut short; other addresses are the article's (sources, links it cites)."""
+    own = [m.group(1).lower() for u in urls if u and (m := _ADDRESS_LINE.match(u))]
+    if not own or ("://" not in text and "www." not in text):
+        return text
+
+    def is_own(line: str) -> bool:
+        m = _ADDRESS_LINE.match(line)
+        if m is None or "/" not in m.group(1):
+            return False
+        found = m.group(1).lower().rstrip(".")
+        # the whole address, with a query or fragment after it, or cut short near its end
+        return any(found.startswith(o) or (o.startswith(found) and len(found) >= 0.6 * len(o))
+                   for o in own)
+
+    lines = text.split("\n")
+    kept = [line for line in lines if not is_own(line)]
+    return "\n".join(kept).strip() if len(kept) < len(lines) else text
 
 
 def _authors(value: str) -> tuple[str, ...]:

@@ -107,3 +107,27 @@ def test_a_short_page_that_is_no_brief_is_refused(body: str, og_type: str, title
                                                   reason: str) -> None:
     with pytest.raises(NotAnArticle, match=reason):
         extract(brief_page(body, og_type, title), f"{BASE}/brief")
+
+
+ARTICLE = " ".join(["The harbour authority said on Monday that the new ferry terminal would open "
+                    "in the spring, after two years of delays caused by the storm damage."] * 4)
+
+
+@pytest.mark.parametrize(("extra", "gone"), [
+    # the page's own address, whole or cut short, in a print or share footer
+    ("https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417", True),
+    ("www.city.test/news/2026/ferry-terminal-opens-in-spri", True),
+    ("https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417?ref=print", True),
+    # a tag line
+    ("Topics: ferries, harbour, storms, city council", True),
+    ("Tags: ferries, harbour", True),
+    # addresses the article cites are its text
+    ("https://www.harbour.test/reports/terminal-2026.pdf", False),
+    ("www.city.test/news", False),
+])
+def test_own_address_and_tag_lines_are_taken_out(extra: str, gone: bool) -> None:
+    html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
+            f"<p>{ARTICLE}</p><p>{extra}</p></article></body></html>")
+    doc = extract(html, "https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417")
+    assert doc.text.startswith("The harbour authority")
+    assert (extra not in doc.text) == gone
