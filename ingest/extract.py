@@ -31,7 +31,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 4
+RULES = 5
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -51,6 +51,27 @@ _BOILERPLATE_LINE = re.compile(
     r"|(?:tags|topics|keywords|related topics)\s*:[^\n]{0,300}"  # a tag line, not a sentence
     r"|source\s*:[^\n]{0,120}?published\s*:[^\n]{0,40}"  # "Source:Agencies Published: 2014-3-31"
     r")\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Calls to action a page puts inside its article container, in the languages the tagger reads:
+# a pointer to other stories ("Read more: <headline>", "See also", "You may also like...": the
+# label alone, or followed by a colon, never a sentence that begins with the words), and a
+# newsletter or channel prompt (a short line asking to sign up or subscribe to a newsletter,
+# an inbox, e-mail, YouTube or a podcast, or thanking for it; not a report of what someone
+# said).
+_POINTER_LABELS = (
+    r"read (?:more|also|next)|see also|related(?: (?:stories|articles|coverage|content|links))?"
+    r"|you (?:may|might) also like|recommended(?: for you)?|most (?:popular|read)"
+    r"|subscribe(?: now| today)?|lesen sie (?:auch|mehr)|mehr zum thema|leer m[áa]s"
+    r"|lea tambi[ée]n|lire aussi|[àa] lire aussi|leia (?:mais|tamb[ée]m)|veja tamb[ée]m"
+    r"|читайте также|смотрите также|baca juga")
+_PROMO_LINE = re.compile(
+    rf"^[ \t\[(]*(?:{_POINTER_LABELS})[ \t]*(?:[:：][^\n]{{0,160}}|[.…]{{0,3}}[\])]?)[ \t]*$"
+    r"|^(?=[^\n]{0,200}$)(?![^\n]*\b(?:said|says|told)\b)"
+    r"(?=[^\n]*\b(?:sign(?:ing)?[ -]up|subscribe|subscribing)\b)"
+    r"(?=[^\n]*\b(?:newsletters?|inbox|e-?mails?|youtube|podcasts?)\b)[^\n]*$"
+    r"|^[ \t]*(?:thanks?(?: you)? for (?:signing up|subscribing)|keep an eye on your inbox)"
+    r"[^\n]{0,120}$",
     re.IGNORECASE | re.MULTILINE,
 )
 _HTML_LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
@@ -380,6 +401,7 @@ def _strip_sections(text: str) -> tuple[str, list[str]]:
         sections.extend(s.strip() for s in re.split(r"[,|;]", match.group("sections")) if s.strip())
     text = _SECTION_LINE.sub("", text)
     text = _BOILERPLATE_LINE.sub("", text)
+    text = _PROMO_LINE.sub("", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text, sections
 

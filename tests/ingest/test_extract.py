@@ -131,3 +131,29 @@ def test_own_address_and_tag_lines_are_taken_out(extra: str, gone: bool) -> None
     doc = extract(html, "https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417")
     assert doc.text.startswith("The harbour authority")
     assert (extra not in doc.text) == gone
+
+
+@pytest.mark.parametrize(("line", "gone"), [
+    # pointers to other stories: the label alone, or with a colon
+    ("Read more: Harbour strike ends after two weeks", True),
+    ("READ MORE: Storm closes the coast road", True),
+    ("Related: The ten busiest ferry routes", True),
+    ("You may also like...", True),
+    ("Lesen Sie auch: Neue Fähre für Kiel", True),
+    ("Читайте также: Паром в Калининград", True),
+    ("Baca juga: Kapal feri baru", True),
+    # newsletter and channel prompts
+    ("Subscribe to the Morning Harbour newsletter", True),
+    ("Get the day's top stories delivered to your inbox by subscribing to our newsletter.", True),
+    ("Thanks for signing up!", True),
+    # sentences that only begin with the words, or report a newsletter, stay
+    ("Related to the delays, the council said it would review the contract.", False),
+    ("Read more widely, the report shows the delays were expected.", False),
+    ("Subscribers were told first, the operator said in its newsletter on Monday.", False),
+])
+def test_calls_to_action_are_not_article_text(line: str, gone: bool) -> None:
+    html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
+            f"<p>{ARTICLE}</p><p>{line}</p><p>{ARTICLE[:100]}.</p></article></body></html>")
+    doc = extract(html, "https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417")
+    assert doc.text.startswith("The harbour authority")
+    assert (line not in doc.text) == gone
