@@ -8,7 +8,8 @@ Event-driven: runs whenever **news-raw** gets an event (no timer). Three stages:
    run; a capture is split into shards (at most one per `STAGE_SHARD_BYTES`) only as far as
    needed to keep the extraction slots (the `news_extract` pool, `NEWS_INGEST_EXTRACT_SLOTS`)
    busy.
-2. **extract** (mapped, one task per capture or shard, runs on any worker in parallel, in the
+2. **extract** (mapped, one task per part: a shard of a big capture, or several small captures
+   together, about two parts per extraction slot; runs on any worker in parallel, in the
    `news_extract` pool so polls and extraction never take each other's slots): text and
    metadata, canonical URL, hashes, MinHash signature and region tags of every page, stored as
    Parquet under `staging/` in the processed bucket.
@@ -63,7 +64,8 @@ def news_process() -> None:
 
     @task(pool=EXTRACT_POOL, map_index_template="{{ part_label }}")
     def extract(part: dict[str, Any]) -> dict[str, Any]:
-        """Extract one capture (or one shard of a big one) into staging; stateless."""
+        """Extract the capture shards of one part (a shard of a big capture, or several small
+        captures) into staging, one object per capture shard; stateless."""
         from airflow.sdk import get_current_context
         from news_ingest_airflow import settings
 

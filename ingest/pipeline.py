@@ -28,6 +28,7 @@ from ingest.stage import (
     StagedShard,
     drop_staged,
     extract_shard,
+    part_groups,
     read_staged,
     shard_counts,
     stage_id,
@@ -98,9 +99,9 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
     """The parts of a processing run, one extraction task each: the captures named, plus
     (``use_inbox``) every capture marked in the inbox (see ``ingest.inbox``), each cut into
     parts by its size and the ``slots`` (extraction tasks that can run at once; see
-    ``shard_counts``). JSON-ready; a part names its ``capture``, ``shard`` and ``shards``, the
-    capture's inbox ``marker`` version (None: not marked) and the ``stage`` (staging
-    generation)."""
+    ``shard_counts``), and small shards grouped into one task (``part_groups``). JSON-ready: a
+    part names the ``stage`` (staging generation) and its ``items``, each a ``capture``, its
+    ``shard`` and ``shards`` and the capture's inbox ``marker`` version (None: not marked)."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
     marked = inbox.ready(stores, inbox.pending(stores)) if use_inbox else {}
@@ -123,18 +124,29 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
             continue
         todo[key] = info[1] if info else 0
     counts = shard_counts(todo, settings, slots)
-    return [{"capture": key, "shard": i, "shards": counts[key], "marker": marked.get(key),
-             "marked": key in marked, "stage": stage}
-            for key in todo for i in range(counts[key])]
+    items = [{"capture": key, "shard": i, "shards": counts[key], "marker": marked.get(key),
+              "marked": key in marked} for key in todo for i in range(counts[key])]
+    sizes = [todo[item["capture"]] / item["shards"] for item in items]
+    return [{"stage": stage, "items": [items[i] for i in group]}
+            for group in part_groups(sizes, settings, slots)]
+
+
+def part_items(part: dict[str, Any]) -> list[dict[str, Any]]:
+    """The capture shards of a part (a part planned before parts held several is one)."""
+    return list(part["items"]) if "items" in part else [part]
 
 
 def part_label(part: dict[str, Any]) -> str:
-    """A short name for an extraction task: the capture's group and interval, and its shard."""
-    name = part["capture"].rsplit("/", 1)[-1].removesuffix(".warc.gz")
-    group = next((p.split("=", 1)[1] for p in part["capture"].split("/")
+    """A short name for an extraction task: its first capture's group and interval, and its
+    shard; "+N" for the other capture shards it holds."""
+    items = part_items(part)
+    first = items[0]
+    name = first["capture"].rsplit("/", 1)[-1].removesuffix(".warc.gz")
+    group = next((p.split("=", 1)[1] for p in first["capture"].split("/")
                   if p.startswith(("group=", "feed="))), "")
-    shard = f" {part['shard'] + 1}/{part['shards']}" if part["shards"] > 1 else ""
-    return f"{group} {name}{shard}".strip()
+    shard = f" {first['shard'] + 1}/{first['shards']}" if first["shards"] > 1 else ""
+    more = f" +{len(items) - 1}" if len(items) > 1 else ""
+    return f"{group} {name}{shard}{more}".strip()
 
 
 def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
@@ -142,16 +154,22 @@ def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str,
     their staging key (``ingest.stage``). Stateless: a retry rewrites the same object whole."""
     settings, catalog = load(settings)
     stores = Stores.from_settings(settings)
-    shard = extract_shard(settings, stores, part["capture"], part["shard"], part["shards"],
-                          catalog, default_tagger(settings.regions_path))
-    key = write_shard(stores, stage_id(config_hash(settings), catalog), shard)
-    outcomes = Counter(shard.data.column("outcome").to_pylist())
-    for error in shard.errors:
-        log.warning("%s", error["error"])
-    log.info("%s: %d pages (%s) -> %s", part_label(part), shard.data.num_rows,
-             ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
-             stores.processed.uri(key))
-    return {"staging": key, "pages": shard.data.num_rows, **outcomes,
+    tagger = default_tagger(settings.regions_path)
+    stage = stage_id(config_hash(settings), catalog)
+    keys: list[str] = []
+    total: Counter[str] = Counter()
+    for item in part_items(part):
+        shard = extract_shard(settings, stores, item["capture"], item["shard"], item["shards"],
+                              catalog, tagger)
+        keys.append(write_shard(stores, stage, shard))
+        outcomes = Counter(shard.data.column("outcome").to_pylist())
+        total.update(outcomes)
+        for error in shard.errors:
+            log.warning("%s", error["error"])
+        log.info("%s: %d pages (%s) -> %s", part_label(item), shard.data.num_rows,
+                 ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
+                 stores.processed.uri(keys[-1]))
+    return {"staging": keys, "pages": sum(total.values()), **total,
             "peak_rss_mib": peak_rss_mib()}
 
 
@@ -180,8 +198,9 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                 parts: list[dict[str, Any]], staged: bool) -> dict[str, Any]:
     """``commit`` on given stores; ``staged``: read the extraction stage's staging (else
     extract every capture here)."""
-    marked = {p["capture"]: p["marker"] for p in parts if p["marked"]}
-    captures = sorted({p["capture"] for p in parts})
+    items = [item for part in parts for item in part_items(part)]
+    marked = {p["capture"]: p["marker"] for p in items if p["marked"]}
+    captures = sorted({p["capture"] for p in items})
     stage = parts[0]["stage"] if parts else ""
     pool, writer = IndexPool(stores), table.Writer(settings)
     summary: dict[str, Any] = {"batches": [], "manifests": [], "partitions": [], "counts": {},

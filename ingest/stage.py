@@ -235,6 +235,31 @@ def shard_counts(sizes: dict[str, int], settings: Settings, slots: int | None = 
             for key, size in sizes.items()}
 
 
+def part_groups(sizes: list[float], settings: Settings, slots: int | None = None
+                ) -> list[list[int]]:
+    """Extraction tasks as groups of consecutive capture shards (indexes into ``sizes``, their
+    bytes). Without ``slots``, one shard a task. With it, small shards share a task: about the
+    run's bytes over two tasks per slot, and not much more than ``stage_shard_bytes``: a run of a
+    hundred hourly captures of a few megabytes each is a handful of tasks, not a hundred, each
+    of which would start a process and load the tagger and models again. Every shard keeps its
+    own staging object, so the output does not depend on the grouping."""
+    if not slots:
+        return [[i] for i in range(len(sizes))]
+    total = sum(sizes)
+    if total <= 0:
+        return [list(range(len(sizes)))] if sizes else []
+    # as many tasks as the target size gives, each the shards whose middle byte falls in its
+    # share of the run (consecutive, balanced by bytes; a shard bigger than a share is alone)
+    tasks = max(1, math.ceil(total / min(total / (2 * slots), settings.stage_shard_bytes)
+                             - 1e-9))
+    groups: dict[int, list[int]] = {}
+    before = 0.0
+    for i, size in enumerate(sizes):
+        groups.setdefault(min(tasks - 1, int((before + size / 2) / total * tasks)), []).append(i)
+        before += size
+    return list(groups.values())
+
+
 def site_shard(url: str, shards: int) -> int:
     """The shard of a capture a page belongs to: by its site, so that every page of a site is
     extracted together (the site's recurring lines are learned from all of them, and a capture

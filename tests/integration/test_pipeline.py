@@ -384,12 +384,12 @@ def test_the_demo_catalog_reads_every_language(settings: Settings, stores: Store
 
 def test_a_sites_recurring_lines_are_taken_out_of_its_articles(settings: Settings,
                                                                stores: Stores) -> None:
-    """Four articles of one site carry the same newsletter prompt inside the article body:
+    """Four articles of one site carry the same line of its template inside the article body:
     the extractor keeps it on each page alone; processing the capture removes it from all four
     and says so in ``extractor``, and the articles' own text is untouched."""
     from ingest.config import parse_catalog
 
-    prompt = "Sign up for the Daily Brief newsletter to get our top stories every morning."
+    prompt = "The Daily Brief is written by the morning desk of the Harbour Herald."
     places = ["Ashford", "Bexley", "Camden", "Dover"]
     with SampleServer() as server:
         paths = []

@@ -76,6 +76,26 @@ def test_staged_run_gives_the_bytes_of_one_process_run(settings: Settings,
     assert processed_state(staged) == reference
 
 
+def test_small_captures_share_extraction_tasks_with_the_same_bytes(
+        settings: Settings, captures: list[str]) -> None:
+    """Given the slots, a run of many small captures is a few tasks, each staging every
+    capture shard it holds on its own: the rows are those of a task per capture."""
+    inline = twin(settings, "inline")
+    pipeline.process(captures, inline)
+    reference = processed_state(inline)
+
+    grouped = twin(settings, "grouped")
+    parts = pipeline.plan(captures, grouped, slots=1)
+    assert len(parts) == 2 < len(captures)
+    assert sorted(i["capture"] for p in parts for i in p["items"]) == sorted(captures)
+    results = [pipeline.extract(part, grouped) for part in reversed(parts)]
+    assert sum(len(r["staging"]) for r in results) == len(captures)
+    stores = Stores.from_settings(grouped, make_s3_client(grouped))
+    assert len(list(stores.processed.list(dataset.STAGING_PREFIX))) == len(captures)
+    pipeline.commit(parts, grouped)
+    assert processed_state(grouped) == reference
+
+
 def test_one_index_read_per_run_gives_what_reading_it_per_capture_gives(
         settings: Settings, stores: Stores, captures: list[str]) -> None:
     per_capture = twin(settings, "each")
@@ -138,7 +158,7 @@ def test_failed_missing_or_damaged_extraction_is_done_by_the_commit(
 
     damaged = twin(settings, "damaged").model_copy(update={"stage_shard_bytes": SHARD})
     parts = pipeline.plan(captures, damaged)
-    written = [pipeline.extract(p, damaged)["staging"] for p in parts]
+    written = [key for p in parts for key in pipeline.extract(p, damaged)["staging"]]
     store = Stores.from_settings(damaged, make_s3_client(damaged)).processed
     store.put(written[2], b"PAR1 not really")
     pipeline.commit(parts, damaged)
@@ -171,7 +191,7 @@ def test_staged_shard_is_a_typed_parquet_contract(settings: Settings, stores: St
                                                   captures: list[str]) -> None:
     assert [f.name for f in SCHEMA] == list(StagedPage.__dataclass_fields__)
     part = pipeline.plan(captures[:1], settings)[0]
-    key = pipeline.extract(part, settings)["staging"]
+    [key] = pipeline.extract(part, settings)["staging"]
     blob = stores.processed.get(key)
     shard = StagedShard.from_parquet(blob)
     assert shard.capture == captures[0] and (shard.shard, shard.shards) == (0, 1)
@@ -185,9 +205,9 @@ def test_staged_shard_is_a_typed_parquet_contract(settings: Settings, stores: St
     with pytest.raises(ValueError, match="not a staging object"):
         StagedShard.from_parquet(b"junk")
     # a capture that does not exist is staged as an error, not a crash
-    missing = pipeline.extract({**part, "capture": "captures/dt=2024-05-01/gone.warc.gz"},
-                               settings)
-    gone = StagedShard.from_parquet(stores.processed.get(missing["staging"]))
+    gone_item = {**part["items"][0], "capture": "captures/dt=2024-05-01/gone.warc.gz"}
+    missing = pipeline.extract({**part, "items": [gone_item]}, settings)
+    gone = StagedShard.from_parquet(stores.processed.get(missing["staging"][0]))
     assert gone.pages == [] and "does not exist" in gone.errors[0]["error"]
 
 
@@ -214,7 +234,7 @@ def test_a_capture_committed_as_it_is_now_is_not_planned_again(
 
     pipeline.process(captures[:2], settings)  # an earlier run took them (from the inbox)
     assert pipeline.plan(captures[:2], settings, use_inbox=True) != []  # the others are marked
-    planned = {p["capture"] for p in pipeline.plan(captures, settings)}
+    planned = {i["capture"] for p in pipeline.plan(captures, settings) for i in p["items"]}
     assert planned == set(captures[2:])  # their events come later: nothing to extract again
     inbox.post(stores, captures[0])  # a poll re-run that found nothing new marks it again
     pipeline.plan([], settings, use_inbox=True)
@@ -225,7 +245,8 @@ def test_a_capture_committed_as_it_is_now_is_not_planned_again(
     grown.append(Exchange(Response(page[1], page[1], 200, (), page[2],
                                    grown[-1].response.fetched_at), "page", {"feed_id": "late"}))
     stores.raw.put(captures[1], build_warc(grown))
-    assert {p["capture"] for p in pipeline.plan(captures[:2], settings)} == {captures[1]}
+    assert {i["capture"] for p in pipeline.plan(captures[:2], settings)
+            for i in p["items"]} == {captures[1]}
 
 
 def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split(
@@ -238,7 +259,7 @@ def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split
     from ingest.models import Response
     from ingest.stage import site_shard
 
-    prompt = b"<p>Sign up for the Daily Brief newsletter to get our top stories every morning.</p>"
+    prompt = b"<p>The Daily Brief is written by the morning desk of the Harbour Herald.</p>"
     found = []
     for n, (pid, _url, html) in enumerate(corpus.pages(12)):
         site = f"https://site{n % 3}.example.com/{pid}"  # three sites of four pages each
