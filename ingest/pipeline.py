@@ -124,9 +124,10 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
             continue
         todo[key] = info[1] if info else 0
     counts = shard_counts(todo, settings, slots)
+    shards = [(key, i) for key in todo for i in range(counts[key])]
     items = [{"capture": key, "shard": i, "shards": counts[key], "marker": marked.get(key),
-              "marked": key in marked} for key in todo for i in range(counts[key])]
-    sizes = [todo[item["capture"]] / item["shards"] for item in items]
+              "marked": key in marked} for key, i in shards]
+    sizes = [todo[key] / counts[key] for key, _ in shards]
     return [{"stage": stage, "items": [items[i] for i in group]}
             for group in part_groups(sizes, settings, slots)]
 
