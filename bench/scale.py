@@ -19,7 +19,8 @@ capture shards, serial commit). Printed:
   loaded; peak resident memory of the task processes (each task reports its own);
 - then the same at twice the volume, and the cost per article of both runs.
 
-Run: python bench/scale.py [--sites 1000] [--per-site 20] [--no-double]
+Run: python bench/scale.py [--sites 1000] [--per-site 20] [--per-group 100] [--no-double]
+(``--per-group 10``: ten times as many smaller captures, as hourly polls of many groups give)
 """
 
 from __future__ import annotations
@@ -257,7 +258,8 @@ def _xcom(airflow: Any, dag: str, run: str, ti: dict[str, Any]) -> dict[str, Any
     return json.loads(value) if isinstance(value, str) else (value or {})
 
 
-def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any]:
+def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
+             per_group: int = PER_GROUP) -> dict[str, Any]:
     from stack import Stack
 
     from ingest import table
@@ -280,7 +282,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path) -> dict[str, Any
         seaweed = stack.enter_context(SeaweedServer(tmp / "seaweed",
                                                     buckets=("news-raw", "news-processed")))
         feeds = [{"id": f"site{s:04d}", "url": f"http://{address(s)}:{port}/feed.xml",
-                  "publisher": f"Site {s}", "group": f"g{s // PER_GROUP:02d}"}
+                  "publisher": f"Site {s}", "group": f"g{s // per_group:03d}"}
                  for s in range(sites)]
         catalog = tmp / "feeds.yaml"
         catalog.write_text(yaml.safe_dump({"version": 1, "defaults": {"allow_private": True},
@@ -388,6 +390,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sites", type=int, default=1000)
     parser.add_argument("--per-site", type=int, default=20)
+    parser.add_argument("--per-group", type=int, default=PER_GROUP,
+                        help="feeds per feed group (one capture per group and poll)")
     parser.add_argument("--no-double", action="store_true", help="skip the run at 2x volume")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(),
                                                         "news-ingest-scale-pages"))
@@ -402,7 +406,7 @@ def main() -> None:
     for sites in runs:
         limit = bare_limit(sites * args.per_site, args.per_site, cache)
         with tempfile.TemporaryDirectory() as tmp:
-            got = run_once(sites, args.per_site, cache, Path(tmp))
+            got = run_once(sites, args.per_site, cache, Path(tmp), args.per_group)
         report(f"{sites * args.per_site} pages", got, limit)
         results.append((got, limit))
     if len(results) == 2:
