@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent), str(ROOT / "plu
                 str(ROOT / "dags")]
 
 from embedded_pg import EmbeddedPostgres  # noqa: E402
+from news_ingest_airflow import POLL_SLOTS  # noqa: E402
 from supervisor import Component, Supervisor  # noqa: E402
 
 COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
@@ -88,11 +89,13 @@ class Stack:
         # extraction may use every core (LocalExecutor) or every worker's processes (Celery):
         # the news_extract pool's size; the slots beside it are the polls' pool and two for
         # plan, announcements and the serial commit, so no kind of task waits for another's
-        cores = sum(self.celery_workers.values()) or os.cpu_count() or 2
-        self.env.setdefault("NEWS_INGEST_EXTRACT_SLOTS", str(cores))
-        from news_ingest_airflow import POLL_SLOTS
-        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", str(
-            int(self.env["NEWS_INGEST_EXTRACT_SLOTS"]) + POLL_SLOTS + 2))
+        # (with Celery the workers' processes, given explicitly; on one machine its cores, the
+        # default, so that a size an operator set in the UI stands across restarts)
+        if self.celery_workers:
+            self.env.setdefault("NEWS_INGEST_EXTRACT_SLOTS",
+                                str(sum(self.celery_workers.values())))
+        slots = int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0) or os.cpu_count() or 2
+        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", str(slots + POLL_SLOTS + 2))
         if self.celery_workers:
             self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
             self.env.update({
