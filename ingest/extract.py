@@ -26,6 +26,7 @@ from ingest import textunits
 from ingest.dates import page_stamp, parse_stamp
 from ingest.errors import NotAnArticle
 from ingest.models import Extracted
+from ingest.urls import url_key
 
 EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
@@ -406,21 +407,23 @@ def _strip_sections(text: str) -> tuple[str, list[str]]:
     return text, sections
 
 
-_ADDRESS_LINE = re.compile(r"^\s*(?:https?://)?(?:www\.)?(\S+?)/?\s*$", re.IGNORECASE)
+# a line that is one address: with its scheme, or from "www.", with a path
+_ADDRESS_LINE = re.compile(r"^\s*(?:https?://|www\.)[^\s/]+/\S*\s*$", re.IGNORECASE)
 
 
 def _without_own_address(text: str, urls: tuple[str, ...]) -> str:
     """``text`` without lines that are the page's own address (a "share this link" or print
-    footer), whole or cut short; other addresses are the article's (sources, links it cites)."""
-    own = [m.group(1).lower() for u in urls if u and (m := _ADDRESS_LINE.match(u))]
+    footer), whole or cut short; other addresses are the article's (sources, links it cites).
+    Addresses are compared as ``ingest.urls.url_key`` gives them (no scheme, no www.)."""
+    own = [url_key(u) for u in urls if u]
     if not own or ("://" not in text and "www." not in text):
         return text
 
     def is_own(line: str) -> bool:
-        m = _ADDRESS_LINE.match(line)
-        if m is None or "/" not in m.group(1):
+        if not _ADDRESS_LINE.match(line):
             return False
-        found = m.group(1).lower().rstrip(".")
+        line = line.strip().rstrip(".")
+        found = url_key(line if "://" in line else f"http://{line}")
         # the whole address, with a query or fragment after it, or cut short near its end
         return any(found.startswith(o) or (o.startswith(found) and len(found) >= 0.6 * len(o))
                    for o in own)
