@@ -126,11 +126,19 @@ ARTICLE = " ".join(["The harbour authority said on Monday that the new ferry ter
     ("www.city.test/news", False),
 ])
 def test_own_address_and_tag_lines_are_taken_out(extra: str, gone: bool) -> None:
+    text = text_with_line(extra)
+    assert (extra not in text) == gone
+
+
+def text_with_line(line: str, after: str = "") -> str:
+    """The extracted text of a ferry story with ``line`` after its paragraph (and ``after``
+    after that), at the address the story's own-address cases name."""
+    tail = f"<p>{after}</p>" if after else ""
     html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
-            f"<p>{ARTICLE}</p><p>{extra}</p></article></body></html>")
+            f"<p>{ARTICLE}</p><p>{line}</p>{tail}</article></body></html>")
     doc = extract(html, "https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417")
     assert doc.text.startswith("The harbour authority")
-    assert (extra not in doc.text) == gone
+    return doc.text
 
 
 @pytest.mark.parametrize(("line", "gone"), [
@@ -152,8 +160,5 @@ def test_own_address_and_tag_lines_are_taken_out(extra: str, gone: bool) -> None
     ("Subscribers were told first, the operator said in its newsletter on Monday.", False),
 ])
 def test_calls_to_action_are_not_article_text(line: str, gone: bool) -> None:
-    html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
-            f"<p>{ARTICLE}</p><p>{line}</p><p>{ARTICLE[:100]}.</p></article></body></html>")
-    doc = extract(html, "https://www.city.test/news/2026/ferry-terminal-opens-in-spring-4417")
-    assert doc.text.startswith("The harbour authority")
-    assert (line not in doc.text) == gone
+    text = text_with_line(line, after=f"{ARTICLE[:100]}.")
+    assert (line not in text) == gone
