@@ -47,8 +47,6 @@ def news_process() -> None:
     @task
     def plan(**context: Any) -> list[dict[str, Any]]:
         """The captures of this run (its events, conf, and the inbox) and their extraction parts."""
-        import os
-
         from news_ingest_airflow import capture_keys, settings
 
         from ingest.pipeline import plan as run_plan
@@ -59,8 +57,7 @@ def news_process() -> None:
         # captures is not cut into more parts than keep them busy (every part starts a
         # process and reads its whole capture)
         current = settings()
-        return run_plan(keys, current, use_inbox=True,
-                        slots=current.extract_slots or os.cpu_count() or None)
+        return run_plan(keys, current, use_inbox=True, slots=current.extraction_slots)
 
     @task(pool=EXTRACT_POOL, map_index_template="{{ part_label }}")
     def extract(part: dict[str, Any]) -> dict[str, Any]:

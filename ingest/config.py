@@ -103,6 +103,11 @@ class Settings(BaseModel):
         except ValidationError as exc:
             raise ConfigError(_explain(exc, "settings", prefix=ENV_PREFIX)) from None
 
+    @property
+    def extraction_slots(self) -> int:
+        """Extraction tasks at once: ``extract_slots``, or this machine's cores."""
+        return self.extract_slots or os.cpu_count() or 1
+
     def fingerprint(self) -> str:
         """A short hash of the settings that change processed output (not secrets or paths)."""
         keep = {"min_article_words": self.min_article_words, "regions": self.regions_path}

@@ -112,7 +112,7 @@ def pool_sizes(settings: Settings | None = None) -> dict[str, int]:
     from news_assets import EXTRACT_POOL, POLL_POOL
 
     settings = settings or Settings.from_env()
-    return {EXTRACT_POOL: settings.extract_slots or os.cpu_count() or 1, POLL_POOL: POLL_SLOTS}
+    return {EXTRACT_POOL: settings.extraction_slots, POLL_POOL: POLL_SLOTS}
 
 
 def ensure_pools(settings: Settings | None = None) -> dict[str, int]:

@@ -37,6 +37,8 @@ from embedded_pg import EmbeddedPostgres  # noqa: E402
 from news_ingest_airflow import POLL_SLOTS  # noqa: E402
 from supervisor import Component, Supervisor  # noqa: E402
 
+from ingest.config import Settings  # noqa: E402
+
 COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 
 
@@ -94,8 +96,9 @@ class Stack:
         if self.celery_workers:
             self.env.setdefault("NEWS_INGEST_EXTRACT_SLOTS",
                                 str(sum(self.celery_workers.values())))
-        slots = int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0) or os.cpu_count() or 2
-        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", str(slots + POLL_SLOTS + 2))
+        slots = Settings(extract_slots=int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0))
+        self.env.setdefault("AIRFLOW__CORE__PARALLELISM",
+                            str(slots.extraction_slots + POLL_SLOTS + 2))
         if self.celery_workers:
             self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
             self.env.update({
@@ -327,7 +330,6 @@ def _interrupt(signum: int, frame: object) -> None:
 def run() -> int:
     """``make run``: SeaweedFS (data in ./data/seaweed), PostgreSQL (./data/postgres) and
     Airflow with the DAGs unpaused."""
-    from ingest.config import Settings
     from ingest.seaweed import SeaweedServer
     from ingest.storage import Stores
 
