@@ -21,7 +21,15 @@ from ingest.errors import PollFailed
 from ingest.history import backfill_group
 from ingest.models import DataInterval
 from ingest.poll import poll_group
-from ingest.process import IndexPool, ProcessResult, batch_id, config_hash, process_captures
+from ingest.process import (
+    Decided,
+    IndexPool,
+    ProcessResult,
+    batch_id,
+    config_hash,
+    decide_captures,
+    write_batches,
+)
 from ingest.regions import RegionTable, default_tagger
 from ingest.reprocess import rebuild
 from ingest.stage import (
@@ -177,7 +185,8 @@ def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str,
 def commit(parts: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
     """The serial stage of a run: each capture of the plan as its own batch (in key order, so
     batches and bytes do not depend on how events were grouped into runs), decided against
-    the dedupe index read once for the run, from its staged pages. A capture without complete
+    the dedupe index read once for the run, from its staged pages; consecutive batches share
+    a table commit up to ``commit_pages`` pages. A capture without complete
     staging of its current version (its extraction task failed, or a poll merged records into
     it since) is extracted here, so the run completes either way."""
     settings, catalog = load(settings)
@@ -211,7 +220,18 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     def read(key: str) -> StagedShard | None:
         return read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
 
-    # the next capture's staging is read while this one is decided and written
+    pending: list[tuple[str, Decided]] = []
+
+    def flush() -> None:
+        """Write the decided batches gathered so far in one table commit, then finish them."""
+        write_batches(settings, stores, [decided for _, decided in pending], pool, writer)
+        for key, decided in pending:
+            _finish(stores, decided.result, key, marked, stage if staged else None, summary)
+        pending.clear()
+
+    # the next capture's staging is read while this one is decided; consecutive captures are
+    # gathered into one table commit up to ``commit_pages`` pages (each its own batch, so the
+    # rows do not depend on the gathering)
     with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead:
         coming = ahead.submit(read, captures[0]) if staged and captures else None
         for n, key in enumerate(captures):
@@ -227,9 +247,11 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                                 "task failed, or a poll merged records into it since); "
                                 "extracting it here", key)
             summary["seconds"]["staging"] += time.monotonic() - reading
-            result = process_captures(settings, stores, [key], catalog=catalog, staged=shards,
-                                      pool=pool, writer=writer)
-            _finish(stores, result, key, marked, stage if staged else None, summary)
+            pending.append((key, decide_captures(settings, stores, [key], catalog=catalog,
+                                                 staged=shards, pool=pool)))
+            if sum(d.result.counts["pages"] for _, d in pending) >= settings.commit_pages:
+                flush()
+        flush()
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),
@@ -254,7 +276,7 @@ def _finish(stores: Stores, result: ProcessResult, key: str, marked: dict[str, A
     summary["batches"].append(result.batch)
     summary["manifests"].append(result.manifest_key)
     summary["partitions"] += result.partitions
-    if result.table_version is not None:
+    if result.table_version is not None and result.table_version not in summary["table_versions"]:
         summary["table_versions"].append(result.table_version)
     summary["reports"] += result.reports
     for name, target in (("counts", result.counts), ("regions", result.regions)):

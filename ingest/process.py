@@ -3,7 +3,9 @@
 A batch is the set of capture keys one run was given; its id is a hash of those keys (and, for
 a rebuild, the config), so a re-run of the same batch writes the same state. Order of writes:
 the captures' dedupe segments, then one commit to the Delta table (``ingest.table``) replacing
-those captures' rows, then the run manifest and the completeness reports.
+those captures' rows, then the run manifest and the completeness reports. Batches are decided
+in memory first (``decide_captures``) and written by ``write_batches``, which may hold several
+consecutive batches of a run in one table commit (each recorded by its own id).
 """
 
 from __future__ import annotations
@@ -194,11 +196,14 @@ class IndexPool:
             near.settle()
 
     def drop(self) -> None:
-        """Forget the kept index (a batch failed half-way)."""
+        """Forget the kept index and the days read (a batch failed half-way: the days may
+        hold segments of decided batches that were never stored); they are read again."""
         self._kept = None
+        self.days.clear()
+        self.compacted.clear()
 
 
-def process_captures(
+def decide_captures(
     settings: Settings,
     stores: Stores,
     capture_keys: list[str],
@@ -208,16 +213,14 @@ def process_captures(
     day: str = "",
     staged: dict[str, StagedShard] | None = None,
     pool: IndexPool | None = None,
-    writer: table.Writer | None = None,
-) -> ProcessResult:
-    """Process the captures named by ``capture_keys`` into the processed bucket: their rows
-    replace whatever rows those captures had in the articles table, in one commit.
+) -> Decided:
+    """Decide the captures named by ``capture_keys`` as one batch, in memory
+    (:func:`write_batches` writes it).
 
     ``batch`` overrides the batch id (a rebuild names its own); ``day`` files the batch's
     manifest under that day instead of the first capture's. ``staged``: captures the extraction
     stage has done already (``ingest.stage``); the others are extracted here. ``pool``: the
     run's dedupe index (read once per run); without it the window is read for this batch.
-    ``writer``: the run's table writer (the table kept open between commits).
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
@@ -229,7 +232,7 @@ def process_captures(
     result.counts = counts
     if not keys:
         result.batch = result.batch or batch_id({})
-        return result
+        return Decided(result, [], table.arrange({}), {}, False, started, (started,) * 4)
     staged = staged or {}
     versions: dict[str, str] = {}
     shards: list[StagedShard] = []
@@ -267,23 +270,61 @@ def process_captures(
     index, near = pool.index_for(keys, batch, settings)
     deciding = time.monotonic()
     try:
-        return _decide_and_write(settings, stores, result, keys, candidates, shards, index,
-                                 near, pool, writer or table.Writer(settings), started,
-                                 (extracting, loading, deciding))
+        return _decide(settings, result, keys, candidates, shards, index, near, pool, stores,
+                       started, (extracting, loading, deciding))
     except BaseException:
         pool.drop()
         raise
 
 
-def _decide_and_write(
-    settings: Settings, stores: Stores, result: ProcessResult, keys: list[str],
-    candidates: list[_Candidate], shards: list[StagedShard], index: ExactIndex,
-    near: NearDuplicateIndex, pool: IndexPool, writer: table.Writer, started: float,
-    marks: tuple[float, float, float],
+def process_captures(
+    settings: Settings,
+    stores: Stores,
+    capture_keys: list[str],
+    catalog: Catalog | None = None,
+    tagger: Tagger | None = None,
+    batch: str = "",
+    day: str = "",
+    staged: dict[str, StagedShard] | None = None,
+    pool: IndexPool | None = None,
+    writer: table.Writer | None = None,
 ) -> ProcessResult:
-    """The serial part of a batch: decide in fetch-time order, then write the segments, the
-    table commit, the manifest and the completeness reports."""
-    counts, batch = result.counts, result.batch
+    """Process the captures named by ``capture_keys`` into the processed bucket: their rows
+    replace whatever rows those captures had in the articles table, in one commit
+    (:func:`decide_captures`, then :func:`write_batches` of that one batch). ``writer``: the
+    run's table writer (the table kept open between commits)."""
+    pool = pool or IndexPool(stores)
+    decided = decide_captures(settings, stores, capture_keys, catalog=catalog, tagger=tagger,
+                              batch=batch, day=day, staged=staged, pool=pool)
+    write_batches(settings, stores, [decided], pool, writer or table.Writer(settings))
+    return decided.result
+
+
+@dataclass
+class Decided:
+    """A batch decided in memory, not yet written: its rows of the articles table and its
+    captures' dedupe segments (the run's index already holds them, so the next batch is
+    decided against them), and whether a capture of it was in the index when the run read it
+    (committed before)."""
+
+    result: ProcessResult
+    keys: list[str]
+    rows: pa.Table
+    segments: dict[str, dict[str, Any]]
+    known: bool
+    started: float
+    marks: tuple[float, float, float, float]
+
+
+def _decide(
+    settings: Settings, result: ProcessResult, keys: list[str],
+    candidates: list[_Candidate], shards: list[StagedShard], index: ExactIndex,
+    near: NearDuplicateIndex, pool: IndexPool, stores: Stores, started: float,
+    marks: tuple[float, float, float],
+) -> Decided:
+    """The serial part of a batch before its writes: decide in fetch-time order, build the
+    rows and the segments, and put the segments in the run's index."""
+    counts = result.counts
     counts["near_duplicates"] = 0
     capture_of: dict[str, str] = {}
     decided: list[tuple[_Candidate, Any]] = []
@@ -309,76 +350,96 @@ def _decide_and_write(
             result.tally(page.capture, page.feed_id, "near_duplicates")
         kept.append((page, cluster_id, dup))
     rows = _rows(shards, kept, stores, config_hash(settings))
-    writing = time.monotonic()
     counts["articles"] = rows.num_rows
     for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
                                        rows.column("region").to_pylist(), strict=True)).items():
         result.regions[region] = result.regions.get(region, 0) + n
         result.partitions.append(f"dt={dt}/region={region}")
     result.partitions = sorted(set(result.partitions))
-    # under the table's writer lock (so segment compaction never races a rewrite), the index
-    # first, then the table: a batch killed in between has its articles in the index but not
-    # yet in the table (other batches skip them) until its re-run commits them, rather than
-    # in the table twice
-    with table.WriterLock(stores.processed, settings.table_lock_ttl):
-        first_time = _never_committed(stores, pool, keys)
-        for capture, doc in _write_segments(stores, keys, index, near, capture_of).items():
-            pool.put(capture, doc)
-        pool.settle(near)
-        committing = time.monotonic()
-        result.table_version = writer.commit_locked(rows, keys, batch, first_time)
-        committed = time.monotonic()
-    result.manifest_key = dataset.manifest_key(result.day, batch)
-    stores.processed.put_json(result.manifest_key, result.manifest(settings))
-    result.reports = completeness.write(stores, keys, result.by_feed)
-    extracting, loading, deciding = marks
-    done = time.monotonic()
-    # decide_write is the whole serial part once the index is loaded; the other three are
-    # parts of it: deciding (rows built), the table commit, and the other writes
-    result.seconds = {"extract": loading - extracting, "index": deciding - loading,
-                      "decide_write": done - deciding, "decide": writing - deciding,
-                      "table_commit": committed - committing,
-                      "other_writes": done - writing - (committed - committing)}
-    log.info("batch %s: %s in %.2f s; regions %s; table version %s", batch, counts,
-             time.monotonic() - started, result.regions,
-             result.table_version if result.table_version is not None else "unchanged (committed before)")
-    return result
+    known = any(key in pool.day(capture_day(key)) for key in keys)
+    segments = _segments(keys, index, near, capture_of)
+    for capture, doc in segments.items():
+        pool.put(capture, json.loads(dumps(doc)))  # as a reader of the stored segment sees it
+    pool.settle(near)
+    return Decided(result, keys, rows, segments, known, started, (*marks, time.monotonic()))
+
+
+def write_batches(settings: Settings, stores: Stores, batches: list[Decided], pool: IndexPool,
+                  writer: table.Writer) -> None:
+    """Write decided batches (consecutive ones of a run, in order): under the table's writer
+    lock (so segment compaction never races a rewrite) their segments, then one table commit
+    holding every batch (each its own transaction id, so a re-run in any grouping commits
+    what is missing and nothing twice); then each batch's manifest and completeness reports.
+    A run killed between the segments and the commit has its articles in the index but not
+    yet in the table (other batches skip them) until its re-run commits them, rather than in
+    the table twice."""
+    batches = [decided for decided in batches if decided.keys]
+    if not batches:
+        return
+    keys = [key for decided in batches for key in decided.keys]
+    try:
+        writing = time.monotonic()
+        with table.WriterLock(stores.processed, settings.table_lock_ttl):
+            first_time = (not any(decided.known for decided in batches)
+                          and _never_committed(stores, pool, keys))
+            for decided in batches:
+                for capture, doc in decided.segments.items():
+                    stores.processed.put_json(segment_key(capture), doc)
+            committing = time.monotonic()
+            version, done = writer.commit_batches(
+                [(d.rows, d.keys, d.result.batch) for d in batches], first_time)
+            committed = time.monotonic()
+    except BaseException:
+        pool.drop()  # the index holds segments that may not be stored
+        raise
+    # each batch's times; the group's segments and commit are shared evenly among its batches
+    share = 1 / len(batches)
+    locked, commit_share = (committed - writing) * share, (committed - committing) * share
+    mark = committed
+    for decided in batches:
+        result = decided.result
+        result.table_version = version if result.batch in done else None
+        result.manifest_key = dataset.manifest_key(result.day, result.batch)
+        stores.processed.put_json(result.manifest_key, result.manifest(settings))
+        result.reports = completeness.write(stores, decided.keys, result.by_feed)
+        extracting, loading, deciding, built = decided.marks
+        after, mark = time.monotonic() - mark, time.monotonic()
+        # decide_write is the serial part once the index is loaded; the others are parts of
+        # it: deciding (rows built), the table commit, and the other writes
+        result.seconds = {"extract": loading - extracting, "index": deciding - loading,
+                          "decide_write": built - deciding + locked + after,
+                          "decide": built - deciding, "table_commit": commit_share,
+                          "other_writes": locked - commit_share + after}
+        log.info("batch %s: %s in %.2f s; regions %s; table version %s", result.batch,
+                 result.counts, mark - decided.started, result.regions,
+                 result.table_version if result.table_version is not None
+                 else "unchanged (committed before)")
 
 
 def _never_committed(stores: Stores, pool: IndexPool, keys: list[str]) -> bool:
-    """Whether no capture of the batch has ever been committed to the table (then its rows are
-    appended, not put in place of others). Every commit writes its captures' segments first,
-    so a capture without a segment was never committed. Asked under the writer lock: the run's
-    view of the index was read when the run began and another run (a reprocess) may have
-    committed a capture since, so storage is asked too; a day compacted since the run read it
-    counts as "maybe committed"."""
-    for key in keys:
-        day = capture_day(key)
-        if key in pool.day(day) or stores.processed.exists(segment_key(key)):
-            return False
+    """Whether no capture of ``keys`` (none of which the run's index held when it was read)
+    has been committed since by another run (then their rows are appended, not put in place
+    of others). Every commit writes its captures' segments first, so a capture without a
+    segment was never committed. Asked under the writer lock; a day compacted since the run
+    read it counts as "maybe committed"."""
+    for day in sorted({capture_day(key) for key in keys}):
         if stores.processed.version(day_key(day)) != pool.compacted.get(day):
             return False
-    return True
+    return not any(stores.processed.exists(segment_key(key)) for key in keys)
 
 
-def _write_segments(stores: Stores, keys: list[str], index: ExactIndex,
-                    near: NearDuplicateIndex, capture_of: dict[str, str]
-                    ) -> dict[str, dict[str, Any]]:
+def _segments(keys: list[str], index: ExactIndex, near: NearDuplicateIndex,
+              capture_of: dict[str, str]) -> dict[str, dict[str, Any]]:
     """One segment per capture of the batch (an empty one for a capture without articles);
-    the rows keep the indexes' first-seen order. Returns the segments written, by capture."""
+    the rows keep the indexes' first-seen order."""
     entries: dict[str, list[list[str]]] = {k: [] for k in keys}
     for row in index.segment_rows():
         entries[capture_of[row[0]]].append(row)
     near_rows: dict[str, list[list[object]]] = {k: [] for k in keys}
     for nrow in near.segment_rows():
         near_rows[capture_of[str(nrow[0])]].append(nrow)
-    written: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        doc = {"version": SEGMENT_VERSION, "capture": key, "entries": entries[key],
-               "near": near_rows[key], "near_version": NEAR_VERSION}
-        stores.processed.put_json(segment_key(key), doc)
-        written[key] = json.loads(dumps(doc))  # as a reader of the stored segment sees it
-    return written
+    return {key: {"version": SEGMENT_VERSION, "capture": key, "entries": entries[key],
+                  "near": near_rows[key], "near_version": NEAR_VERSION} for key in keys}
 
 
 def _sketch(page: _Candidate) -> Sketch:

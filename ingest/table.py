@@ -259,19 +259,37 @@ class Writer:
         a dedupe segment of every capture it commits, written before the commit), so the rows
         are appended: a predicate overwrite makes delta-rs look through the table's files for
         rows to replace, which costs more as the table grows."""
+        data = rows if isinstance(rows, pa.Table) else to_arrow(rows)
+        version, done = self.commit_batches([(data, list(captures), batch)], first_time)
+        return version if done else None
+
+    def commit_batches(self, batches: Sequence[tuple[pa.Table, Sequence[str], str]],
+                       first_time: bool = False) -> tuple[int | None, set[str]]:
+        """Commit several batches (rows made by :func:`arrange`, their captures, batch id) in
+        one transaction that records each batch's id, leaving out those committed before;
+        each batch's rows replace its captures' rows (appended when ``first_time``, see
+        :meth:`commit_locked`). Returns the new table version and the batches it committed
+        (None and none when every batch was committed before: a re-run)."""
         from deltalake import CommitProperties, Transaction, write_deltalake
 
         settings = self.settings
-        captures = sorted(set(captures))
         table = self._current()
-        if table is not None and (table.transaction_version(_app_id(batch)) or 0) >= 1:
-            log.info("batch %s: already committed to %s; not again", batch, uri(settings))
-            return None
-        data = rows if isinstance(rows, pa.Table) else to_arrow(rows)
-        props = CommitProperties(app_transactions=[Transaction(_app_id(batch), 1)],
-                                 custom_metadata={"news_ingest_batch": batch,
+        todo = [b for b in batches
+                if table is None or (table.transaction_version(_app_id(b[2])) or 0) < 1]
+        for _, _, batch in batches:
+            if all(batch != b for _, _, b in todo):
+                log.info("batch %s: already committed to %s; not again", batch, uri(settings))
+        if not todo:
+            return None, set()
+        ids = [batch for _, _, batch in todo]
+        captures = sorted({c for _, cs, _ in todo for c in cs})
+        data = todo[0][0] if len(todo) == 1 else pa.concat_tables([r for r, _, _ in todo]).sort_by(
+            [("dt", "ascending"), ("region", "ascending"), ("article_id", "ascending")])
+        props = CommitProperties(app_transactions=[Transaction(_app_id(b), 1) for b in ids],
+                                 custom_metadata={"news_ingest_batch": " ".join(ids),
                                                   "news_ingest_captures": str(len(captures))})
         quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in captures)
+        label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more batches"
         try:
             if table is None:
                 write_deltalake(uri(settings), data, mode="append", partition_by=PARTITIONS,
@@ -285,16 +303,16 @@ class Writer:
                                 partition_by=PARTITIONS, commit_properties=props)
         except OSError as exc:
             self._table = None
-            raise StorageUnavailable(f"cannot commit batch {batch} to {uri(settings)}: {exc}; "
+            raise StorageUnavailable(f"cannot commit batch {label} to {uri(settings)}: {exc}; "
                                      "the table is unchanged, re-run to complete") from None
         except BaseException:
             self._table = None
             raise
         if table is not None:
             table.update_incremental()  # only the new log entry, not the whole log again
-            return int(table.version())
+            return int(table.version()), set(ids)
         self._table = open_table(settings)
-        return int(self._table.version()) if self._table is not None else None
+        return (int(self._table.version()) if self._table is not None else None), set(ids)
 
 
 def evolve(table: Any) -> list[str]:

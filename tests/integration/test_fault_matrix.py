@@ -31,7 +31,7 @@ from ingest.reprocess import rebuild
 from ingest.sample.server import SampleServer
 from ingest.seaweed import SeaweedServer
 from ingest.storage import Stores, make_s3_client
-from tests.support import invariants, tables
+from tests.support import corpus, invariants, tables
 from tests.support.faults import CuttableProxy
 from tests.support.killpoints import Fault, FaultyClient, Step, run_killable, stores_on
 from tests.support.site import EPOCH, MovingSite
@@ -213,10 +213,13 @@ def raw_sample(env: Env) -> Iterator[tuple[str, list[str], Catalog]]:
 
 
 def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
-            stage: Callable[[Settings], Step]) -> None:
+            stage: Callable[[Settings], Step],
+            where: Callable[[list[str]], list[int]] | None = None) -> None:
     """Reference: prepare + stage uninterrupted; then for every fault: prepare, stage with the
     fault, stage again; the processed bucket must be as the reference left it: the same
-    objects byte for byte, the same table rows, the same number of table commits."""
+    objects byte for byte, the same table rows, the same number of table commits. ``where``:
+    the writes (1-based, given the reference run's "operation key" list) to fault, if not
+    every one."""
     _, processed = env.buckets(keep_raw=raw)
     stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
     prepare(stores, settings)
@@ -227,7 +230,8 @@ def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
     reference = tables.state(settings, stores)
     ids = articles_once(settings)
     assert ids
-    for fault in faults(writes):
+    chosen = set(where(client.writes)) if where else set(range(1, writes + 1))
+    for fault in (f for f in faults(writes) if f.at in chosen):
         _, processed = env.buckets(keep_raw=raw)
         stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
         prepare(stores, settings)
@@ -309,3 +313,32 @@ def test_staged_commit_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
     _matrix(env, raw, prepare,
             lambda settings: Step(_commit_staged, sharded(settings),
                                   (plans[settings.processed_bucket],)))
+
+
+def test_a_commit_gathering_several_captures_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
+        env: Env) -> None:
+    """The commit task gathers consecutive captures (each its own batch) into one table
+    commit: killed or cut off at any write of such a group (segments of some captures
+    written, the commit not; the commit done, manifests not), its retry leaves what an
+    uninterrupted run leaves, with one table commit for the group."""
+    raw, _ = env.buckets(keep_raw=f"fm-corpus-{os.getpid()}")
+    keys = corpus.write(env.stores(raw, "unused"), corpus.exchanges(4, captures=2))
+    assert len(keys) == 3
+    plans: dict[str, list[dict[str, Any]]] = {}
+
+    def prepare(stores: Stores, settings: Settings) -> None:
+        parts = plans[settings.processed_bucket] = pipeline.plan(keys, settings)
+        for part in parts:
+            pipeline.extract(part, settings)
+
+    def group(writes: list[str]) -> list[int]:
+        """The group's writes: its segments, the lock around its commit, the first write after
+        it (the rest, one batch's manifest and cleanup after another, the other cases test)."""
+        at = [n for n, w in enumerate(writes, 1) if "state/dedupe/" in w or "_locks/" in w]
+        segments = [w for w in writes if "state/dedupe/" in w]
+        assert len(segments) == len(keys) and at == list(range(at[0], at[0] + len(keys) + 2))
+        return [*at, at[-1] + 1]
+
+    _matrix(env, raw, prepare,
+            lambda settings: Step(_commit_staged, settings, (plans[settings.processed_bucket],)),
+            where=group)

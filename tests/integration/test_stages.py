@@ -96,6 +96,34 @@ def test_small_captures_share_extraction_tasks_with_the_same_bytes(
     assert processed_state(grouped) == reference
 
 
+def test_captures_gathered_into_one_table_commit_give_the_rows_of_a_commit_each(
+        settings: Settings, captures: list[str]) -> None:
+    """The commit task gathers consecutive captures into one table commit up to
+    ``commit_pages`` pages; each capture stays its own batch (manifest, report, segment), so
+    the rows and every other object are those of a commit per capture."""
+    each = twin(settings, "each").model_copy(update={"commit_pages": 1})
+    staged_run(each, captures)
+    alone = processed_state(each)
+    gathered = twin(settings, "gathered").model_copy(update={"commit_pages": 10_000})
+    staged_run(gathered, captures)
+    together = processed_state(gathered)
+    assert together["rows"] == alone["rows"]
+    assert together["objects"] == alone["objects"]
+    # one commit per capture, against one for the run (versions count from 0)
+    assert alone["version"] == len(captures) - 1 and together["version"] == 0
+    stores = Stores.from_settings(gathered, make_s3_client(gathered))
+    assert len(list(stores.processed.list("runs/"))) == len(captures)  # a manifest each
+    staged_run(gathered, captures)  # a re-run commits nothing
+    assert processed_state(gathered) == together
+    # two captures committed alone first; a gathering run then commits only the others
+    mixed = twin(settings, "mixed").model_copy(update={"commit_pages": 1})
+    staged_run(mixed, captures[:2])
+    staged_run(mixed.model_copy(update={"commit_pages": 10_000}), captures)
+    state = processed_state(mixed)
+    assert state["rows"] == alone["rows"] and state["objects"] == alone["objects"]
+    assert state["version"] == 2
+
+
 def test_one_index_read_per_run_gives_what_reading_it_per_capture_gives(
         settings: Settings, stores: Stores, captures: list[str]) -> None:
     per_capture = twin(settings, "each")
