@@ -343,6 +343,8 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
         rss = {task: max((t["xcom"].get("peak_rss_mib", 0) for t in group
                           if isinstance(t["xcom"], dict)), default=0)
                for task, group in tis.items()}
+        task_cpu = {task: sum(t["xcom"].get("cpu_seconds", 0) for t in group
+                              if isinstance(t["xcom"], dict)) for task, group in tis.items()}
         return {"sites": sites, "pages": pages, "articles": articles, "wall": wall,
                 "pages_per_s": pages / wall, "articles_per_s": articles / wall,
                 "stages": {"poll": span("feed_group.poll"), "plan": span("plan"),
@@ -352,7 +354,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
                            "steps": seconds,
                            "rest_s": serial,
                            "pages_per_s": committed / serial if serial else 0.0},
-                "peak_rss_mib": rss, "failed": failed, "busy": busy, "timeline": timeline,
+                "peak_rss_mib": rss, "task_cpu": task_cpu, "failed": failed, "busy": busy, "timeline": timeline,
                 "cpu": cpu.totals()}
 
 
@@ -371,6 +373,9 @@ def report(label: str, got: dict[str, Any], limit: float) -> None:
         f"{k} {v:.0f}" for k, v in cpu.items() if v >= 0.5))
     print("task-seconds per task              : " + ", ".join(
         f"{k} {v:.0f}" for k, v in got["busy"].items()))
+    print("CPU seconds of the tasks' processes: " + ", ".join(
+        f"{k} {v:.0f} ({1000 * v / got['pages']:.1f} ms a page)"
+        for k, v in got.get("task_cpu", {}).items() if v))
     if os.environ.get("SCALE_TIMELINE"):
         for start, end, task, label in got["timeline"]:
             print(f"  {start:7.1f} {end:7.1f}  {task} {label}")

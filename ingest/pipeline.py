@@ -80,7 +80,7 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
         result = backfill_group(settings, stores, catalog, group, interval)
     else:
         result = poll_group(settings, stores, catalog, group, interval)
-    summary = {**result.as_dict(), "peak_rss_mib": peak_rss_mib()}
+    summary = {**result.as_dict(), **usage()}
     for feed in summary["feeds"]:
         log.info("feed %-40s %-13s entries=%s new=%s pages ok=%s failed=%s deferred=%s "
                  "backlog=%s %s %s", feed["feed_id"], feed["status"], feed["entries"],
@@ -178,8 +178,7 @@ def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str,
         log.info("%s: %d pages (%s) -> %s", part_label(item), shard.data.num_rows,
                  ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none",
                  stores.processed.uri(keys[-1]))
-    return {"staging": keys, "pages": sum(total.values()), **total,
-            "peak_rss_mib": peak_rss_mib()}
+    return {"staging": keys, "pages": sum(total.values()), **total, **usage()}
 
 
 def commit(parts: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
@@ -256,7 +255,7 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),
              {k: round(v, 2) for k, v in summary["seconds"].items()})
-    summary["peak_rss_mib"] = peak_rss_mib()
+    summary.update(usage())
     return summary
 
 
@@ -287,6 +286,13 @@ def _finish(stores: Stores, result: ProcessResult, key: str, marked: dict[str, A
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, in MiB (a task's own process)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def usage() -> dict[str, float]:
+    """What this process (a task's own) has used so far: peak resident memory in MiB and CPU
+    seconds (user and system, from the process's start: Airflow's task start included)."""
+    got = resource.getrusage(resource.RUSAGE_SELF)
+    return {"peak_rss_mib": peak_rss_mib(), "cpu_seconds": round(got.ru_utime + got.ru_stime, 2)}
 
 
 def reprocess(interval: DataInterval, settings: Settings | None = None) -> dict[str, Any]:
