@@ -13,8 +13,11 @@ interval's captures):
 - ``status`` of the latest poll and ``complete``: nothing failed to fetch, no source failed,
   and every fetched page was processed.
 
-Processing writes the report of every interval it touched; a re-run rewrites it with the same
-bytes, a rebuild with the new numbers.
+An interval has a capture per feed group, each processed as its own batch: processing stores each
+capture's counts per feed at ``reports/processing/dt=<day>/<interval>/<group>.json`` and then
+writes the report of every interval it touched from all of that interval's stored counts, so
+the report holds every group's pages whichever batch wrote it last. A re-run rewrites both
+with the same bytes, a rebuild with the new numbers.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from ingest.storage import Stores
 
 log = logging.getLogger(__name__)
 
-_CAPTURE = re.compile(r"captures/dt=(\d{4}-\d{2}-\d{2})/group=[^/]+/([^/]+)\.warc\.gz$")
+_CAPTURE = re.compile(r"captures/dt=(\d{4}-\d{2}-\d{2})/group=([^/]+)/([^/]+)\.warc\.gz$")
 PROCESS_FIELDS = ("extracted", "duplicates", "near_duplicates", "seen_before", "skipped", "failed")
 
 
@@ -44,12 +47,33 @@ def report_key(day: str, label: str) -> str:
 def interval_of(capture_key: str) -> tuple[str, str] | None:
     """(day, interval label) of a capture key, or None for a key of another shape."""
     m = _CAPTURE.search(capture_key)
-    return (m.group(1), m.group(2)) if m else None
+    return (m.group(1), m.group(3)) if m else None
 
 
-def build(stores: Stores, day: str, label: str,
-          by_capture: dict[str, dict[str, dict[str, int]]]) -> dict[str, Any]:
-    """The report of one interval from its poll reports and the processing counts."""
+def counts_prefix(day: str, label: str) -> str:
+    """Key prefix of an interval's processing counts (one object per capture)."""
+    return f"reports/processing/dt={day}/{label}/"
+
+
+def counts_key(capture_key: str) -> str | None:
+    """Object key of a capture's processing counts, or None for a key of another shape."""
+    m = _CAPTURE.search(capture_key)
+    return f"{counts_prefix(m.group(1), m.group(3))}{m.group(2)}.json" if m else None
+
+
+def report_keys(captures: list[str]) -> list[str]:
+    """Keys of the reports of the intervals ``captures`` belong to."""
+    return [report_key(day, label) for day, label in intervals(captures)]
+
+
+def intervals(captures: list[str]) -> list[tuple[str, str]]:
+    """The (day, interval label) pairs ``captures`` belong to, sorted."""
+    return sorted({iv for c in captures if (iv := interval_of(c))})
+
+
+def build(stores: Stores, day: str, label: str) -> dict[str, Any]:
+    """The report of one interval from its poll reports and its captures' stored processing
+    counts."""
     feeds: dict[str, dict[str, Any]] = {}
 
     def row(feed_id: str) -> dict[str, Any]:
@@ -67,10 +91,9 @@ def build(stores: Stores, day: str, label: str,
             r["listed"] = int(feed.get("entries" if history else "new_entries") or 0)
             r["fetch_failed"] = int(feed.get("pages_failed") or 0)
             r["problems"] = len(feed.get("problems") or [])
-    for capture, per_feed in sorted(by_capture.items()):
-        if interval_of(capture) != (day, label):
-            continue
-        for feed_id, counts in sorted(per_feed.items()):
+    for key in sorted(stores.processed.list(counts_prefix(day, label))):
+        doc = stores.processed.get_json(key, {}) or {}
+        for feed_id, counts in sorted((doc.get("feeds") or {}).items()):
             r = row(feed_id)
             r["fetched"] += counts.get("pages", 0)
             r["extracted"] += counts.get("articles", 0)
@@ -90,10 +113,15 @@ def build(stores: Stores, day: str, label: str,
 
 def write(stores: Stores, captures: list[str],
           by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
-    """Write (and log) the report of every interval the captures belong to; returns the keys."""
+    """Store the captures' processing counts (per capture, per feed), then write (and log) the
+    report of every interval they belong to; returns the reports' keys."""
+    for capture in captures:
+        if (key := counts_key(capture)) is not None:
+            stores.processed.put_json(key, {"capture": capture,
+                                            "feeds": by_capture.get(capture, {})})
     keys = []
-    for day, label in sorted({iv for c in captures if (iv := interval_of(c))}):
-        report = build(stores, day, label, by_capture)
+    for day, label in intervals(captures):
+        report = build(stores, day, label)
         key = report_key(day, label)
         stores.processed.put_json(key, report)
         keys.append(key)

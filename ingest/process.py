@@ -392,18 +392,22 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
     except BaseException:
         pool.drop()  # the index holds segments that may not be stored
         raise
-    # each batch's times; the group's segments and commit are shared evenly among its batches
-    share = 1 / len(batches)
-    locked, commit_share = (committed - writing) * share, (committed - committing) * share
-    mark = committed
     for decided in batches:
         result = decided.result
         result.table_version = version if result.batch in done else None
         result.manifest_key = dataset.manifest_key(result.day, result.batch)
         stores.processed.put_json(result.manifest_key, result.manifest(settings))
-        result.reports = completeness.write(stores, decided.keys, result.by_feed)
+        result.reports = completeness.report_keys(decided.keys)
+    # the captures' counts, then each interval's report once (from every capture of it)
+    completeness.write(stores, keys, {capture: per_feed for decided in batches
+                                      for capture, per_feed in decided.result.by_feed.items()})
+    # each batch's times; the group's writes are shared evenly among its batches
+    share = 1 / len(batches)
+    locked, commit_share = (committed - writing) * share, (committed - committing) * share
+    after = (time.monotonic() - committed) * share
+    for decided in batches:
+        result = decided.result
         extracting, loading, deciding, built = decided.marks
-        after, mark = time.monotonic() - mark, time.monotonic()
         # decide_write is the serial part once the index is loaded; the others are parts of
         # it: deciding (rows built), the table commit, and the other writes
         result.seconds = {"extract": loading - extracting, "index": deciding - loading,
@@ -411,7 +415,7 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
                           "decide": built - deciding, "table_commit": commit_share,
                           "other_writes": locked - commit_share + after}
         log.info("batch %s: %s in %.2f s; regions %s; table version %s", result.batch,
-                 result.counts, mark - decided.started, result.regions,
+                 result.counts, time.monotonic() - decided.started, result.regions,
                  result.table_version if result.table_version is not None
                  else "unchanged (committed before)")
 

@@ -310,3 +310,27 @@ def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split
     assert processed_state(split) == reference
     # the site lines were learned and taken out (where the extractor had kept the prompt)
     assert any("(site lines:" in r["extractor"] for r in reference["rows"])
+
+
+@pytest.mark.parametrize("commit_pages", [1, 10_000])
+def test_an_intervals_report_counts_every_groups_capture(settings: Settings, stores: Stores,
+                                                        commit_pages: int) -> None:
+    """Each feed group has its own capture of an interval, each its own batch: the interval's
+    completeness report holds every group's pages, whichever batch wrote it last, and
+    whether the batches shared a table commit or not."""
+    settings = settings.model_copy(update={"commit_pages": commit_pages})
+    when = datetime(2024, 5, 1, 3, tzinfo=UTC)
+    label = "20240501T0300Z-20240501T0400Z"
+    found: dict[str, list[Exchange]] = {}
+    for i, (_, url, html) in enumerate(corpus.pages(7)):
+        group = "a" if i < 4 else "b"
+        found.setdefault(f"captures/dt=2024-05-01/group={group}/{label}.warc.gz", []).append(
+            Exchange(Response(url, url, 200, (("Content-Type", "text/html"),), html, when),
+                     "page", {"feed_id": f"feed-{group}"}))
+    keys = corpus.write(stores, found)
+    staged_run(settings, keys)
+    report = stores.processed.get_json(f"reports/completeness/dt=2024-05-01/{label}.json")
+    assert {r["feed_id"]: r["fetched"] for r in report["feeds"]} == {"feed-a": 4, "feed-b": 3}
+    assert report["totals"]["fetched"] == 7
+    processed = sum(report["totals"][k] for k in ("extracted", "seen_before", "skipped", "failed"))
+    assert processed == 7
