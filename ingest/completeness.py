@@ -26,7 +26,7 @@ import logging
 import re
 from typing import Any
 
-from ingest.storage import Stores
+from ingest.storage import Stores, each
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def build(stores: Stores, day: str, label: str) -> dict[str, Any]:
             "feed_id": feed_id, "group": "", "mode": "", "status": "not polled", "listed": 0,
             "fetched": 0, "fetch_failed": 0, **dict.fromkeys(PROCESS_FIELDS, 0), "problems": 0})
 
-    for key in sorted(stores.raw.list(f"reports/poll/dt={day}/{label}/")):
-        doc = stores.raw.get_json(key, {}) or {}
+    polls = sorted(stores.raw.list(f"reports/poll/dt={day}/{label}/"))
+    for doc in each(lambda key: stores.raw.get_json(key, {}) or {}, polls):
         for feed in doc.get("feeds", []):
             r = row(str(feed.get("feed_id", "")))
             history = feed.get("mode") == "history"
@@ -91,8 +91,8 @@ def build(stores: Stores, day: str, label: str) -> dict[str, Any]:
             r["listed"] = int(feed.get("entries" if history else "new_entries") or 0)
             r["fetch_failed"] = int(feed.get("pages_failed") or 0)
             r["problems"] = len(feed.get("problems") or [])
-    for key in sorted(stores.processed.list(counts_prefix(day, label))):
-        doc = stores.processed.get_json(key, {}) or {}
+    counted = sorted(stores.processed.list(counts_prefix(day, label)))
+    for doc in each(lambda key: stores.processed.get_json(key, {}) or {}, counted):
         for feed_id, counts in sorted((doc.get("feeds") or {}).items()):
             r = row(feed_id)
             r["fetched"] += counts.get("pages", 0)
@@ -115,16 +115,14 @@ def write(stores: Stores, captures: list[str],
           by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
     """Store the captures' processing counts (per capture, per feed), then write (and log) the
     report of every interval they belong to; returns the reports' keys."""
-    for capture in captures:
-        if (key := counts_key(capture)) is not None:
-            stores.processed.put_json(key, {"capture": capture,
-                                            "feeds": by_capture.get(capture, {})})
-    keys = []
-    for day, label in intervals(captures):
-        report = build(stores, day, label)
-        key = report_key(day, label)
-        stores.processed.put_json(key, report)
-        keys.append(key)
+    each(lambda item: stores.processed.put_json(item[0], {"capture": item[1],
+                                                         "feeds": by_capture.get(item[1], {})}),
+         [(key, capture) for capture in captures if (key := counts_key(capture)) is not None])
+    found = intervals(captures)
+    reports = [build(stores, day, label) for day, label in found]
+    keys = [report_key(day, label) for day, label in found]
+    each(lambda item: stores.processed.put_json(*item), list(zip(keys, reports, strict=True)))
+    for (day, label), report in zip(found, reports, strict=True):
         log.info("completeness %s %s: %s%s", day, label, report["totals"],
                  "" if report["complete"] else " (incomplete)")
         for r in report["feeds"]:

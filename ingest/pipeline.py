@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import resource
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -42,7 +42,7 @@ from ingest.stage import (
     stage_id,
     write_shard,
 )
-from ingest.storage import Stores
+from ingest.storage import Stores, each
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,11 @@ def process(capture_keys: list[str], settings: Settings | None = None,
     return commit_with(settings, catalog, stores, parts, staged=False)
 
 
+# captures whose staging the commit task reads ahead of the one it decides (each read waits on
+# storage; a capture's staging is at most a few MB of Arrow)
+READ_AHEAD = 4
+
+
 def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                 parts: list[dict[str, Any]], staged: bool) -> dict[str, Any]:
     """``commit`` on given stores; ``staged``: read the extraction stage's staging (else
@@ -224,21 +229,25 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     def flush() -> None:
         """Write the decided batches gathered so far in one table commit, then finish them."""
         write_batches(settings, stores, [decided for _, decided in pending], pool, writer)
-        for key, decided in pending:
-            _finish(stores, decided.result, key, marked, stage if staged else None, summary)
+        each(lambda key: _clean(stores, key, marked, stage if staged else None),
+             [key for key, _ in pending])
+        for _, decided in pending:
+            _finish(decided.result, summary)
         pending.clear()
 
-    # the next capture's staging is read while this one is decided; consecutive captures are
-    # gathered into one table commit up to ``commit_pages`` pages (each its own batch, so the
-    # rows do not depend on the gathering)
-    with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead:
-        coming = ahead.submit(read, captures[0]) if staged and captures else None
+    # the next captures' staging (up to READ_AHEAD) is read while this one is decided;
+    # consecutive captures are gathered into one table commit up to ``commit_pages`` pages
+    # (each its own batch, so the rows do not depend on the gathering)
+    with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="staging") as ahead:
+        coming = deque(ahead.submit(read, key) for key in captures[:READ_AHEAD]) \
+            if staged else deque()
         for n, key in enumerate(captures):
             shards: dict[str, StagedShard] = {}
             reading = time.monotonic()
-            if coming is not None:
-                found = coming.result()
-                coming = ahead.submit(read, captures[n + 1]) if n + 1 < len(captures) else None
+            if coming:
+                found = coming.popleft().result()
+                if n + READ_AHEAD < len(captures):
+                    coming.append(ahead.submit(read, captures[n + READ_AHEAD]))
                 if found is not None:
                     shards[key] = found
                 else:
@@ -259,19 +268,22 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     return summary
 
 
-def _finish(stores: Stores, result: ProcessResult, key: str, marked: dict[str, Any],
-            stage: str | None, summary: dict[str, Any]) -> None:
-    """After a capture's batch: its inbox marker and staging go, its figures join the run's."""
+def _clean(stores: Stores, key: str, marked: dict[str, Any], stage: str | None) -> None:
+    """After a capture's batch is written: its inbox marker and its staging go."""
+    if key in marked:
+        inbox.done(stores, key, marked[key])
+    if stage is not None:
+        drop_staged(stores, stage, key)
+
+
+def _finish(result: ProcessResult, summary: dict[str, Any]) -> None:
+    """After a capture's batch: its figures join the run's."""
     for name, took in result.seconds.items():
         summary["seconds"][name] = summary["seconds"].get(name, 0.0) + took
     for item in result.skipped:
         log.info("skipped %s", item["reason"])
     for item in result.errors:
         log.warning("failed %s", item)
-    if key in marked:
-        inbox.done(stores, key, marked[key])
-    if stage is not None:
-        drop_staged(stores, stage, key)
     summary["batches"].append(result.batch)
     summary["manifests"].append(result.manifest_key)
     summary["partitions"] += result.partitions

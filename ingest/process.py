@@ -42,7 +42,7 @@ from ingest.extract import EXTRACTORS
 from ingest.minhash import Sketch
 from ingest.regions import Tagger, default_tagger
 from ingest.stage import ARTICLE, SKIPPED, StagedShard, extract_shard
-from ingest.storage import Stores, dumps
+from ingest.storage import Stores, dumps, each
 
 log = logging.getLogger(__name__)
 
@@ -382,9 +382,8 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         with table.WriterLock(stores.processed, settings.table_lock_ttl):
             first_time = (not any(decided.known for decided in batches)
                           and _never_committed(stores, pool, keys))
-            for decided in batches:
-                for capture, doc in decided.segments.items():
-                    stores.processed.put_json(segment_key(capture), doc)
+            each(lambda item: stores.processed.put_json(segment_key(item[0]), item[1]),
+                 [item for decided in batches for item in decided.segments.items()])
             committing = time.monotonic()
             version, done = writer.commit_batches(
                 [(d.rows, d.keys, d.result.batch) for d in batches], first_time)
@@ -396,8 +395,9 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         result = decided.result
         result.table_version = version if result.batch in done else None
         result.manifest_key = dataset.manifest_key(result.day, result.batch)
-        stores.processed.put_json(result.manifest_key, result.manifest(settings))
         result.reports = completeness.report_keys(decided.keys)
+    each(lambda result: stores.processed.put_json(result.manifest_key, result.manifest(settings)),
+         [decided.result for decided in batches])
     # the captures' counts, then each interval's report once (from every capture of it)
     completeness.write(stores, keys, {capture: per_feed for decided in batches
                                       for capture, per_feed in decided.result.by_feed.items()})
@@ -426,10 +426,11 @@ def _never_committed(stores: Stores, pool: IndexPool, keys: list[str]) -> bool:
     of others). Every commit writes its captures' segments first, so a capture without a
     segment was never committed. Asked under the writer lock; a day compacted since the run
     read it counts as "maybe committed"."""
-    for day in sorted({capture_day(key) for key in keys}):
-        if stores.processed.version(day_key(day)) != pool.compacted.get(day):
-            return False
-    return not any(stores.processed.exists(segment_key(key)) for key in keys)
+    days = sorted({capture_day(key) for key in keys})
+    if each(stores.processed.version, [day_key(day) for day in days]) != [
+            pool.compacted.get(day) for day in days]:
+        return False
+    return not any(each(stores.processed.exists, [segment_key(key) for key in keys]))
 
 
 def _segments(keys: list[str], index: ExactIndex, near: NearDuplicateIndex,

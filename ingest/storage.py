@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -27,6 +28,23 @@ from ingest.config import Settings
 from ingest.errors import ObjectExists, StorageError, StorageUnavailable, WriteConflict
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+# storage calls at once for one caller's independent reads and writes: each waits on the
+# network (a few ms on loopback, tens of ms on a cloud store), not on the CPU
+CALLS_AT_ONCE = 8
+
+
+def each(fn: Callable[[T], R], items: Iterable[T], at_once: int = CALLS_AT_ONCE) -> list[R]:
+    """``fn`` over ``items`` on up to ``at_once`` threads (independent storage calls: one
+    client serves them all); the results in the items' order. If a call raises, the first
+    error is raised once the calls already started have ended."""
+    todo = list(items)
+    if len(todo) <= 1:
+        return [fn(item) for item in todo]
+    with ThreadPoolExecutor(min(at_once, len(todo)), thread_name_prefix="storage") as pool:
+        return list(pool.map(fn, todo))
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _TRANSIENT = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",

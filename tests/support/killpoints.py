@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class FaultyClient:
         self._fault = fault
         self._cut = cut
         self.writes: list[str] = []
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -53,8 +55,9 @@ class FaultyClient:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self.writes.append(f"{name} {kwargs.get('Key', '')}")
-            hit = self._fault is not None and len(self.writes) == self._fault.at
+            with self._lock:  # writes may come from several threads at once
+                self.writes.append(f"{name} {kwargs.get('Key', '')}")
+                hit = self._fault is not None and len(self.writes) == self._fault.at
             if hit and self._fault is not None and self._fault.when == "before":
                 self._act()
             result = attr(*args, **kwargs)
