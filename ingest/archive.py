@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
@@ -66,14 +67,15 @@ def _warc_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-GZIP_LEVEL = 3
+GZIP_LEVEL = 2  # ISA-L's levels: 0-3
 
 
 class _MemberWriter:
-    """warcio's writer with each record in its own gzip member at ``GZIP_LEVEL``. warcio
-    compresses at level 9: on news HTML that is 43 MB/s against level 3's 117 MB/s for 10 %
-    smaller files, and a poll compresses every page it fetches, so 9 cost a core for a
-    quarter of the time extraction takes."""
+    """warcio's writer with each record in its own gzip member, compressed by ISA-L (``isal``)
+    at ``GZIP_LEVEL``. A poll compresses every page it fetches: warcio's zlib at level 9 did
+    43 MB/s on news HTML, zlib at level 3 117 MB/s, ISA-L at level 2 about 550 MB/s (0.3 ms
+    for a 170 KB page against zlib's 1.6 ms) for files 2.5 % bigger than zlib's level 3. The
+    members are plain gzip: any reader (warcio, zlib, gzip) reads them."""
 
     def __init__(self, out: io.BytesIO) -> None:
         self.out = out
@@ -85,7 +87,7 @@ class _MemberWriter:
         self.buf.seek(0)
         self.buf.truncate()
         self.writer.write_record(record)
-        member = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        member = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
         self.out.write(member.compress(self.buf.getvalue()) + member.flush())
 
 
