@@ -32,7 +32,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 5
+RULES = 6
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -51,6 +51,14 @@ _BOILERPLATE_LINE = re.compile(
     r"|advertisement"
     r"|(?:tags|topics|keywords|related topics)\s*:[^\n]{0,300}"  # a tag line, not a sentence
     r"|source\s*:[^\n]{0,120}?published\s*:[^\n]{0,40}"  # "Source:Agencies Published: 2014-3-31"
+    # an embedded video player's interface text (video.js, on very many news sites)
+    r"|(?:-\s*)?this is a modal window\.(?: this modal can be closed by pressing the escape key"
+    r" or activating the close button\.)?|beginning of dialog window\.[^\n]{0,80}"
+    r"|end of dialog window\.|close modal dialog|no compatible source was found for this media\."
+    r"|the media could not be loaded, either because[^\n]{0,160}"
+    r"|(?:-\s*)?(?:descriptions|subtitles|captions|audio description) off, selected"
+    r"|(?:-\s*)?(?:default|captions settings), (?:selected|opens captions settings dialog)"
+    r"|-\s*chapters"
     r")\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -183,6 +191,7 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
         raise NotAnArticle(f"{url}: no main text found (index, video or empty page?)")
     text, sections = _strip_sections(raw)
     text = _without_own_address(text, (url, meta.url or ""))
+    text = _without_gallery(text, min_words)
     title = (meta.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip() == title:
@@ -431,6 +440,37 @@ def _without_own_address(text: str, urls: tuple[str, ...]) -> str:
     lines = text.split("\n")
     kept = [line for line in lines if not is_own(line)]
     return "\n".join(kept).strip() if len(kept) < len(lines) else text
+
+
+# a slideshow's captions: "1/50 <caption>", "- 2/50 <caption>", ... (one total, counting up)
+_SLIDE = re.compile(r"^\s*(?:[-•*]\s*)?(\d{1,3})\s*/\s*(\d{1,3})\s+\S")
+GALLERY_RUN = 3
+
+
+def _without_gallery(text: str, min_words: float) -> str:
+    """``text`` without the captions of an embedded slideshow (``GALLERY_RUN`` or more lines
+    in a row numbered k/N, k+1/N, ... of one total N: often other stories' pictures), unless
+    the rest would be too short for an article (then the slideshow is the article)."""
+    if "/" not in text:
+        return text
+    lines = text.split("\n")
+    drop: set[int] = set()
+    run: list[int] = []
+    last: tuple[int, int] | None = None
+    for i, line in enumerate([*lines, ""]):
+        m = _SLIDE.match(line)
+        got = (int(m.group(1)), int(m.group(2))) if m else None
+        if got and last and got == (last[0] + 1, last[1]) and got[0] <= got[1]:
+            run.append(i)
+        else:
+            if len(run) >= GALLERY_RUN:
+                drop.update(run)
+            run = [i] if got and got[0] <= got[1] else []
+        last = got
+    if not drop:
+        return text
+    rest = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+    return rest if textunits.words(rest) >= min_words else text
 
 
 def _authors(value: str) -> tuple[str, ...]:

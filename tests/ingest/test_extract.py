@@ -162,3 +162,57 @@ def text_with_line(line: str, after: str = "") -> str:
 def test_calls_to_action_are_not_article_text(line: str, gone: bool) -> None:
     text = text_with_line(line, after=f"{ARTICLE[:100]}.")
     assert (line not in text) == gone
+
+
+@pytest.mark.parametrize(("line", "gone"), [
+    # an embedded video player's interface text (video.js)
+    ("This is a modal window.", True),
+    ("Beginning of dialog window. Escape will cancel and close the window.", True),
+    ("End of dialog window.", True),
+    ("subtitles off, selected", True),
+    ("captions settings, opens captions settings dialog", True),
+    ("No compatible source was found for this media.", True),
+    # sentences about such things stay
+    ("The window of the modal building was broken, the police said.", False),
+    ("Subtitles were off for the first showing, the festival said.", False),
+])
+def test_a_video_players_interface_text_is_not_article_text(line: str, gone: bool) -> None:
+    text = text_with_line(line, after=f"{ARTICLE[:100]}.")
+    assert (line not in text) == gone
+
+
+def gallery(count: int, total: int, start: int = 1) -> str:
+    return "".join(f"<li>{k}/{total} Pier {k} reopens Boats return to the harbour after the "
+                   "storm.</li>" for k in range(start, start + count))
+
+
+def test_an_embedded_slideshows_captions_are_not_article_text() -> None:
+    html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
+            f"<p>{ARTICLE}</p><ul>{gallery(12, 50)}</ul><p>{ARTICLE[:120]}.</p>"
+            "</article></body></html>")
+    text = extract(html, "https://www.city.test/news/ferry").text
+    assert "/50" not in text and "Pier 3 reopens" not in text
+    assert text.startswith("The harbour authority") and text.endswith(f"{ARTICLE[:120]}.")
+
+
+@pytest.mark.parametrize(("items", "kept"), [
+    (gallery(2, 50), True),  # two slides are no slideshow
+    # numbered, but not one total counting up
+    ("".join(gallery(1, 50 + k, start=k) for k in range(1, 5)), True),
+    (gallery(1, 50, start=1) + gallery(1, 50, start=3) + gallery(1, 50, start=5), True),
+    ("".join(f"<li>{a}/{b} results in the first round of the count</li>"
+             for a, b in ((23, 16), (74, 60), (14, 7), (58, 45))), True),  # a table of figures
+])
+def test_numbered_lines_that_are_no_slideshow_stay(items: str, kept: bool) -> None:
+    html = (f"<html><head><title>Ferry terminal to open</title></head><body><article>"
+            f"<p>{ARTICLE}</p><ul>{items}</ul></article></body></html>")
+    text = extract(html, "https://www.city.test/news/ferry").text
+    first = items.split("<li>")[1].split("</li>")[0]
+    assert (first in text) == kept
+
+
+def test_a_slideshow_that_is_the_whole_article_stays() -> None:
+    html = (f"<html><head><title>The storm in pictures</title></head><body><article>"
+            f"<p>The storm, in pictures.</p><ul>{gallery(6, 6)}</ul></article></body></html>")
+    text = extract(html, "https://www.city.test/news/storm-pictures").text
+    assert "1/6 Pier 1 reopens" in text and "6/6 Pier 6 reopens" in text
