@@ -32,7 +32,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 6
+RULES = 7
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -194,8 +194,9 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     text = _without_gallery(text, min_words)
     title = (meta.title or "").strip()
     first, _, rest = text.partition("\n")
-    if title and first.strip() == title:
+    if title and _same_line(first, title):
         text = rest.strip()  # the headline is metadata, not body text
+    text = _DATELINE.sub("", text).strip() if _DATELINE.search(text) else text
     pagetype = (meta.pagetype or "").lower()
     # words in space-separated scripts, characters as word equivalents in Chinese, Japanese,
     # Thai and the like (ingest.textunits states the ratios)
@@ -440,6 +441,31 @@ def _without_own_address(text: str, urls: tuple[str, ...]) -> str:
     lines = text.split("\n")
     kept = [line for line in lines if not is_own(line)]
     return "\n".join(kept).strip() if len(kept) < len(lines) else text
+
+
+_QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u00ab\u00bb\u2033"}
+                        | {c: "'" for c in "\u2018\u2019\u201a\u2032"}
+                        | {c: "-" for c in "\u2013\u2014\u2212"})
+
+
+def _same_line(line: str, title: str) -> bool:
+    """Whether a line of text is the headline: equal once quotes, dashes, spacing and case are
+    alike (a page's title tag often has straight quotes where its headline has curly ones)."""
+    def norm(value: str) -> str:
+        return " ".join(value.translate(_QUOTES).split()).casefold()
+    return norm(line) == norm(title)
+
+
+# a line that only says when the story was posted or updated ("posted on April 21, 2015, at
+# 11:29 a.m.", "Updated: 14:05 GMT"): the time is metadata, the line is not article text
+_DATE_WORDS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+               r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|at|on|[ap]\.?m\.?|utc|gmt|[a-z]{1,2}[sd]t"
+               r"|cet|cest|et|pt|ct|mt")
+_DATELINE = re.compile(
+    r"^[ \t]*(?:posted|published|updated|last updated|first published)(?: on| at)?[ \t]*:?[ \t]*"
+    rf"(?=[^\n]*\d)(?:(?:{_DATE_WORDS})\b|[\d ,.:/|+\t-])+$\n?",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 # a slideshow's captions: "1/50 <caption>", "- 2/50 <caption>", ... (one total, counting up)

@@ -216,3 +216,28 @@ def test_a_slideshow_that_is_the_whole_article_stays() -> None:
             f"<p>The storm, in pictures.</p><ul>{gallery(6, 6)}</ul></article></body></html>")
     text = extract(html, "https://www.city.test/news/storm-pictures").text
     assert "1/6 Pier 1 reopens" in text and "6/6 Pier 6 reopens" in text
+
+
+@pytest.mark.parametrize(("line", "gone"), [
+    # a line that only says when the story was posted or updated
+    ("posted on April 21, 2015, at 11:29 a.m.", True),
+    ("Updated: 14:05 GMT", True),
+    ("UPDATED: Tue., Nov. 19, 2019", True),
+    ("Last updated on Tue 4 Jun 2019 10.22 BST", True),
+    # sentences that begin with the words stay
+    ("Published in 1998, the report sold 40,000 copies.", False),
+    ("Posted on the harbour wall were 3 notices.", False),
+    ("Updated figures show 5 ferries were cancelled.", False),
+])
+def test_a_posted_or_updated_line_is_not_article_text(line: str, gone: bool) -> None:
+    text = text_with_line(line, after=f"{ARTICLE[:100]}.")
+    assert (line not in text) == gone
+
+
+def test_the_headline_is_taken_out_whatever_its_quotes() -> None:
+    """The title tag has straight quotes and hyphens, the headline typographic ones."""
+    html = ('<html><head><title>Ferry "will open" in spring - council</title></head><body>'
+            "<article><h1>Ferry \u201cwill open\u201d in spring \u2013 council</h1>"
+            f"<p>{ARTICLE}</p></article></body></html>")
+    text = extract(html, "https://www.city.test/news/ferry").text
+    assert text.startswith("The harbour authority")
