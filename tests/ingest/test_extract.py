@@ -235,9 +235,10 @@ def test_a_posted_or_updated_line_is_not_article_text(line: str, gone: bool) -> 
 
 
 def test_the_headline_is_taken_out_whatever_its_quotes() -> None:
-    """The title tag has straight quotes and hyphens, the headline typographic ones."""
-    html = ('<html><head><title>Ferry "will open" in spring - council</title></head><body>'
-            "<article><h1>Ferry \u201cwill open\u201d in spring \u2013 council</h1>"
-            f"<p>{ARTICLE}</p></article></body></html>")
-    text = extract(html, "https://www.city.test/news/ferry").text
-    assert text.startswith("The harbour authority")
+    """The page's metadata has straight quotes and hyphens, its headline typographic ones."""
+    html = ("<html><head><meta property='og:title' content='Ferry \"will open\" in spring - "
+            "harbour'><title>x</title></head><body><article><h1>Ferry \u201cwill open\u201d in "
+            f"spring \u2013 harbour</h1><p>{ARTICLE}</p></article></body></html>")
+    doc = extract(html, "https://www.city.test/news/ferry")
+    assert doc.title == 'Ferry "will open" in spring - harbour'
+    assert doc.text.startswith("The harbour authority")
