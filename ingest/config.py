@@ -64,8 +64,9 @@ class Settings(BaseModel):
     # size; news_process cuts a run into about two parts per slot); 0: this machine's cores
     extract_slots: int = Field(default=0, ge=0)
     # pages the commit task gathers (whole captures, each still its own batch) into one table
-    # commit: fewer, bigger files and one commit's overhead for many small captures
-    commit_pages: int = Field(default=5000, ge=1)
+    # commit: fewer, bigger files and one commit's overhead for many small captures (the
+    # commit's memory grows with it: 704 MiB at 2,000 pages a commit, 852-862 at 6,000)
+    commit_pages: int = Field(default=2000, ge=1)
     # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
     table_lock_ttl: float = Field(default=120.0, gt=0)
     # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)
