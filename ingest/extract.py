@@ -196,7 +196,7 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     first, _, rest = text.partition("\n")
     if title and _same_line(first, title):
         text = rest.strip()  # the headline is metadata, not body text
-    text = _DATELINE.sub("", text).strip() if _DATELINE.search(text) else text
+    text = _DATELINE.sub("", text).strip()
     pagetype = (meta.pagetype or "").lower()
     # words in space-separated scripts, characters as word equivalents in Chinese, Japanese,
     # Thai and the like (ingest.textunits states the ratios)

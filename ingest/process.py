@@ -232,7 +232,8 @@ def decide_captures(
     result.counts = counts
     if not keys:
         result.batch = result.batch or batch_id({})
-        return Decided(result, [], table.arrange({}), {}, False, started, (started,) * 4)
+        return Decided(result, [], table.SCHEMA.empty_table(), {}, False, started,
+                       (started,) * 4)
     staged = staged or {}
     versions: dict[str, str] = {}
     shards: list[StagedShard] = []

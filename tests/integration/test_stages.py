@@ -334,3 +334,9 @@ def test_an_intervals_report_counts_every_groups_capture(settings: Settings, sto
     assert report["totals"]["fetched"] == 7
     processed = sum(report["totals"][k] for k in ("extracted", "seen_before", "skipped", "failed"))
     assert processed == 7
+
+
+def test_a_batch_of_no_captures_writes_nothing(settings: Settings, stores: Stores) -> None:
+    result = process_captures(settings, stores, [])
+    assert result.counts["pages"] == 0 and result.table_version is None
+    assert not list(stores.processed.list(""))
