@@ -40,6 +40,9 @@ from supervisor import Component, Supervisor  # noqa: E402
 from ingest.config import Settings  # noqa: E402
 
 COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
+# imported once by the LocalExecutor's forkserver, inherited by every task process
+PRELOAD = ("airflow.sdk,airflow.sdk.execution_time.supervisor,"
+           "airflow.sdk.execution_time.task_runner,ingest.preload")
 
 
 class Stack:
@@ -99,6 +102,12 @@ class Stack:
         slots = Settings(extract_slots=int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0))
         self.env.setdefault("AIRFLOW__CORE__PARALLELISM",
                             str(slots.extraction_slots + POLL_SLOTS + 2))
+        if not self.celery_workers:
+            # the executor's workers start from a forkserver that has imported the pipeline and
+            # loaded its models (ingest.preload): a task process forked from one does not spend
+            # a second of CPU doing that again
+            self.env.setdefault("AIRFLOW__SCHEDULER__MP_START_METHOD", "forkserver")
+            self.env.setdefault("AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD", PRELOAD)
         if self.celery_workers:
             self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
             self.env.update({

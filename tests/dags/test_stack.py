@@ -19,8 +19,9 @@ from tests.dags.conftest import ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """Live processes whose command line, working directory or environment mention ``text``."""
+def processes_mentioning(text: str, width: int = 200) -> list[str]:
+    """Live processes whose command line, working directory or environment mention ``text``
+    (each as its pid and the first ``width`` characters of its command line)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -35,7 +36,7 @@ def processes_mentioning(text: str) -> list[str]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         if text in cmdline or text in where or text in environ:
-            found.append(f"{entry.name}: {cmdline[:200]}")
+            found.append(f"{entry.name}: {cmdline[:width]}")
     return found
 
 
@@ -72,6 +73,14 @@ def test_make_run_starts_everything_supervised_and_sigterm_leaves_no_process(
         names = " ".join(running)
         for part in ("weed", "postgres", "scheduler", "dag-processor", "triggerer", "api"):
             assert part in names, (part, running)
+        # the executor's workers start from a forkserver that preloaded the pipeline (the
+        # scheduler starts it with its executor, a moment after it is up)
+        deadline = time.monotonic() + 60
+        while not (servers := [line for line in processes_mentioning(str(tmp_path), 2000)
+                               if "multiprocessing.forkserver" in line]):
+            assert time.monotonic() < deadline, running
+            time.sleep(1)
+        assert "ingest.preload" in servers[0], servers
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) == 0
     finally:
