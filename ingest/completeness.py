@@ -31,6 +31,7 @@ from ingest.storage import Stores, each
 log = logging.getLogger(__name__)
 
 _CAPTURE = re.compile(r"captures/dt=(\d{4}-\d{2}-\d{2})/group=([^/]+)/([^/]+)\.warc\.gz$")
+LOGGED_FEEDS = 50  # incomplete feeds named in the log per report (the report has them all)
 PROCESS_FIELDS = ("extracted", "duplicates", "near_duplicates", "seen_before", "skipped", "failed")
 
 
@@ -111,24 +112,44 @@ def build(stores: Stores, day: str, label: str) -> dict[str, Any]:
             "complete": all(r["complete"] for r in rows)}
 
 
-def write(stores: Stores, captures: list[str],
-          by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
-    """Store the captures' processing counts (per capture, per feed), then write (and log) the
-    report of every interval they belong to; returns the reports' keys."""
+def store_counts(stores: Stores, captures: list[str],
+                 by_capture: dict[str, dict[str, dict[str, int]]]) -> None:
+    """Store the captures' processing counts (per capture, per feed): what ``build`` reads."""
     each(lambda item: stores.processed.put_json(item[0], {"capture": item[1],
                                                          "feeds": by_capture.get(item[1], {})}),
          [(key, capture) for capture in captures if (key := counts_key(capture)) is not None])
+
+
+def write_reports(stores: Stores, captures: list[str]) -> list[str]:
+    """Build, store and log the report of every interval ``captures`` belong to (from all that
+    is stored for the interval: every group's poll report and capture counts); returns the
+    reports' keys. A run does this once, after its last batch: building an interval's report
+    reads one object per feed group, so doing it after each batch would cost the square of
+    the groups."""
     found = intervals(captures)
     reports = [build(stores, day, label) for day, label in found]
     keys = [report_key(day, label) for day, label in found]
     each(lambda item: stores.processed.put_json(*item), list(zip(keys, reports, strict=True)))
     for (day, label), report in zip(found, reports, strict=True):
-        log.info("completeness %s %s: %s%s", day, label, report["totals"],
-                 "" if report["complete"] else " (incomplete)")
-        for r in report["feeds"]:
-            log.info("  %-40s %-9s %-11s listed=%d fetched=%d fetch_failed=%d extracted=%d "
-                     "duplicates=%d near=%d seen=%d skipped=%d failed=%d%s", r["feed_id"],
-                     r["mode"], r["status"], r["listed"], r["fetched"], r["fetch_failed"],
-                     r["extracted"], r["duplicates"], r["near_duplicates"], r["seen_before"],
-                     r["skipped"], r["failed"], "" if r["complete"] else "  INCOMPLETE")
+        missing = [r for r in report["feeds"] if not r["complete"]]
+        log.info("completeness %s %s: %d feeds, %s%s", day, label, len(report["feeds"]),
+                 report["totals"], f" ({len(missing)} feeds incomplete)" if missing else "")
+        for r in missing[:LOGGED_FEEDS]:
+            log.info("  INCOMPLETE %-40s %-9s %-11s listed=%d fetched=%d fetch_failed=%d "
+                     "extracted=%d duplicates=%d near=%d seen=%d skipped=%d failed=%d "
+                     "problems=%d", r["feed_id"], r["mode"], r["status"], r["listed"],
+                     r["fetched"], r["fetch_failed"], r["extracted"], r["duplicates"],
+                     r["near_duplicates"], r["seen_before"], r["skipped"], r["failed"],
+                     r["problems"])
+        if len(missing) > LOGGED_FEEDS:
+            log.info("  ... and %d more incomplete feeds: see %s", len(missing) - LOGGED_FEEDS,
+                     report_key(day, label))
     return keys
+
+
+def write(stores: Stores, captures: list[str],
+          by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
+    """Store the captures' processing counts, then write (and log) the report of every
+    interval they belong to; returns the reports' keys."""
+    store_counts(stores, captures, by_capture)
+    return write_reports(stores, captures)

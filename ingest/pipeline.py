@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from ingest import dataset, inbox, table
+from ingest import completeness, dataset, inbox, table
 from ingest.config import Catalog, Settings, load_catalog
 from ingest.dedupe import capture_day
 from ingest.errors import PollFailed
@@ -223,7 +223,8 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
 
     def flush() -> None:
         """Write the decided batches gathered so far in one table commit, then finish them."""
-        write_batches(settings, stores, [decided for _, decided in pending], pool, writer)
+        write_batches(settings, stores, [decided for _, decided in pending], pool, writer,
+                      reports=False)
         each(lambda key: _clean(stores, key, marked, stage if staged else None),
              [key for key, _ in pending])
         for _, decided in pending:
@@ -254,6 +255,9 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
             if sum(d.result.counts["pages"] for _, d in pending) >= settings.commit_pages:
                 flush()
         flush()
+    # each interval's completeness report once, from every capture of it (after each batch,
+    # it would read every group's objects again: the square of the groups)
+    completeness.write_reports(stores, captures)
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),

@@ -366,11 +366,13 @@ def _decide(
 
 
 def write_batches(settings: Settings, stores: Stores, batches: list[Decided], pool: IndexPool,
-                  writer: table.Writer) -> None:
+                  writer: table.Writer, reports: bool = True) -> None:
     """Write decided batches (consecutive ones of a run, in order): under the table's writer
     lock (so segment compaction never races a rewrite) their segments, then one table commit
     holding every batch (each its own transaction id, so a re-run in any grouping commits
-    what is missing and nothing twice); then each batch's manifest and completeness reports.
+    what is missing and nothing twice); then each batch's manifest, its captures' processing
+    counts and (``reports``; a run of many batches says False and writes them once, at its
+    end: ``completeness.write_reports``) the completeness reports of their intervals.
     A run killed between the segments and the commit has its articles in the index but not
     yet in the table (other batches skip them) until its re-run commits them, rather than in
     the table twice."""
@@ -399,9 +401,13 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         result.reports = completeness.report_keys(decided.keys)
     each(lambda result: stores.processed.put_json(result.manifest_key, result.manifest(settings)),
          [decided.result for decided in batches])
-    # the captures' counts, then each interval's report once (from every capture of it)
-    completeness.write(stores, keys, {capture: per_feed for decided in batches
-                                      for capture, per_feed in decided.result.by_feed.items()})
+    # the captures' counts, then (unless the caller does it once for its run) each interval's
+    # report, from every capture of it
+    counts = {capture: per_feed for decided in batches
+              for capture, per_feed in decided.result.by_feed.items()}
+    completeness.store_counts(stores, keys, counts)
+    if reports:
+        completeness.write_reports(stores, keys)
     # each batch's times; the group's writes are shared evenly among its batches
     share = 1 / len(batches)
     locked, commit_share = (committed - writing) * share, (committed - committing) * share

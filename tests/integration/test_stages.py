@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest import dataset, pipeline
+from ingest import completeness, dataset, pipeline
 from ingest.archive import Exchange, build_warc
 from ingest.config import Settings
 from ingest.models import Response
@@ -314,11 +314,17 @@ def test_a_sites_pages_share_a_shard_so_its_lines_are_learned_alike_in_any_split
 
 @pytest.mark.parametrize("commit_pages", [1, 10_000])
 def test_an_intervals_report_counts_every_groups_capture(settings: Settings, stores: Stores,
-                                                        commit_pages: int) -> None:
+                                                        commit_pages: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Each feed group has its own capture of an interval, each its own batch: the interval's
-    completeness report holds every group's pages, whichever batch wrote it last, and
-    whether the batches shared a table commit or not."""
+    completeness report holds every group's pages, whether the batches shared a table commit
+    or not; the run builds it once (building it reads an object per group: once per batch
+    would cost the square of the groups)."""
     settings = settings.model_copy(update={"commit_pages": commit_pages})
+    built: list[tuple[str, str]] = []
+    build = completeness.build
+    monkeypatch.setattr(completeness, "build",
+                        lambda s, day, label: built.append((day, label)) or build(s, day, label))
     when = datetime(2024, 5, 1, 3, tzinfo=UTC)
     label = "20240501T0300Z-20240501T0400Z"
     found: dict[str, list[Exchange]] = {}
@@ -332,6 +338,7 @@ def test_an_intervals_report_counts_every_groups_capture(settings: Settings, sto
     report = stores.processed.get_json(f"reports/completeness/dt=2024-05-01/{label}.json")
     assert {r["feed_id"]: r["fetched"] for r in report["feeds"]} == {"feed-a": 4, "feed-b": 3}
     assert report["totals"]["fetched"] == 7
+    assert built == [("2024-05-01", label)]
     processed = sum(report["totals"][k] for k in ("extracted", "seen_before", "skipped", "failed"))
     assert processed == 7
 
