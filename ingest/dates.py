@@ -35,19 +35,19 @@ _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
     r"\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?)?")
-_META_XPATH = (
-    "//meta[@property='article:published_time' or @name='article:published_time' "
-    "or @property='og:published_time' or @property='og:article:published_time' "
-    "or @itemprop='datePublished' or @name='datePublished' or @name='pubdate' "
-    "or @name='publishdate' or @name='publish-date' or @name='publish_date' "
-    "or @name='dc.date.issued' or @name='DC.date.issued' or @name='dcterms.created' "
-    "or @name='DC.date' or @name='dc.date' or @name='date' or @name='sailthru.date' "
-    "or @name='parsely-pub-date' or @property='rnews:datePublished']/@content"
-    " | //*[@itemprop='datePublished']/@*[name()='datetime' or name()='content']"
-    " | //time[@pubdate]/@datetime")
-_LD_XPATH = "//script[@type='application/ld+json']/text()"
-_META_QUERY = etree.XPath(_META_XPATH)  # compiled once, not on every page
-_LD_QUERY = etree.XPath(_LD_XPATH)
+# the metadata that may give a publication time, found in one pass over the tree (each ``//`` of
+# an XPath is a pass of its own): meta tags by name or property, any element with
+# itemprop="datePublished" (its datetime or content attribute), <time pubdate>, and JSON-LD
+_META_PROPERTY = frozenset({"article:published_time", "og:published_time",
+                            "og:article:published_time", "rnews:datePublished"})
+_META_NAME = frozenset({"article:published_time", "datePublished", "pubdate", "publishdate",
+                        "publish-date", "publish_date", "dc.date.issued", "DC.date.issued",
+                        "dcterms.created", "DC.date", "dc.date", "date", "sailthru.date",
+                        "parsely-pub-date"})
+_LD_TYPE = "application/ld+json"
+_STAMP_QUERY = etree.XPath(
+    "//*[self::meta[@property or @name or @itemprop='datePublished'] or @itemprop='datePublished'"
+    f" or self::time[@pubdate] or self::script[@type='{_LD_TYPE}']]")
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -117,11 +117,31 @@ def page_stamp(tree: Any) -> Stamp | None:
 
 
 def _candidates(tree: Any) -> Iterator[str]:
-    for value in _META_QUERY(tree)[:20]:
-        yield str(value)
-    for script in _LD_QUERY(tree)[:10]:
+    values: list[str] = []  # attribute values, in document order (at most 20 used)
+    scripts: list[str] = []
+    for element in _STAMP_QUERY(tree):
+        tag = element.tag
+        if tag == "script":
+            if element.text and len(scripts) < 10:
+                scripts.append(element.text)
+            continue
+        if len(values) >= 20:
+            continue
+        attrib = element.attrib
+        wanted: set[str] = set()
+        if tag == "meta" and (attrib.get("property") in _META_PROPERTY
+                              or attrib.get("name") in _META_NAME
+                              or attrib.get("itemprop") == "datePublished"):
+            wanted.add("content")
+        if attrib.get("itemprop") == "datePublished":
+            wanted.update(("datetime", "content"))
+        if tag == "time" and "pubdate" in attrib:
+            wanted.add("datetime")
+        values.extend(value for name, value in attrib.items() if name in wanted)
+    yield from values[:20]
+    for script in scripts:
         try:
-            doc = json.loads(str(script))
+            doc = json.loads(script)
         except ValueError:
             continue
         yield from _ld_dates(doc, 0)

@@ -65,7 +65,7 @@ def rank(text: str) -> list[tuple[str, float]] | None:
     """Languages of ``text`` with their probabilities, most likely first; None when the text
     has too few letters to judge."""
     sample = text[:SAMPLE_CHARS]
-    if sum(c.isalpha() for c in sample) < MIN_LETTERS:
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
     with _lock:  # the identifier keeps no state per call, but loads once
         ident = _identifier()
