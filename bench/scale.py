@@ -338,8 +338,8 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
             for k, v in c.get("seconds", {}).items():
                 seconds[k] = seconds.get(k, 0.0) + v
         committed = sum(c.get("counts", {}).get("pages", 0) for c in commits)
-        serial = seconds.get("staging", 0) + seconds.get("decide_write", 0) + seconds.get(
-            "extract", 0)
+        serial = sum(seconds.get(step, 0.0) for step in ("staging", "decide_write", "extract",
+                                                         "reports"))
         rss = {task: max((t["xcom"].get("peak_rss_mib", 0) for t in group
                           if isinstance(t["xcom"], dict)), default=0)
                for task, group in tis.items()}

@@ -257,7 +257,9 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
         flush()
     # each interval's completeness report once, from every capture of it (after each batch,
     # it would read every group's objects again: the square of the groups)
+    reporting = time.monotonic()
     completeness.write_reports(stores, captures)
+    summary["seconds"]["reports"] = time.monotonic() - reporting
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),
