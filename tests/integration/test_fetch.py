@@ -26,7 +26,7 @@ from ingest.errors import (
 )
 from ingest.fetch import Fetcher, is_public_address
 from ingest.sample.server import SampleServer, send
-from tests.support.faults import TRUSTED_IP, install_fault_routes, resolver_with
+from tests.support.faults import GZIPPED, TRUSTED_IP, install_fault_routes, resolver_with
 
 pytestmark = pytest.mark.integration
 
@@ -56,6 +56,11 @@ def fetch(server: SampleServer, path: str, **kwargs: Any) -> Any:
 def test_ok_page(fault_server: Any) -> None:
     resp = fetch(fault_server[0], "/ok")
     assert resp.status == 200 and b"Kenya" in resp.body
+
+
+def test_a_gzip_encoded_page_arrives_decoded(fault_server: Any) -> None:
+    resp = fetch(fault_server[0], "/gzipped")
+    assert resp.status == 200 and resp.body == GZIPPED
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ is mocked. The proxy sits between boto3 and SeaweedFS to cut storage mid-run.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import select
 import socket
 import threading
@@ -38,6 +39,9 @@ def rss(base: str, paths: list[str]) -> bytes:
             f"<title>Fault feed</title>{items}</channel></rss>").encode()
 
 
+GZIPPED = article("Compressed", "The page in Accra came gzip-encoded.")  # served as /gzipped
+
+
 def install_fault_routes(server: SampleServer) -> dict[str, int]:
     """Register the fault routes; returns a dict of switches tests can flip."""
     switches = {"flaky_ok": 0, "retry_after_calls": 0}
@@ -51,6 +55,11 @@ def install_fault_routes(server: SampleServer) -> dict[str, int]:
     def _slow(req: BaseHTTPRequestHandler) -> None:
         time.sleep(4)
         send(req, 200, article("Slow", "Too late."), "text/html")
+
+    @route("/gzipped")
+    def _gzipped(req: BaseHTTPRequestHandler) -> None:
+        send(req, 200, gzip.compress(GZIPPED), "text/html; charset=utf-8",
+             {"Content-Encoding": "gzip"})
 
     @route("/error500")
     def _e500(req: BaseHTTPRequestHandler) -> None:
