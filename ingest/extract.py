@@ -200,8 +200,10 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
     pagetype = (meta.pagetype or "").lower()
     # words in space-separated scripts, characters as word equivalents in Chinese, Japanese,
     # Thai and the like (ingest.textunits states the ratios)
-    words = textunits.words(text)
-    if _PAYWALL.search(text) and words < 4 * min_words:
+    # counted line by line once (a word never spans lines): the whole text's count is their sum
+    per_line = [textunits.words(line) for line in text.splitlines()]
+    words = sum(per_line, 0.0)
+    if words < 4 * min_words and _PAYWALL.search(text):
         raise NotAnArticle(f"{url}: paywall stub ({textunits.describe(text)} behind a "
                            "subscription prompt)")
     # a page that says it is an article (og:type or JSON-LD @type) may be a brief or a photo
@@ -214,7 +216,7 @@ def _body(raw: str, meta: Document, url: str, min_words: int) -> _Body:
         raise NotAnArticle(f"{url}: only {textunits.describe(text)} of text, {what}; minimum "
                            f"is {floor:g} words" + (" for a page typed as an article" if declared
                                                       else ""))
-    prose = sum(n for line in text.splitlines() if (n := textunits.words(line)) >= 8)
+    prose = sum(n for n in per_line if n >= 8)
     if prose < floor or (words < min_words and prose < BRIEF_PROSE * words):
         raise NotAnArticle(f"{url}: {words:.0f} words but only {prose:.0f} in sentences: a list "
                            "of links or headlines (index page?), not an article")
