@@ -146,10 +146,3 @@ def write_reports(stores: Stores, captures: list[str]) -> list[str]:
                      report_key(day, label))
     return keys
 
-
-def write(stores: Stores, captures: list[str],
-          by_capture: dict[str, dict[str, dict[str, int]]]) -> list[str]:
-    """Store the captures' processing counts, then write (and log) the report of every
-    interval they belong to; returns the reports' keys."""
-    store_counts(stores, captures, by_capture)
-    return write_reports(stores, captures)

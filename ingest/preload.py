@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import logging
 
-# imported for their side effect: every stage's modules in sys.modules
-import ingest.pipeline
-import ingest.process
-import ingest.stage  # noqa: F401
+# imported for its side effect: every stage's modules (it imports them all) in sys.modules
+import ingest.pipeline  # noqa: F401
 from ingest import language
 from ingest.config import Settings
 from ingest.regions import default_tagger

@@ -108,7 +108,7 @@ class Stack:
             # a second of CPU doing that again
             self.env.setdefault("AIRFLOW__SCHEDULER__MP_START_METHOD", "forkserver")
             self.env.setdefault("AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD", PRELOAD)
-        if self.celery_workers:
+        else:
             self.queue = f"news-ingest-{uuid.uuid4().hex[:12]}"
             self.env.update({
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
