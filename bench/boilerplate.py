@@ -10,7 +10,9 @@ the variants share the site's markup and boilerplate but not their article text;
 replaced elements make up less than 95 % of its true body is left out (the rest of its
 article text, in headings, lists or captions, would be the same on every variant and count as
 boilerplate, which no real site's articles share).
-Each site's variants are processed together, as the pages of one capture are.
+Each site's variants are processed together, as the pages of one capture are (a first poll
+of a feed); and one at a time, each in a capture of its own that starts from the history the
+site's earlier captures stored (``ingest.sitestate``), as hourly polls bring them.
 
 Prints, per benchmark: sites, pages, F1 / precision / recall (the metric of bench/process.py),
 page-level F1, pages changed and lines removed.
@@ -90,10 +92,12 @@ def run(name: str, count: int) -> None:
     truth: dict[str, str] = {}
     alone: dict[str, str] = {}
     cleaned: dict[str, str] = {}
-    changed = removed_lines = 0
+    hourly: dict[str, str] = {}
+    changed = removed_lines = changed_hourly = 0
     for site, pages in sites:
         texts = {pid: extract_text(html, url) for pid, url, html, _ in pages}
         learned = SiteLines().learn_all((site, t) for t in texts.values() if t is not None)
+        history: dict[str, Any] = {}
         for pid, _, _, true_body in pages:
             truth[pid] = true_body
             text = texts[pid] or ""
@@ -101,12 +105,21 @@ def run(name: str, count: int) -> None:
             cleaned[pid], removed = learned.clean(site, text) if text else ("", 0)
             changed += bool(removed)
             removed_lines += removed
+            # steady operation: each page of the site comes in a capture of its own and is
+            # cleaned with the history the site's earlier captures stored (ingest.sitestate)
+            capture = SiteLines(history).learn_all([(site, text)] if text else [])
+            hourly[pid], removed = capture.clean(site, text) if text else ("", 0)
+            changed_hourly += bool(removed)
+            history = capture.history()
     print(f"{name}: {len(sites)} sites x {count} pages = {len(truth)} pages "
-          f"({changed} pages changed, {removed_lines} lines removed)")
-    print(f"  {'':28} {'F1':>6} {'prec':>6} {'recall':>6} {'page F1':>8}")
-    for label, got in (("page by page", alone), ("site lines removed", cleaned)):
+          f"({changed} pages changed, {removed_lines} lines removed, all pages of a site in "
+          f"one capture; {changed_hourly} pages changed, a page a capture)")
+    print(f"  {'':40} {'F1':>6} {'prec':>6} {'recall':>6} {'page F1':>8}")
+    for label, got in (("page by page", alone),
+                       ("site lines, a site's pages in one capture", cleaned),
+                       ("site lines, a page a capture + history", hourly)):
         f1, p, r = score(got, truth)
-        print(f"  {label:28} {f1:6.3f} {p:6.3f} {r:6.3f} {page_f1(got, truth):8.3f}")
+        print(f"  {label:40} {f1:6.3f} {p:6.3f} {r:6.3f} {page_f1(got, truth):8.3f}")
 
 
 def main() -> None:

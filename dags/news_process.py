@@ -8,11 +8,13 @@ Event-driven: runs whenever **news-raw** gets an event (no timer). Three stages:
    run; a capture is split into shards (at most one per `STAGE_SHARD_BYTES`) only as far as
    needed to keep the extraction slots (the `news_extract` pool, `NEWS_INGEST_EXTRACT_SLOTS`)
    busy.
-2. **extract** (mapped, one task per part: a shard of a big capture, or several small captures
-   together, about two parts per extraction slot; runs on any worker in parallel, in the
-   `news_extract` pool so polls and extraction never take each other's slots): text and
-   metadata, canonical URL, hashes, MinHash signature and region tags of every page, stored as
-   Parquet under `staging/` in the processed bucket.
+2. **extract** (mapped, one task per part: the captures of a feed group, or of several small
+   groups, or one shard of a big group's sites, each group's captures taken in order; about two
+   parts per extraction slot; runs on any worker in parallel, in the `news_extract` pool so
+   polls and extraction never take each other's slots): text and metadata (site boilerplate
+   learned from the group's earlier captures taken out), canonical URL, hashes, MinHash
+   signature and region tags of every page, stored as Parquet under `staging/` in the
+   processed bucket, and each group's site line history under `state/sitelines/`.
 3. **commit** (serial): each capture as its own batch (so the output does not depend on how
    events were grouped), deduplicated in fetch-time order against the index (read once per
    run), its rows committed to the **articles** Delta table (`s3://<processed>/articles`,

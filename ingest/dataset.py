@@ -5,11 +5,15 @@
                                              (extracted pages between the two processing
                                              stages, see ``ingest.stage``; removed once
                                              committed)
+    state/sitelines/<lines id>/dt=YYYY-MM-DD/group=<group>/<interval>/<version>/<shard>-of-<shards>.parquet
+                                             (each feed group's site line history after one
+                                             shard of a capture, see ``ingest.sitestate``)
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 STAGING_PREFIX = "staging/"
 
@@ -33,3 +37,35 @@ def staging_prefix(stage: str, capture: str, version: str | None = None) -> str:
         name = hashlib.sha256(capture.encode("utf-8")).hexdigest()[:16]
         return f"{STAGING_PREFIX}{stage}/{name}-"
     return staging_key(stage, capture, version, 0, 1).rsplit("/", 1)[0] + "/"
+
+
+SITELINES_PREFIX = "state/sitelines/"
+_CHAIN = re.compile(r"^captures/dt=(\d{4}-\d{2}-\d{2})/(group=[^/]+)/([^/]+)\.warc\.gz$")
+
+
+def capture_chain(capture: str) -> tuple[str, str, str] | None:
+    """A poll capture's day, feed group (``group=<id>``) and interval label; None for a key
+    of another shape (its sites have no history between captures)."""
+    m = _CHAIN.match(capture)
+    return (m.group(1), m.group(2), m.group(3)) if m else None
+
+
+def capture_of_chain(day: str, chain: str, label: str) -> str:
+    """Inverse of :func:`capture_chain`."""
+    return f"captures/dt={day}/{chain}/{label}.warc.gz"
+
+
+def sitelines_prefix(lines: str, day: str, chain: str) -> str:
+    """The prefix of one feed group's site line histories of one day."""
+    return f"{SITELINES_PREFIX}{lines}/dt={day}/{chain}/"
+
+
+def sitelines_key(lines: str, capture: str, version: str, shard: int, shards: int) -> str:
+    """Object key of the site line history after one shard of a poll capture (``version``:
+    the capture's ETag)."""
+    found = capture_chain(capture)
+    if found is None:
+        raise ValueError(f"{capture} is not a poll capture key")
+    day, chain, label = found
+    ver = hashlib.sha256(version.encode("utf-8")).hexdigest()[:12]
+    return f"{sitelines_prefix(lines, day, chain)}{label}/{ver}/{shard:04d}-of-{shards:04d}.parquet"

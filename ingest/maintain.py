@@ -5,7 +5,8 @@ Every processing batch adds a few small files to the articles table (one per par
 touches), so hourly polling makes hundreds a day. ``maintain`` rewrites each partition that has
 more than one file into files of up to ``TARGET_FILE_SIZE`` (one commit per day, under the
 table's writer lock; the rows do not change), writes a log checkpoint, folds each day's dedupe
-segments into one object (``ingest.dedupe.day_key``), then vacuums: deletes the files that no table
+segments into one object (``ingest.dedupe.day_key``), thins the site line histories of days past
+their lookback (``thin_histories``), then vacuums: deletes the files that no table
 version of the last ``table_retention_days`` uses. A reader that started on an older version
 keeps reading it (its files are within the retention), and the current version's files are
 never vacuumed. What was done goes to ``reports/maintenance/dt=<day>/<time>.json``.
@@ -21,11 +22,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest import dataset, table
+from ingest import dataset, sitestate, table
 from ingest.config import Settings
 from ingest.dedupe import SEGMENT_VERSION, day_key, read_day
 from ingest.models import DataInterval
-from ingest.storage import Stores
+from ingest.storage import Stores, each
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,35 @@ def sweep_staging(stores: Stores, now: datetime) -> int:
     return removed
 
 
+def thin_histories(stores: Stores, now: datetime) -> int:
+    """Of the site line histories (``ingest.sitestate``) of days more than ``LOOKBACK_DAYS``
+    back, keep each feed group's last one of the day and remove the others: no capture
+    processed now reads them, and a rebuild of a day still starts from the day before's last
+    history. Returns the objects removed."""
+    cutoff = (now - timedelta(days=sitestate.LOOKBACK_DAYS + 1)).strftime("%Y-%m-%d")
+    last: dict[str, str] = {}
+    old: list[tuple[str, str, str]] = []
+    for key in stores.processed.list(dataset.SITELINES_PREFIX):
+        m = _HISTORY.match(key)
+        if m is None or m.group(2) >= cutoff:
+            continue
+        old.append((key, m.group(1), m.group(3)))
+        last[m.group(1)] = max(last.get(m.group(1), ""), m.group(3))
+    gone = [key for key, chain, label in old if label != last[chain]]
+    each(stores.processed.delete, gone)
+    return len(gone)
+
+
+_HISTORY = re.compile(r"^(state/sitelines/[^/]+/dt=([^/]+)/[^/]+/)([^/]+)/")
+
+
 def maintain(settings: Settings, stores: Stores, now: datetime | None = None) -> dict[str, Any]:
     """Compact every day with a partition of several files, then vacuum; returns the report."""
     now = now or datetime.now(UTC)
     report: dict[str, Any] = {"table": table.uri(settings), "at": now.isoformat(),
                               "compacted": {}, "vacuumed": 0,
-                              "staging_removed": sweep_staging(stores, now)}
+                              "staging_removed": sweep_staging(stores, now),
+                              "histories_removed": thin_histories(stores, now)}
     before = files_per_partition(settings)
     if not before:
         log.info("maintain: no table at %s yet", table.uri(settings))

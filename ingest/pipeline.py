@@ -105,9 +105,12 @@ def poll(group: str, interval: DataInterval, settings: Settings | None = None,
 def plan(capture_keys: list[str], settings: Settings | None = None,
          use_inbox: bool = False, slots: int | None = None) -> list[dict[str, Any]]:
     """The parts of a processing run, one extraction task each: the captures named, plus
-    (``use_inbox``) every capture marked in the inbox (see ``ingest.inbox``), each cut into
-    parts by its size and the ``slots`` (extraction tasks that can run at once; see
-    ``shard_counts``), and small shards grouped into one task (``part_groups``). JSON-ready: a
+    (``use_inbox``) every capture marked in the inbox (see ``ingest.inbox``). A feed group's
+    captures stay together, in key order, cut into shards by site (by their bytes and the
+    ``slots``, the extraction tasks that can run at once; see ``shard_counts``): each shard of
+    a group is one unit, its captures extracted one after the other so that each starts from
+    the site line history the one before stored; small units share a task (``part_groups``).
+    JSON-ready: a
     part names the ``stage`` (staging generation) and its ``items``, each a ``capture``, its
     ``shard`` and ``shards`` and the capture's inbox ``marker`` version (None: not marked)."""
     settings, catalog = load(settings)
@@ -131,12 +134,19 @@ def plan(capture_keys: list[str], settings: Settings | None = None,
                 inbox.done(stores, key, marked[key])
             continue
         todo[key] = info[1] if info else 0
-    counts = shard_counts(todo, settings, slots)
-    shards = [(key, i) for key in todo for i in range(counts[key])]
-    items = [{"capture": key, "shard": i, "shards": counts[key], "marker": marked.get(key),
-              "marked": key in marked} for key, i in shards]
-    sizes = [todo[key] / counts[key] for key, _ in shards]
-    return [{"stage": stage, "items": [items[i] for i in group]}
+    # a feed group's captures are extracted in order, in one task per shard of its sites, so
+    # each starts from the site line history its predecessor stored (ingest.sitestate)
+    chains: dict[str, list[str]] = {}
+    for key in sorted(todo):
+        link = dataset.capture_chain(key)
+        chains.setdefault(link[1] if link else key, []).append(key)
+    sizes_of = {chain: sum(todo[key] for key in keys) for chain, keys in chains.items()}
+    counts = shard_counts(sizes_of, settings, slots)
+    units = [(chain, i) for chain in chains for i in range(counts[chain])]
+    items = [[{"capture": key, "shard": i, "shards": counts[chain], "marker": marked.get(key),
+               "marked": key in marked} for key in chains[chain]] for chain, i in units]
+    sizes = [sizes_of[chain] / counts[chain] for chain, _ in units]
+    return [{"stage": stage, "items": [item for i in group for item in items[i]]}
             for group in part_groups(sizes, settings, slots)]
 
 
@@ -160,9 +170,16 @@ def part_label(part: dict[str, Any]) -> str:
 
 def extract(part: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """The extraction stage for one part of a plan: extract its pages and store them under
-    their staging key (``ingest.stage``). Stateless: a retry rewrites the same object whole."""
+    their staging key (``ingest.stage``), each capture after the one before it of its group
+    (each starts from the site line history the one before stored). A retry rewrites the same
+    objects whole."""
     settings, catalog = load(settings)
-    stores = Stores.from_settings(settings)
+    return extract_with(settings, catalog, Stores.from_settings(settings), part)
+
+
+def extract_with(settings: Settings, catalog: Catalog, stores: Stores, part: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """``extract`` on given stores."""
     tagger = default_tagger(settings.regions_path)
     stage = stage_id(config_hash(settings), catalog)
     keys: list[str] = []
@@ -235,21 +252,40 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     # no faster, and the commit task's peak memory grew from 704 to 862 MiB); consecutive
     # captures are gathered into one table commit up to ``commit_pages`` pages (each its own
     # batch, so the rows do not depend on the gathering)
+    # a group whose capture is extracted here has its later captures of the run extracted here
+    # too: their staging started from the site line history the extraction task stored, which
+    # this extraction may have replaced (ingest.sitestate)
+    redone: set[str] = set()
+    splits = {item["capture"]: item["shards"] for item in items}
     with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead:
         coming = ahead.submit(read, captures[0]) if staged and captures else None
         for n, key in enumerate(captures):
             shards: dict[str, StagedShard] = {}
             reading = time.monotonic()
+            chain = dataset.capture_chain(key)
             if coming is not None:
                 found = coming.result()
                 coming = ahead.submit(read, captures[n + 1]) if n + 1 < len(captures) else None
-                if found is not None:
+                if found is not None and chain is not None and chain[1] in redone:
+                    log.warning("%s: an earlier capture of its group was extracted again in "
+                                "this run; extracting it here too", key)
+                elif found is not None:
                     shards[key] = found
                 else:
                     log.warning("%s: no complete staging of its current version (its extraction "
                                 "task failed, or a poll merged records into it since); "
                                 "extracting it here", key)
+                if key not in shards and chain is not None:
+                    redone.add(chain[1])
             summary["seconds"]["staging"] += time.monotonic() - reading
+            if key not in shards:
+                # extracted here whole, its site line history stored in the plan's split
+                extracting = time.monotonic()
+                shards[key] = extract_shard(settings, stores, key, 0, 1, catalog,
+                                            default_tagger(settings.regions_path),
+                                            history_shards=splits[key])
+                summary["seconds"]["extract"] = summary["seconds"].get("extract", 0.0) + (
+                    time.monotonic() - extracting)
             pending.append((key, decide_captures(settings, stores, [key], catalog=catalog,
                                                  staged=shards, pool=pool)))
             if sum(d.result.counts["pages"] for _, d in pending) >= settings.commit_pages:

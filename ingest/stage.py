@@ -2,10 +2,12 @@
 
 Processing runs in two stages (see ``ingest.process``):
 
-1. **extract** (this module; stateless, parallel: one Airflow task per capture shard, any
+1. **extract** (this module; parallel: one Airflow task per shard of a feed group's sites, any
    worker): reads the capture's WARC records and, for each page, extracts text and metadata,
-   canonicalises the URL, hashes the text, computes its MinHash sketch and tags its regions.
-   Everything that depends on one page alone is done here.
+   takes out the site's recurring lines (learned from the site's pages in the capture and the
+   history the group's previous capture stored, ``ingest.sitestate``), canonicalises the URL,
+   hashes the text, computes its MinHash sketch and tags its regions. Everything that depends
+   on one page and its site's earlier pages is done here.
 2. **commit** (``ingest.process``; serial, one at a time): decides exact and near duplicates
    against the index in fetch-time order and commits the rows to the articles table.
 
@@ -60,7 +62,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import dataset, table
+from ingest import dataset, sitestate, table
 from ingest.archive import ArchivedResponse, read_warc
 from ingest.boilerplate import SiteLines
 from ingest.config import Catalog, FeedSpec, Settings
@@ -264,21 +266,17 @@ def site_shard(url: str, shards: int) -> int:
     """The shard of a capture a page belongs to: by its site, so that every page of a site is
     extracted together (the site's recurring lines are learned from all of them, and a capture
     gives the same rows whatever its number of shards)."""
-    if shards == 1:
-        return 0
-    try:
-        site = domain(url)
-    except ValueError:  # a URL urllib cannot split: its own text stands for its site
-        site = url
-    digest = hashlib.blake2b(site.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % shards
+    return sitestate.site_bucket(sitestate.site_of(url), shards)
 
 
 def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, shards: int,
-                  catalog: Catalog | None, tagger: Tagger) -> StagedShard:
+                  catalog: Catalog | None, tagger: Tagger, history_shards: int | None = None
+                  ) -> StagedShard:
     """Extract the pages of one shard of a capture (the pages of the sites ``site_shard``
     gives it, in file order, each extracted as it is read). A missing or damaged capture is
-    recorded in ``errors``."""
+    recorded in ``errors``. ``history_shards``: a whole capture (``shards`` 1) extracted in
+    place of a plan's split stores its site line history in that split's objects, so a re-run
+    leaves the objects its extraction tasks would have."""
     got = stores.raw.get_versioned(capture)
     if got is None:
         return StagedShard(capture, "", shard, shards,
@@ -297,9 +295,21 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     except PermanentError as exc:
         errors.append({"capture": capture, "error": str(exc)})
     del data, got
-    # what the shard's pages say about each site's recurring lines (see ingest.boilerplate)
-    sites = SiteLines().learn_all((domain(page.final_url), doc.text) for page, doc in read
-                                  if isinstance(doc, Extracted))
+    # what the sites' earlier pages (their history after the group's previous capture) and the
+    # shard's pages say about each site's recurring lines (see ingest.boilerplate); the history
+    # after this capture is stored for the next one before its staging is (ingest.sitestate)
+    lines = sitestate.lines_id(settings)
+    history, _ = sitestate.load(stores, lines, capture, shard, shards)
+    sites = SiteLines(history).learn_all((domain(page.final_url), doc.text) for page, doc in read
+                                         if isinstance(doc, Extracted))
+    history = sites.history()
+    if shards == 1 and history_shards and history_shards > 1:
+        for part in range(history_shards):
+            sitestate.store(stores, lines, capture, version, part, history_shards,
+                            {site: pages for site, pages in history.items()
+                             if sitestate.site_bucket(site, history_shards) == part})
+    else:
+        sitestate.store(stores, lines, capture, version, shard, shards, history)
     staged = [doc if isinstance(doc, StagedPage) else
               finish_page(capture, page, doc, feeds, tagger, sites) for page, doc in read]
     return StagedShard.of_pages(capture, version, shard, shards, staged, errors)

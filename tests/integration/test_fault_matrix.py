@@ -315,6 +315,39 @@ def test_staged_commit_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
                                   (plans[settings.processed_bucket],)))
 
 
+def _run_staged(settings: Settings, stores: Stores, parts: list[dict[str, Any]]) -> None:
+    catalog = pipeline.load(settings)[1]
+    for part in parts:
+        pipeline.extract_with(settings, catalog, stores, part)
+    pipeline.commit_with(settings, catalog, stores, parts, staged=True)
+
+
+def test_extraction_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
+        env: Env, raw_sample: tuple[str, list[str], Catalog]) -> None:
+    """A DAG run's extraction tasks (a group's captures in order, in shards of its sites, each
+    storing its staging and its site line history) killed or cut off at any of their writes,
+    then the run again: what an uninterrupted run leaves, byte for byte."""
+    raw, keys, _ = raw_sample
+    plans: dict[str, list[dict[str, Any]]] = {}
+
+    def sharded(settings: Settings) -> Settings:
+        return settings.model_copy(update={"stage_shard_bytes": 24 * 1024})
+
+    def prepare(stores: Stores, settings: Settings) -> None:
+        plans[settings.processed_bucket] = pipeline.plan(keys, sharded(settings))
+        assert len(plans[settings.processed_bucket]) > 1
+
+    def extraction(writes: list[str]) -> list[int]:
+        at = [n for n, w in enumerate(writes, 1) if "staging/" in w or "state/sitelines/" in w]
+        assert any("state/sitelines/" in w for w in writes)
+        return [n for n in at if writes[n - 1].startswith("put_object")]
+
+    _matrix(env, raw, prepare,
+            lambda settings: Step(_run_staged, sharded(settings),
+                                  (plans[settings.processed_bucket],)),
+            where=extraction)
+
+
 def test_a_commit_gathering_several_captures_killed_or_cut_at_any_write_reruns_to_the_same_bytes(
         env: Env) -> None:
     """The commit task gathers consecutive captures (each its own batch) into one table

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest import completeness, dataset, pipeline
+from ingest import completeness, dataset, pipeline, sitestate
 from ingest.archive import Exchange, build_warc
 from ingest.config import Settings
 from ingest.models import Response
@@ -30,13 +30,22 @@ def twin(settings: Settings, name: str) -> Settings:
 
 
 def processed_state(settings: Settings) -> dict[str, Any]:
-    """The processed bucket's objects (keys without the bucket) and the table's rows."""
+    """The processed bucket's objects (keys without the bucket) and the table's rows. The site
+    line histories are stored one object per shard of a capture, so their keys depend on the
+    split: they count as each capture's history, merged over its shards."""
     stores = Stores.from_settings(settings, make_s3_client(settings))
     got = tables.state(settings, stores)
     prefix = f"{settings.processed_bucket}/"
-    return {"objects": {k[len(prefix):]: v for k, v in got["objects"].items()
-                        if k.startswith(prefix)},
-            "rows": got["rows"], "version": got["version"]}
+    objects: dict[str, Any] = {}
+    for key, value in got["objects"].items():
+        if not key.startswith(prefix):
+            continue
+        key = key[len(prefix):]
+        if key.startswith(dataset.SITELINES_PREFIX):
+            objects.setdefault(key.rsplit("/", 1)[0], {}).update(sitestate.from_parquet(value))
+        else:
+            objects[key] = value
+    return {"objects": objects, "rows": got["rows"], "version": got["version"]}
 
 
 @pytest.fixture
@@ -68,7 +77,10 @@ def test_staged_run_gives_the_bytes_of_one_process_run(settings: Settings,
     stores = Stores.from_settings(staged, make_s3_client(staged))
     for part in reversed(parts):  # tasks finish in any order
         pipeline.extract(part, staged)
-    assert len(list(stores.processed.list(dataset.STAGING_PREFIX))) == len(parts)
+    # a staging object per capture shard; a group's captures share their tasks (one per shard
+    # of its sites, in order: each starts from the site line history of the one before)
+    assert len(list(stores.processed.list(dataset.STAGING_PREFIX))) == sum(
+        len(p["items"]) for p in parts)
     pipeline.commit(parts, staged)
     assert processed_state(staged) == reference
     assert not list(stores.processed.list(dataset.STAGING_PREFIX))  # removed once committed
