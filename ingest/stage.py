@@ -300,8 +300,8 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     # after this capture is stored for the next one before its staging is (ingest.sitestate)
     lines = sitestate.lines_id(settings)
     history, _ = sitestate.load(stores, lines, capture, shard, shards)
-    sites = SiteLines(history).learn_all((domain(page.final_url), doc.text) for page, doc in read
-                                         if isinstance(doc, Extracted))
+    sites = SiteLines(history).learn_all((sitestate.site_of(page.final_url), doc.text)
+                                         for page, doc in read if isinstance(doc, Extracted))
     history = sites.history()
     if shards == 1 and history_shards and history_shards > 1:
         for part in range(history_shards):
@@ -347,8 +347,8 @@ def finish_page(capture: str, page: ArchivedResponse, doc: Extracted,
     canonical URL, language, region tags, hashes and signature."""
     base = _base(capture, page)
     feed_id = base.feed_id
-    site = domain(page.final_url)
     try:
+        site = domain(page.final_url)  # (a URL urllib cannot split: the page fails, reported)
         if sites is not None:
             text, removed = sites.clean(site, doc.text)
             if removed:
