@@ -180,3 +180,17 @@ def test_maintenance_keeps_each_groups_last_history_of_a_day_past_the_lookback(
     nxt = "captures/dt=2024-05-02/group=g0/h00.warc.gz"
     assert sitestate.load(stores, lines, nxt, 0, 1) == (
         every, "captures/dt=2024-05-01/group=g0/h02.warc.gz")
+
+
+def test_a_damaged_history_is_passed_over_for_the_one_before(
+        settings: Settings, stores: Stores) -> None:
+    lines = sitestate.lines_id(settings)
+    keys = [f"captures/dt=2024-05-01/group=g0/h{h:02d}.warc.gz" for h in range(3)]
+    every = SiteLines().learn_all([("a.com", PROMPT)]).history()
+    for key in keys[:2]:
+        stores.raw.put(key, key.encode())
+        version = (stores.raw.stat(key) or ("",))[0]
+        stored = sitestate.store(stores, lines, key, version, 0, 1, every)
+    assert stored is not None
+    stores.processed.put(stored, b"not parquet")  # the latest one, damaged
+    assert sitestate.load(stores, lines, keys[2], 0, 1) == (every, keys[0])
