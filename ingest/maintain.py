@@ -82,10 +82,12 @@ def sweep_staging(stores: Stores, now: datetime) -> int:
 
 
 def thin_histories(stores: Stores, now: datetime) -> int:
-    """Of the site line histories (``ingest.sitestate``) of days more than ``LOOKBACK_DAYS``
-    back, keep each feed group's last one of the day and remove the others: no capture
-    processed now reads them, and a rebuild of a day still starts from the day before's last
-    history. Returns the objects removed."""
+    """Of the site line histories (``ingest.sitestate``) of capture days more than
+    ``LOOKBACK_DAYS`` back, keep each feed group's last one of the day and remove the others.
+    A capture processed in order (live polls, a backfill, a rebuild of a whole day) reads only
+    the latest history before it, which is kept; only a capture of such a day processed again
+    on its own, after the thinning, starts from the day before's last history instead of its
+    own predecessor's. Returns the objects removed."""
     cutoff = (now - timedelta(days=sitestate.LOOKBACK_DAYS + 1)).strftime("%Y-%m-%d")
     last: dict[str, str] = {}
     old: list[tuple[str, str, str]] = []
