@@ -1,4 +1,5 @@
-"""Object keys of the processed bucket's run records (the articles are in ``ingest.table``).
+"""Object keys of the processed bucket's run records (the articles are in ``ingest.table``),
+and the Parquet-with-a-JSON-header form the staging and site line history objects share.
 
     runs/dt=YYYY-MM-DD/<batch>.json          (run manifest, written after the table commit)
     staging/<stage>/<capture>-<version>/<shard>-of-<shards>.parquet
@@ -13,7 +14,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 STAGING_PREFIX = "staging/"
 
@@ -69,3 +76,26 @@ def sitelines_key(lines: str, capture: str, version: str, shard: int, shards: in
     day, chain, label = found
     ver = hashlib.sha256(version.encode("utf-8")).hexdigest()[:12]
     return f"{sitelines_prefix(lines, day, chain)}{label}/{ver}/{shard:04d}-of-{shards:04d}.parquet"
+
+
+def headed_parquet(data: pa.Table, meta_key: bytes, header: dict[str, Any]) -> bytes:
+    """``data`` as a zstd Parquet object with a JSON ``header`` in its metadata."""
+    out = io.BytesIO()
+    pq.write_table(data.replace_schema_metadata({meta_key: json.dumps(header, sort_keys=True)}),
+                   out, compression="zstd")
+    return out.getvalue()
+
+
+def read_headed_parquet(blob: bytes, meta_key: bytes, schema: pa.Schema, version_field: str,
+                        version: int, what: str) -> tuple[pa.Table, dict[str, Any]]:
+    """The table and header of an object written by :func:`headed_parquet`; ``ValueError``
+    (naming ``what``) if it is not one, or of another version or schema."""
+    try:
+        data = pq.read_table(io.BytesIO(blob))
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"not a {what}: {exc}") from None
+    header = json.loads((data.schema.metadata or {}).get(meta_key, b"{}"))
+    if header.get(version_field) != version or not data.schema.equals(
+            schema, check_metadata=False):
+        raise ValueError(f"{what} of another version: {header.get(version_field)}")
+    return data, header

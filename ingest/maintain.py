@@ -81,6 +81,9 @@ def sweep_staging(stores: Stores, now: datetime) -> int:
     return removed
 
 
+_HISTORY = re.compile(r"^(state/sitelines/[^/]+/dt=([^/]+)/[^/]+/)([^/]+)/")
+
+
 def thin_histories(stores: Stores, now: datetime) -> int:
     """Of the site line histories (``ingest.sitestate``) of capture days more than
     ``LOOKBACK_DAYS`` back, keep each feed group's last one of the day and remove the others.
@@ -100,9 +103,6 @@ def thin_histories(stores: Stores, now: datetime) -> int:
     gone = [key for key, chain, label in old if label != last[chain]]
     each(stores.processed.delete, gone)
     return len(gone)
-
-
-_HISTORY = re.compile(r"^(state/sitelines/[^/]+/dt=([^/]+)/[^/]+/)([^/]+)/")
 
 
 def maintain(settings: Settings, stores: Stores, now: datetime | None = None) -> dict[str, Any]:

@@ -25,14 +25,12 @@ again from scratch instead of reading histories of text it would not produce.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
 from datetime import date, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ingest import boilerplate, dataset
 from ingest.boilerplate import Remembered
@@ -76,26 +74,22 @@ def site_of(url: str) -> str:
         return url
 
 
+def of_shard(history: History, shard: int, shards: int) -> History:
+    """The part of a history whose sites belong to the given shard of a split."""
+    return {site: pages for site, pages in history.items()
+            if site_bucket(site, shards) == shard}
+
+
 def to_parquet(history: History, header: dict[str, object]) -> bytes:
     rows = [{"site": site, "digest": digest, "lines": list(lines)}
             for site, pages in sorted(history.items()) for digest, lines in pages]
-    data = pa.Table.from_pylist(rows, schema=SCHEMA).replace_schema_metadata(
-        {META_KEY: json.dumps(header, sort_keys=True)})
-    out = io.BytesIO()
-    pq.write_table(data, out, compression="zstd")
-    return out.getvalue()
+    return dataset.headed_parquet(pa.Table.from_pylist(rows, schema=SCHEMA), META_KEY, header)
 
 
 def from_parquet(blob: bytes) -> History:
     """A history written by :func:`to_parquet`; ``ValueError`` if the object is not one."""
-    try:
-        data = pq.read_table(io.BytesIO(blob))
-    except (pa.ArrowException, OSError) as exc:
-        raise ValueError(f"not a site line history: {exc}") from None
-    header = json.loads((data.schema.metadata or {}).get(META_KEY, b"{}"))
-    if header.get("version") != STATE_VERSION or not data.schema.equals(
-            SCHEMA, check_metadata=False):
-        raise ValueError(f"site line history of another version: {header.get('version')}")
+    data, _ = dataset.read_headed_parquet(blob, META_KEY, SCHEMA, "version", STATE_VERSION,
+                                          "site line history")
     history: History = {}
     for site, digest, lines in zip(*(data.column(n).to_pylist() for n in SCHEMA.names),
                                    strict=True):
@@ -167,5 +161,4 @@ def _read(stores: Stores, capture: str, versions: dict[str, dict[tuple[int, int]
     except (ValueError, KeyError) as exc:
         log.warning("site line history after %s is not usable (%s)", capture, exc)
         return None
-    return {site: pages for site, pages in history.items()
-            if site_bucket(site, shards) == shard}
+    return of_shard(history, shard, shards)

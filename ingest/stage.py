@@ -50,7 +50,6 @@ sees all of it or none, and an extraction task that is retried rewrites it whole
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import math
@@ -60,7 +59,6 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ingest import dataset, sitestate, table
 from ingest.archive import ArchivedResponse, read_warc
@@ -189,22 +187,13 @@ class StagedShard:
         header = {"stage_version": STAGE_VERSION, "stage": stage, "capture": self.capture,
                   "version": self.version, "shard": self.shard, "shards": self.shards,
                   "errors": self.errors, "pages": self.data.num_rows}
-        data = self.data.replace_schema_metadata({META_KEY: json.dumps(header, sort_keys=True)})
-        out = io.BytesIO()
-        pq.write_table(data, out, compression="zstd")
-        return out.getvalue()
+        return dataset.headed_parquet(self.data, META_KEY, header)
 
     @classmethod
     def from_parquet(cls, blob: bytes) -> StagedShard:
         """Read a shard written by :meth:`to_parquet`; ``ValueError`` if it is not one."""
-        try:
-            data = pq.read_table(io.BytesIO(blob))
-        except (pa.ArrowException, OSError) as exc:
-            raise ValueError(f"not a staging object: {exc}") from None
-        header = json.loads((data.schema.metadata or {}).get(META_KEY, b"{}"))
-        if header.get("stage_version") != STAGE_VERSION or not data.schema.equals(
-                SCHEMA, check_metadata=False):
-            raise ValueError(f"staging object of another version: {header.get('stage_version')}")
+        data, header = dataset.read_headed_parquet(blob, META_KEY, SCHEMA, "stage_version",
+                                                   STAGE_VERSION, "staging object")
         if data.num_rows != header["pages"]:
             raise ValueError(f"staging object holds {data.num_rows} pages, its header says "
                              f"{header['pages']}")
@@ -306,8 +295,7 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     if shards == 1 and history_shards and history_shards > 1:
         for part in range(history_shards):
             sitestate.store(stores, lines, capture, version, part, history_shards,
-                            {site: pages for site, pages in history.items()
-                             if sitestate.site_bucket(site, history_shards) == part})
+                            sitestate.of_shard(history, part, history_shards))
     else:
         sitestate.store(stores, lines, capture, version, shard, shards, history)
     staged = [doc if isinstance(doc, StagedPage) else
