@@ -20,7 +20,9 @@ capture shards, serial commit). Printed:
 - then the same at twice the volume, and the cost per article of both runs.
 
 Run: python bench/scale.py [--sites 1000] [--per-site 20] [--per-group 100] [--no-double]
-(``--per-group 10``: ten times as many smaller captures, as hourly polls of many groups give)
+(``--per-group 10``: ten times as many smaller captures, as hourly polls of many groups give;
+``SCALE_PROCESSES=1``: also the 25 processes that used the most CPU, with their commands;
+``SCALE_TIMELINE=1``: every task instance's start and end)
 """
 
 from __future__ import annotations
@@ -193,39 +195,43 @@ COMPONENTS = (("api_server", "api-server"), ("scheduler", "scheduler"),
 class CpuSampler:
     """CPU seconds of every process on the machine while a run goes on, by component (the
     Airflow servers, the task processes, SeaweedFS, PostgreSQL, the sites' server, this
-    bench). Sampled twice a second: a process that exits loses at most its last half second."""
+    bench). Sampled once a second: a process that exits loses at most its last second."""
 
     def __init__(self, labels: dict[int, str]) -> None:
         self.labels = labels  # pids known by the caller (the sites' server, this process)
         self.seen: dict[tuple[int, float], tuple[float, str]] = {}
         self.start: dict[tuple[int, float], float] = {}
+        self.commands: dict[tuple[int, float], str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _component(self, pid: int, cmdline: list[str]) -> str:
+    def _component(self, pid: int, text: str) -> str:
         if pid in self.labels:
             return self.labels[pid]
-        text = " ".join(cmdline)
         return next((name for key, name in COMPONENTS if key in text), "other")
 
     def _sample(self, first: bool = False) -> None:
         import psutil
 
-        for proc in psutil.process_iter(["cmdline", "cpu_times", "create_time"]):
-            info = proc.info
-            times = info.get("cpu_times")
-            if times is None:
+        # psutil keeps a process's object (and its start time) between calls: only the CPU
+        # times are read each time, the command line once per process
+        for proc in psutil.process_iter():
+            try:
+                key = (proc.pid, proc.create_time())
+                times = proc.cpu_times()
+                if key not in self.seen:
+                    self.commands[key] = " ".join(proc.cmdline())[:160]
+            except psutil.Error:
                 continue
-            key = (proc.pid, info.get("create_time") or 0.0)
             cpu = times.user + times.system
             if first:
                 self.start[key] = cpu
             name = self.seen[key][1] if key in self.seen else self._component(
-                proc.pid, info.get("cmdline") or [])
+                proc.pid, self.commands[key])
             self.seen[key] = (cpu, name)
 
     def _loop(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._stop.wait(1.0):
             self._sample()
 
     def __enter__(self) -> CpuSampler:
@@ -237,6 +243,11 @@ class CpuSampler:
         self._stop.set()
         self._thread.join()
         self._sample()
+
+    def top(self, n: int = 25) -> list[tuple[float, str]]:
+        """The ``n`` processes that used the most CPU, with their component and command."""
+        return sorted(((cpu - self.start.get(key, 0.0), f"{name}: {self.commands.get(key, '')}")
+                       for key, (cpu, name) in self.seen.items()), reverse=True)[:n]
 
     def totals(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -355,7 +366,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
                            "rest_s": serial,
                            "pages_per_s": committed / serial if serial else 0.0},
                 "peak_rss_mib": rss, "task_cpu": task_cpu, "failed": failed, "busy": busy, "timeline": timeline,
-                "cpu": cpu.totals()}
+                "cpu": cpu.totals(), "top": cpu.top()}
 
 
 def report(label: str, got: dict[str, Any], limit: float) -> None:
@@ -376,6 +387,9 @@ def report(label: str, got: dict[str, Any], limit: float) -> None:
     print("CPU seconds of the tasks' processes: " + ", ".join(
         f"{k} {v:.0f} ({1000 * v / got['pages']:.1f} ms a page)"
         for k, v in got.get("task_cpu", {}).items() if v))
+    if os.environ.get("SCALE_PROCESSES"):
+        for seconds, what in got["top"]:
+            print(f"  {seconds:7.1f} s  {what}")
     if os.environ.get("SCALE_TIMELINE"):
         for start, end, task, label in got["timeline"]:
             print(f"  {start:7.1f} {end:7.1f}  {task} {label}")

@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
 import lxml.html
+import trafilatura.core
 from htmldate import find_date
 from lxml import etree
 from trafilatura import bare_extraction
@@ -32,7 +35,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 8
+RULES = 9
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -109,18 +112,20 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     page_sections = _page_sections(tree, html if isinstance(html, bytes)
                                    else html.encode("utf-8", "ignore"))
     paragraphs = _paragraph_texts(tree)  # before trafilatura prunes the tree
-    # fast=True skips trafilatura's own readability/jusText comparison (about half the cost);
-    # the second opinion below is asked only where the fast result is in doubt
-    doc = bare_extraction(tree, url=url, with_metadata=False, include_comments=False, fast=True)
-    first_text = (doc.text or "") if isinstance(doc, Document) else ""
-    refused: NotAnArticle | None = None
-    first: _Body | None = None
-    try:
-        first = _body(first_text, meta, url, min_words)
-        doubt = _doubt(first.text, paragraphs)
-    except NotAnArticle as exc:
-        refused, doubt = exc, "fast pass refused the page"
-    body, extractor = first, EXTRACTOR
+    # fast=True skips trafilatura's own readability/jusText comparison (about half the cost),
+    # and its recall retry is left for pages in doubt (below); the second opinions are asked
+    # only where the fast result is in doubt
+    first_text = _fast_pass(tree, url, recall_retry=False)
+    first, doubt, refused = _judge(first_text, meta, url, min_words, paragraphs)
+    extractor = EXTRACTOR
+    if doubt and 0 < len(first_text) < RECALL_RETRY_CHARS:
+        # trafilatura's recall retry: a short result that covers little of the page extracted
+        # again with recall settings (what its default pass does on every such page)
+        again = _fast_pass(tree, url, recall_retry=True)
+        if again != first_text:
+            first, doubt, refused = _judge(again, meta, url, min_words, paragraphs)
+            extractor = f"{EXTRACTOR} (recall retry)"
+    body = first
     if doubt:
         second: _Body | None = None
         with contextlib.suppress(NotAnArticle):
@@ -139,8 +144,8 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     title = (meta.title or "").strip()
     categories = [c.strip() for c in (meta.categories or []) if c and c.strip()]
     # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback,
-    # looked for only when there is none (both read the tree as trafilatura left it: without
-    # comment sections and the lists it prunes, where other stories' dates are)
+    # looked for only when there is none (trafilatura extracts from a copy: both read the
+    # whole page)
     stamp = page_stamp(tree)
     if stamp is None:
         day = _markup_day(tree, meta, url)
@@ -158,6 +163,48 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
         extractor=extractor,
         canonical_url=(meta.url or "").strip(),
     )
+
+
+# trafilatura's default pass ends with a "recall retry" (its stage 4): a result under this many
+# characters that covers little of the page text is extracted again with recall settings. It
+# measures the whole page's text for that (a copy and clean of the tree) on every short result:
+# about a sixth of the fast pass's cost, for a retry that changed no text on any of the 575
+# pages of the shared sets and the scale bench. It is asked here only where the fast result is
+# in doubt or refused, where it can matter (trafilatura's own gate then decides, as before).
+RECALL_RETRY_CHARS = 2 * trafilatura.core.ESCALATION_MAX_LENGTH
+_RETRY_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_recall_retry() -> Iterator[None]:
+    """trafilatura's recall retry switched off for the calls inside (it has no option for it:
+    its length limit is set to 0 and restored; a lock keeps two threads from interleaving)."""
+    with _RETRY_LOCK:
+        saved = trafilatura.core.ESCALATION_MAX_LENGTH
+        trafilatura.core.ESCALATION_MAX_LENGTH = 0
+        try:
+            yield
+        finally:
+            trafilatura.core.ESCALATION_MAX_LENGTH = saved
+
+
+def _fast_pass(tree: Any, url: str, recall_retry: bool) -> str:
+    """trafilatura's fast pass over ``tree`` (which it copies), without comments."""
+    with _without_recall_retry() if not recall_retry else contextlib.nullcontext():
+        doc = bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                              fast=True)
+    return (doc.text or "") if isinstance(doc, Document) else ""
+
+
+def _judge(text: str, meta: Document, url: str, min_words: int, paragraphs: list[str]
+           ) -> tuple[_Body | None, str, NotAnArticle | None]:
+    """A fast-pass text checked: the body, why it needs a second opinion ('' if not), and the
+    refusal when it is not an article."""
+    try:
+        body = _body(text, meta, url, min_words)
+    except NotAnArticle as exc:
+        return None, "fast pass refused the page", exc
+    return body, _doubt(body.text, paragraphs), None
 
 
 _UNCLOSED_TITLE = re.compile(rb"(<title[^>]*>)([^<]*)(?=<(?!/title))", re.IGNORECASE)

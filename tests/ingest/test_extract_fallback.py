@@ -150,3 +150,63 @@ def test_prose_left_out_of_the_fast_result_is_doubted() -> None:
     # far longer and mostly short lines: a list of links or headlines
     menu = "\n".join(f"Section {i}" for i in range(200))
     assert "short lines" in _doubt(menu + "\n" + story[0], story[:1])
+
+
+def _teaser_page() -> str:
+    """A story whose body sits in a "teaser" block: trafilatura's fast pass drops such blocks
+    and keeps only the short lead; its recall retry reads the page again and finds the body."""
+    # (the lead longer than trafilatura's minimum result, 250 characters: shorter, its first
+    # pass recovers the paragraphs around it itself)
+    lead = "Lead paragraph of the story, which is short but clearly written as one sentence " \
+           "of prose here. " * 3
+    body = "".join(f"<p>The council voted on Tuesday to approve a new budget for schools and "
+                   f"roads after months of debate among its members, officials said. Item {i}."
+                   "</p>" for i in range(14))
+    return (f"<html><head><title>Budget</title></head><body><article><p>{lead}</p>"
+            f'<div class="story-teaser-body">{body}</div></article></body></html>')
+
+
+class _Passes:
+    """ingest.extract._fast_pass as it is, recording whether each call allowed the recall
+    retry."""
+
+    def __init__(self) -> None:
+        from ingest.extract import _fast_pass
+
+        self.calls: list[bool] = []
+        self._real = _fast_pass
+
+    def __call__(self, tree: object, url: str, recall_retry: bool) -> str:
+        self.calls.append(recall_retry)
+        return self._real(tree, url, recall_retry)
+
+
+def test_trafilaturas_recall_retry_is_asked_where_the_fast_result_is_in_doubt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    passes, second = _Passes(), _Counted()
+    monkeypatch.setattr("ingest.extract._fast_pass", passes)
+    monkeypatch.setattr("ingest.extract.readability_text", second)
+    html = _teaser_page()
+    doc = extract(html, "https://news.example/budget")
+    # the fast pass alone kept the lead (its prose left out: in doubt); the retry found the body
+    assert passes.calls == [False, True]
+    assert doc.extractor == f"{EXTRACTOR} (recall retry)"
+    assert doc.text.count("The council voted on Tuesday") == 14
+    assert second.calls == 0  # the retried result is not in doubt: no readability
+    # what trafilatura's own default pass gives (its retry runs on every short result)
+    whole = trafilatura.extract(html, url="https://news.example/budget", fast=True,
+                                include_comments=False) or ""
+    assert doc.text.count("Item ") == whole.count("Item ") == 14
+    assert trafilatura.core.ESCALATION_MAX_LENGTH == 3000  # switched off only inside the call
+
+
+def test_a_confident_fast_result_costs_no_recall_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes = _Passes()
+    monkeypatch.setattr("ingest.extract._fast_pass", passes)
+    html, url, _ = benchmark_page("extraction", sorted(json.loads(shared_path(
+        "benchdata", "extraction", "ground-truth.json").read_text()))[1])
+    assert extract(html, url).extractor == EXTRACTOR
+    assert passes.calls == [False]
+    with pytest.raises(NotAnArticle):  # a refused page: the limit is restored all the same
+        extract("<html><body><p>Too short.</p></body></html>", "https://news.example/x")
+    assert trafilatura.core.ESCALATION_MAX_LENGTH == 3000
