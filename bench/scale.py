@@ -187,8 +187,9 @@ def bare_limit(pages: int, per_site: int, cache: Path) -> float:
 
 # --- CPU by component ---------------------------------------------------------------------------
 
-COMPONENTS = (("api_server", "api-server"), ("scheduler", "scheduler"),
-              ("dag-processor", "dag-processor"), ("triggerer", "triggerer"),
+COMPONENTS = (("api_server", "api-server"), ("api-server", "api-server"),
+              ("scheduler", "scheduler"), ("dag-processor", "dag-processor"),
+              ("triggerer", "triggerer"), ("serve-logs", "serve-logs"),
               ("weed", "SeaweedFS"), ("postgres", "PostgreSQL"), ("airflow", "task processes"))
 
 
