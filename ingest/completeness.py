@@ -35,9 +35,12 @@ LOGGED_FEEDS = 50  # incomplete feeds named in the log per report (the report ha
 PROCESS_FIELDS = ("extracted", "duplicates", "near_duplicates", "seen_before", "skipped", "failed")
 
 
+ROOT = "reports/completeness/"  # the completeness reports, under dt=<day>/
+
+
 def day_prefix(day: str) -> str:
     """Key prefix of a day's completeness reports."""
-    return f"reports/completeness/dt={day}/"
+    return f"{ROOT}dt={day}/"
 
 
 def report_key(day: str, label: str) -> str:

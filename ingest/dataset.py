@@ -23,11 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 STAGING_PREFIX = "staging/"
+MANIFESTS = "runs/"  # the run manifests, under dt=<day>/
 
 
 def manifest_key(day: str, batch: str) -> str:
     """Object key of a batch's run manifest."""
-    return f"runs/dt={day}/{batch}.json"
+    return f"{MANIFESTS}dt={day}/{batch}.json"
 
 
 def staging_key(stage: str, capture: str, version: str, shard: int, shards: int) -> str:

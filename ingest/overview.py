@@ -12,6 +12,7 @@ method is synchronous and thread-safe; the web layer calls them off its event lo
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from ingest import completeness, table
+from ingest import completeness, dataset, table
 from ingest.config import Catalog, Settings
 from ingest.errors import IngestError
 from ingest.poll import state_key
@@ -101,7 +102,27 @@ class _Reports:
               | None = None) -> list[_Doc]:
         """Every object under the prefixes (or those ``pick`` chooses from the listing),
         current as of one listing each."""
-        listed = [item for prefix in prefixes for item in self.store.list_info(prefix)]
+        return self._current([item for prefix in prefixes
+                              for item in self.store.list_info(prefix)], pick)
+
+    def days(self, root: str, first: date, last: date,
+             pick: Callable[[list[tuple[str, str, datetime]]], list[tuple[str, str, datetime]]]
+             | None = None) -> list[_Doc]:
+        """Like :meth:`under` for the objects of the days from ``first`` to ``last`` under
+        ``root`` (keys ``<root>dt=<day>/...``), in one listing that starts at the first day
+        and stops after the last, instead of one listing a day."""
+        # (after "<root>dt=<first>/", the slash included: SeaweedFS, unlike S3, skips a whole
+        # folder when the listing starts after its name without it)
+        start, stop = f"{root}dt={first}/", f"{root}dt={last + timedelta(days=1)}"
+        slash = len(start) - 1  # where a day folder's name ends
+        listed = itertools.takewhile(lambda item: item[0] < stop,
+                                     self.store.list_info(root, start_after=start))
+        return self._current([item for item in listed
+                              if item[0] > start and item[0].startswith("/", slash)], pick)
+
+    def _current(self, listed: list[tuple[str, str, datetime]],
+                 pick: Callable[[list[tuple[str, str, datetime]]],
+                                list[tuple[str, str, datetime]]] | None) -> list[_Doc]:
         if pick is not None:
             listed = pick(listed)
         with self.lock:
@@ -419,7 +440,7 @@ class Overview:
 
     def _completeness(self, first: date, last: date) -> dict[str, Any]:
         days = days_of(first, last)
-        docs = self._complete.under(completeness.day_prefix(d) for d in days)
+        docs = self._complete.days(completeness.ROOT, first, last)
         cells: dict[tuple[str, str], dict[str, Any]] = {}
         for doc in docs:
             day = doc.key.split("dt=", 1)[1][:10]
@@ -456,8 +477,8 @@ class Overview:
         def newest(listed: list[tuple[str, str, datetime]]) -> list[tuple[str, str, datetime]]:
             return sorted(listed, key=lambda item: (item[2], item[0]), reverse=True)[:limit]
 
-        docs = self._runs.under((f"runs/dt={today - timedelta(days=i)}/" for i in range(days)),
-                                pick=newest)
+        docs = self._runs.days(dataset.MANIFESTS, today - timedelta(days=days - 1), today,
+                               pick=newest)
         runs = []
         for doc in docs:
             body = doc.body if isinstance(doc.body, dict) else {}

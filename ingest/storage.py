@@ -188,12 +188,15 @@ class ObjectStore:
         for key, _etag, _modified in self.list_info(prefix):
             yield key
 
-    def list_info(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:
-        """(key, ETag, last modified) of the objects under ``prefix`` in lexical order: one
-        listing tells a reader which objects changed since it last read them."""
+    def list_info(self, prefix: str, start_after: str = ""
+                  ) -> Iterator[tuple[str, str, datetime]]:
+        """(key, ETag, last modified) of the objects under ``prefix`` in lexical order (only
+        keys after ``start_after``, when given): one listing tells a reader which objects
+        changed since it last read them. Pages are asked for as the caller reads on."""
+        extra = {"StartAfter": start_after} if start_after else {}
         try:
             paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **extra):
                 for item in page.get("Contents", []):
                     yield item["Key"], str(item.get("ETag", "")), item["LastModified"]
         except ClientError as exc:

@@ -176,3 +176,22 @@ def test_reports_read_once_are_kept_up_to_a_bound(settings: Settings, stores: St
     assert [d.body["n"] for d in again] == [10, 4]  # the changed one is read again
     assert len(reports.docs) == 3 and {"reports/poll/dt=2026-11-28/h1/g.json",
                                        "reports/poll/dt=2026-11-28/h4/g.json"} <= set(reports.docs)
+
+
+def test_a_range_of_days_is_read_in_one_listing(stores: Stores) -> None:
+    from ingest.overview import _Reports
+
+    for day in ("2026-11-13", "2026-11-14", "2026-11-20", "2026-11-27", "2026-11-28"):
+        stores.processed.put_json(f"runs/dt={day}/batch.json", {"day": day})
+    stores.processed.put_json("runs/dt=2026-11-14/late/batch.json", {"day": "2026-11-14 late"})
+    stores.processed.put_json("runs/dt=2026-11-14x/odd.json", {"day": "not a day folder"})
+    listings: list[str] = []
+    stores.processed.client.meta.events.register(
+        "provide-client-params.s3.ListObjectsV2",
+        lambda params, **_: listings.append(params["Prefix"]))
+    found = _Reports(stores.processed).days("runs/", date(2026, 11, 14), date(2026, 11, 27))
+    # the days of the range, not the day before or after it, in one request (a 14-day grid
+    # refreshed every few seconds was 14 listings)
+    assert [d.body["day"] for d in found] == ["2026-11-14", "2026-11-14 late", "2026-11-20",
+                                              "2026-11-27"]
+    assert listings == ["runs/"]
