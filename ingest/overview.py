@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from ingest import completeness, dataset, table
 from ingest.config import Catalog, Settings
 from ingest.errors import IngestError
-from ingest.poll import state_key
+from ingest.poll import STATES, state_group
 from ingest.storage import ObjectStore, Stores
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ class Overview:
         self._poll = _Reports(stores.raw)
         self._complete = _Reports(stores.processed)
         self._runs = _Reports(stores.processed)
+        self._states = _Reports(stores.raw)
 
     # -- caching -------------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -316,8 +317,10 @@ class Overview:
             docs = sorted((d for i in (1, 0) for d in self._poll_docs(
                 self.today() - timedelta(days=i), since - timedelta(hours=2))),
                 key=lambda d: (_polled_at(d), d.key))
-            states = {g: self.stores.raw.get_json(state_key(g), {}) or {}
-                      for g in self.catalog.groups()}
+            # the groups' polling states: one listing, and a GET only for those that changed
+            # since the last refresh (not one GET a group every time)
+            states = {state_group(d.key): d.body for d in self._states.under([STATES])
+                      if isinstance(d.body, dict) and state_group(d.key)}
             summary_rows = summary.result()
         per_day: dict[tuple[str, str], int] = {}
         for row in summary_rows:

@@ -62,9 +62,18 @@ def capture_key(group: str, interval: DataInterval) -> str:
     return f"captures/dt={interval.day}/group={group}/{interval.label}.warc.gz"
 
 
+STATES = "state/feeds/"  # the groups' polling states, one object a group
+
+
 def state_key(group: str) -> str:
     """Object key of a group's polling state."""
-    return f"state/feeds/group={group}.json"
+    return f"{STATES}group={group}.json"
+
+
+def state_group(key: str) -> str | None:
+    """The group whose polling state ``key`` is (None for another object)."""
+    name = key.removeprefix(f"{STATES}group=")
+    return name.removesuffix(".json") if name != key and name.endswith(".json") else None
 
 
 def report_key(group: str, interval: DataInterval) -> str:

@@ -195,3 +195,29 @@ def test_a_range_of_days_is_read_in_one_listing(stores: Stores) -> None:
     assert [d.body["day"] for d in found] == ["2026-11-14", "2026-11-14 late", "2026-11-20",
                                               "2026-11-27"]
     assert listings == ["runs/"]
+
+
+def test_the_feed_screen_reads_a_groups_polling_state_again_only_when_it_changed(
+        settings: Settings, stores: Stores) -> None:
+    from ingest.poll import state_key
+
+    catalog = load_catalog(SAMPLE_CATALOG, env={"NEWS_INGEST_SAMPLE_BASE": "http://127.0.0.1:9"})
+    groups = sorted(catalog.groups())
+    feed = catalog.enabled()[0]
+    for group in groups:
+        stores.raw.put_json(state_key(group), {"feeds": {}})
+    stores.raw.put_json(state_key(feed.group), {"feeds": {feed.id: {"failures": 3}}})
+    reads: list[str] = []
+    stores.raw.client.meta.events.register(
+        "provide-client-params.s3.GetObject",
+        lambda params, **_: reads.append(params["Key"]) if "state/" in params["Key"] else None)
+    view = Overview(settings, stores, catalog, ttl=0.0, refresh=False)  # every call computes
+    first = {r["feed_id"]: r for r in view.feeds()["feeds"]}
+    assert first[feed.id]["failures"] == 3  # the state is read
+    assert sorted(reads) == sorted(state_key(g) for g in groups)
+    reads.clear()
+    assert {r["feed_id"]: r for r in view.feeds()["feeds"]} == first
+    assert reads == []  # nothing changed: one listing, no state read again
+    stores.raw.put_json(state_key(feed.group), {"feeds": {}})
+    assert {r["feed_id"]: r for r in view.feeds()["feeds"]}[feed.id]["failures"] == 0
+    assert reads == [state_key(feed.group)]
