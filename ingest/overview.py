@@ -319,8 +319,8 @@ class Overview:
                 key=lambda d: (_polled_at(d), d.key))
             # the groups' polling states: one listing, and a GET only for those that changed
             # since the last refresh (not one GET a group every time)
-            states = {state_group(d.key): d.body for d in self._states.under([STATES])
-                      if isinstance(d.body, dict) and state_group(d.key)}
+            states = {group: d.body for d in self._states.under([STATES])
+                      if isinstance(d.body, dict) and (group := state_group(d.key))}
             summary_rows = summary.result()
         per_day: dict[tuple[str, str], int] = {}
         for row in summary_rows:
