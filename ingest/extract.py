@@ -35,7 +35,7 @@ EXTRACTOR = f"trafilatura/{version('trafilatura')}"  # the fast pass (most rows)
 SECOND_OPINION = f"readability-lxml/{version('readability-lxml')}"
 # this module's own rules (when the second opinion is asked, which text wins, section and
 # boilerplate lines): raised with every change that can change a page's output
-RULES = 9
+RULES = 10
 # both libraries and the rules, as the processing configuration (a change of any is a change of
 # output; it is in the config hash rows carry, so two builds can be told apart)
 EXTRACTORS = f"{EXTRACTOR}+{SECOND_OPINION}+rules/{RULES}"
@@ -111,7 +111,11 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     meta = _metadata(tree, url)
     page_sections = _page_sections(tree, html if isinstance(html, bytes)
                                    else html.encode("utf-8", "ignore"))
-    paragraphs = _paragraph_texts(tree)  # before trafilatura prunes the tree
+    # the page's own <p> text, before trafilatura prunes the tree and before loose runs are
+    # wrapped (counted as paragraphs, a sidebar's loose text left out would put the fast result
+    # in doubt: the second opinions' cost, for the same text on the shared sets)
+    paragraphs = _paragraph_texts(tree)
+    _wrap_loose_text(tree)
     # fast=True skips trafilatura's own readability/jusText comparison (about half the cost),
     # and its recall retry is left for pages in doubt (below); the second opinions are asked
     # only where the fast result is in doubt
@@ -310,6 +314,75 @@ BLOCK_CHARS = 1000
 _PARAGRAPHS = etree.XPath("//p")
 _BLOCKS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br",
            "tr", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption")
+
+
+# Loose text: a run of text and inline elements that sits directly in a container beside its
+# <p> paragraphs (after a figure, a heading, a list, a <br>, or before the first paragraph), as
+# hand-written and older pages have it. trafilatura's fast pass drops such a run (it keeps the
+# container's children, not their tails; its default pass recovers the run only through its
+# comparison with other extractors, at twice the cost); a browser shows it as a paragraph, and
+# so does Readability, which wraps it the same way. Wrapped here in a <p> of its own.
+_LOOSE_TEXT = etree.XPath("//p/../text()")
+_CONTAINERS = frozenset(("div", "section", "article", "main", "td", "body", "center", "li", "dd",
+                         "blockquote"))
+_INLINE = frozenset((  # HTML's phrasing content, with the obsolete inline tags
+    "a", "abbr", "acronym", "area", "audio", "b", "bdi", "bdo", "big", "blink", "br", "button",
+    "canvas", "cite", "code", "data", "datalist", "del", "dfn", "em", "embed", "font", "i",
+    "iframe", "img", "input", "ins", "kbd", "label", "link", "map", "mark", "math", "meta",
+    "meter", "nobr", "noscript", "object", "output", "picture", "progress", "q", "ruby", "s",
+    "samp", "script", "select", "slot", "small", "span", "strike", "strong", "sub", "sup", "svg",
+    "template", "textarea", "time", "tt", "u", "var", "video", "wbr"))
+_BLOCK = frozenset((
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div",
+    "dl", "dd", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "ul"))
+_WORDY = re.compile(r"\w")
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """Each loose run of text in a container that holds paragraphs becomes a ``<p>`` of its
+    own (in place; the text and its order are unchanged). A run next to an element that is
+    neither a known block nor inline (a custom element such as a math renderer's) is left as
+    it is: whether a browser lays it out as a line or a block is the page's CSS's say."""
+    runs: dict[Any, list[tuple[int, str]]] = {}  # container: (index of its first child, text)
+    for text in _LOOSE_TEXT(tree):  # only the text nodes of containers with paragraphs
+        if not _WORDY.search(text):
+            continue
+        owner = text.getparent()
+        if text.is_text:
+            runs.setdefault(owner, []).append((0, str(text)))
+        elif _kind(owner) == "block":
+            container = owner.getparent()
+            runs.setdefault(container, []).append((container.index(owner) + 1, str(text)))
+    for container, found in runs.items():
+        if container.tag not in _CONTAINERS:
+            continue
+        children = list(container)
+        for start, text in sorted(found, reverse=True):  # from the end: indexes stay valid
+            end = start
+            while end < len(children) and _kind(children[end]) == "inline":
+                end += 1
+            if end < len(children) and _kind(children[end]) != "block":
+                continue
+            paragraph = container.makeelement("p", {})
+            paragraph.text = text
+            for inline in children[start:end]:
+                paragraph.append(inline)  # moves it, with its tail
+            if start == 0:
+                container.text = None
+            else:
+                children[start - 1].tail = None
+            container.insert(start, paragraph)
+
+
+def _kind(element: Any) -> str:
+    """'inline', 'block' or 'other' (an element HTML does not define); comments and
+    processing instructions count as inline."""
+    if not isinstance(element.tag, str):
+        return "inline"
+    tag = element.tag.lower()
+    return "inline" if tag in _INLINE else "block" if tag in _BLOCK else "other"
 
 
 def _paragraph_texts(tree: Any) -> list[str]:

@@ -210,3 +210,63 @@ def test_a_confident_fast_result_costs_no_recall_retry(monkeypatch: pytest.Monke
     with pytest.raises(NotAnArticle):  # a refused page: the limit is restored all the same
         extract("<html><body><p>Too short.</p></body></html>", "https://news.example/x")
     assert trafilatura.core.ESCALATION_MAX_LENGTH == 3000
+
+
+_STORY = "".join(
+    f"<p>Paragraph {n} of the council story says what the members decided about the harbour"
+    f" and why the vote took so long this year.</p>" for n in range(4))
+
+
+def test_loose_text_beside_paragraphs_is_kept() -> None:
+    """Text runs that sit directly in the story's container (before the first paragraph, after
+    a figure, a heading, a list, a line break) are paragraphs to a reader; trafilatura's fast
+    pass drops them unless they are wrapped (the yahoo-3 page of the Readability set loses two
+    sentences after a photo frame that way)."""
+    loose = {
+        "lead": "Harbour town, Monday. The lead sentence sits before any paragraph element.",
+        "figure": "After the photo frame the reporter goes on, with <a href='/a'>a link</a>"
+                  " inside the run, as the page wrote it.",
+        "heading": "Under the heading the story continues in loose text without a paragraph.",
+        "list": "Below the list the mayor's answer follows, still part of the article.",
+        "break": "After a line break a last loose sentence closes the piece for readers.",
+    }
+    html = (
+        "<html><head><title>Council votes on the harbour</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<div class='article-body'>{loose['lead']}{_STORY}"
+        "<div class='photo-frame'><span><img src='/p.jpg' alt=''><p class='legend'>The harbour"
+        f"</p></span></div>{loose['figure']}{_STORY}"
+        f"<h2>What comes next</h2>{loose['heading']}{_STORY}"
+        "<ul><li>first point of the plan</li><li>second point of the plan</li></ul>"
+        f"{loose['list']}{_STORY}<p>A short one.</p><br>{loose['break']}"
+        "</div></body></html>")
+    doc = extract(html, "https://example.org/harbour")
+    flat = " ".join(doc.text.split())
+    for where, run in loose.items():
+        assert re.sub(r"<[^>]+>", "", run) in flat, where
+    # in the page's order, each once
+    positions = [flat.index(re.sub(r"<[^>]+>", "", run)) for run in loose.values()]
+    assert positions == sorted(positions)
+    assert flat.count("the reporter goes on") == 1
+    assert doc.extractor == EXTRACTOR
+
+
+def test_loose_text_beside_an_unknown_element_is_left_alone() -> None:
+    """A run next to an element HTML does not define (a math renderer's custom element) is not
+    wrapped: the page's CSS decides whether it is a line or a block (the mathjax page of the
+    Readability set lost its formulas' context when such runs were split into paragraphs)."""
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    from ingest.extract import _wrap_loose_text
+
+    source = ("<html><body><div><p>First paragraph of text.</p>When <mjx-container>a</mjx-container>"
+              ", there are two solutions<h2>Next</h2>Loose after the heading<p>Last.</p>"
+              "</div></body></html>")
+    tree = load_html(source)
+    _wrap_loose_text(tree)
+    markup = etree.tostring(tree, encoding=str)
+    assert "</p>When <mjx-container>" in markup  # left as it was
+    assert "<h2>Next</h2><p>Loose after the heading</p><p>Last.</p>" in markup
+    assert " ".join(tree.text_content().split()) == " ".join(
+        load_html(source).text_content().split())
