@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -48,6 +48,23 @@ _LD_TYPE = "application/ld+json"
 _STAMP_QUERY = etree.XPath(
     "//*[self::meta[@property or @name or @itemprop='datePublished'] or @itemprop='datePublished'"
     f" or self::time[@pubdate] or self::script[@type='{_LD_TYPE}']]")
+# microdata's datePublished in a page's source: without it, the elements the query above can
+# select are meta, time and script elements, which lxml finds by tag without a walk of every
+# element in XPath (about a quarter of the query's cost on news pages)
+_ITEMPROP_BEFORE = re.compile(rb"(?i:itemprop)\s*=\s*[\"']?\s*\Z")
+
+
+def _has_microdata_date(source: bytes) -> bool:
+    """Whether ``itemprop="datePublished"`` is in the page's source (each occurrence of the
+    word, as JSON-LD has it too, checked for the attribute before it)."""
+    at = source.find(b"datePublished")
+    while at >= 0:
+        if _ITEMPROP_BEFORE.search(source, max(0, at - 32), at):
+            return True
+        at = source.find(b"datePublished", at + 1)
+    return False
+
+
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -103,11 +120,13 @@ def _valid(stamp: Stamp) -> Stamp | None:
     return stamp if _EARLIEST <= stamp.when <= now + timedelta(days=2) else None
 
 
-def page_stamp(tree: Any) -> Stamp | None:
+def page_stamp(tree: Any, source: bytes | None = None) -> Stamp | None:
     """The most precise publication time in the page's structured metadata (meta tags,
-    microdata, JSON-LD), the first of that precision in document order; None when none."""
+    microdata, JSON-LD), the first of that precision in document order; None when none.
+    ``source``: the page's bytes the tree was parsed from, when the caller has them (the
+    search is then cheaper where the page has no microdata date; the result is the same)."""
     best: Stamp | None = None
-    for value in _candidates(tree):
+    for value in _candidates(tree, source):
         stamp = parse_stamp(value)
         if stamp is not None and (best is None or _RANK[stamp.precision] > _RANK[best.precision]):
             best = stamp
@@ -116,10 +135,22 @@ def page_stamp(tree: Any) -> Stamp | None:
     return best
 
 
-def _candidates(tree: Any) -> Iterator[str]:
+def _stamp_elements(tree: Any, source: bytes | None) -> Iterable[Any]:
+    """What ``_STAMP_QUERY`` selects, in document order."""
+    if source is None or _has_microdata_date(source):
+        found: list[Any] = _STAMP_QUERY(tree)
+        return found
+    return (element for element in tree.iter("meta", "time", "script")
+            if (element.tag == "meta" and ("property" in element.attrib or "name" in element.attrib
+                                           or element.get("itemprop") == "datePublished"))
+            or (element.tag == "time" and "pubdate" in element.attrib)
+            or (element.tag == "script" and element.get("type") == _LD_TYPE))
+
+
+def _candidates(tree: Any, source: bytes | None = None) -> Iterator[str]:
     values: list[str] = []  # attribute values, in document order (at most 20 used)
     scripts: list[str] = []
-    for element in _STAMP_QUERY(tree):
+    for element in _stamp_elements(tree, source):
         tag = element.tag
         if tag == "script":
             if element.text and len(scripts) < 10:

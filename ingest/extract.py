@@ -109,8 +109,8 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     if tree is None:
         raise NotAnArticle(f"{url}: not parseable as HTML")
     meta = _metadata(tree, url)
-    page_sections = _page_sections(tree, html if isinstance(html, bytes)
-                                   else html.encode("utf-8", "ignore"))
+    source = html if isinstance(html, bytes) else html.encode("utf-8", "ignore")
+    page_sections = _page_sections(tree, source)
     # the page's own <p> text, before trafilatura prunes the tree and before loose runs are
     # wrapped (counted as paragraphs, a sidebar's loose text left out would put the fast result
     # in doubt: the second opinions' cost, for the same text on the shared sets)
@@ -150,7 +150,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     # the page's own timestamp with its zone; htmldate's day (from markup, URL) as a fallback,
     # looked for only when there is none (trafilatura extracts from a copy: both read the
     # whole page)
-    stamp = page_stamp(tree)
+    stamp = page_stamp(tree, source)
     if stamp is None:
         day = _markup_day(tree, meta, url)
         stamp = parse_stamp(day) if day else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,3 +73,41 @@ def test_json_ld_and_microdata_times_are_read() -> None:
              f"'datePublished' datetime='2020-05-04T16:30+02:00'>4 May</time>{body}</article>"
              "</body></html>")
     assert extract(micro, "http://x.test/b").published_at == utc(2020, 5, 4, 14, 30)
+
+
+@pytest.mark.parametrize("markup", [
+    # microdata on a span (only the full query finds it), JSON-LD naming the same property
+    "<span itemprop='datePublished' content='2020-05-04T09:30:00-05:00'></span>",
+    "<span ItemProp = \"datePublished\" content='2020-05-04T09:30:00-05:00'></span>",
+    '<script type="application/ld+json">{"datePublished":"2020-05-04T09:30:00-05:00"}</script>',
+    "<meta property='article:published_time' content='2020-05-04T09:30:00-05:00'>",
+    "<time pubdate datetime='2020-05-04T09:30:00-05:00'>4 May</time>",
+    "<meta name='date' content='2020-05-04'><meta itemprop='datePublished' content='2020-05-04T"
+    "09:30:00-05:00'>",
+])
+def test_the_source_shortcut_finds_what_the_query_finds(markup: str) -> None:
+    """Given the page's bytes, the stamp is looked for by tag where the source has no
+    microdata date; every kind of stamp is still found, the same as without the bytes."""
+    from trafilatura.utils import load_html
+
+    from ingest.dates import page_stamp
+
+    source = f"<html><head><title>t</title></head><body>{markup}<p>Text.</p></body></html>"
+    tree = load_html(source)
+    stamp = page_stamp(tree, source.encode())
+    assert stamp is not None and stamp == page_stamp(tree)
+    assert stamp.when.date() == datetime(2020, 5, 4).date()
+
+
+def test_the_source_shortcut_gives_the_querys_stamps_on_the_benchmark_pages() -> None:
+    from trafilatura.utils import load_html
+
+    from ingest.dates import _candidates
+    from tests.conftest import shared_path
+
+    pages = sorted(shared_path("benchdata", "extraction-readability", "html").glob("*.html.gz"))
+    assert len(pages) > 90
+    for path in pages:
+        source = gzip.decompress(path.read_bytes())
+        tree = load_html(source)
+        assert list(_candidates(tree, source)) == list(_candidates(tree)), path.name
