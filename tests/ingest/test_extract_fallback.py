@@ -270,3 +270,40 @@ def test_loose_text_beside_an_unknown_element_is_left_alone() -> None:
     assert "<h2>Next</h2><p>Loose after the heading</p><p>Last.</p>" in markup
     assert " ".join(tree.text_content().split()) == " ".join(
         load_html(source).text_content().split())
+
+
+_ODD_INPUTS: list[str | bytes] = [
+    b"", b"   ", b"\x00\x01binary\xff\xfe", b"just some text, not html at all",
+    "<html><body><p>caf\u00e9 \x0b a control, \x1f another</p></body></html>".encode(),
+    "<html><body><p>a\ufffeb\uffffc</p></body></html>".encode(),  # XML's noncharacters
+    "<html><body><p>\uffbe is allowed</p></body></html>".encode(),
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x"><html><body><p>x</p></body></html>',
+    b"<!doctype html><html><body><p>one line, no line end</p></body></html>",
+    b"<html/>\n<body><p>self-closing html</p></body>",
+    "<html><p>\ud800 a lone surrogate</p></html>", "<p>text input \u00e9</p>",
+    b"\xef\xbb\xbf<html><body><p>a BOM</p></body></html>",
+    b"<?xml version='1.0' encoding='iso-8859-1'?><html><body><p>caf\xe9</p></body></html>",
+    b"<html><head><meta charset='windows-1251'></head><body><p>\xcf\xf0\xe8\xe2\xe5\xf2</p>"
+    b"</body></html>",
+    f"<html><body>{BODY}</body></html>".encode("utf-16"),
+]
+
+
+def test_the_page_is_parsed_into_trafilaturas_tree() -> None:
+    """``_load_html`` (trafilatura's loading without its costliest search where it would find
+    nothing) gives the tree trafilatura's ``load_html`` gives, on every page of the
+    Readability set and on damaged and odd inputs."""
+    import gzip
+
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    from ingest.extract import _load_html
+
+    pages = sorted(shared_path("benchdata", "extraction-readability", "html").glob("*.html.gz"))
+    inputs = [gzip.decompress(path.read_bytes()) for path in pages] + _ODD_INPUTS
+    assert len(inputs) > 100
+    for source in inputs:
+        theirs, ours = load_html(source), _load_html(source)
+        assert (None if theirs is None else etree.tostring(theirs)) == (
+            None if ours is None else etree.tostring(ours)), repr(source[:60])
