@@ -322,10 +322,15 @@ _PROSE = ("the council met on Monday to weigh the plan for the harbour, and memb
     ("<ul>" + "<li><a href='/other'>{}</a></li>" + "</ul>", False),
     ("<footer>{}</footer>", False),
     ("<aside class='widget'>{}</aside>", False),
+    ("<div class='cli-modal' id='cliSettingsPopup'><div>{}</div></div>", False),
+    ("<div id='cookie-notice'>{}</div>", False),
+    ("<noscript>{}</noscript>", False),
+    ("cards", False),
     # prose beside the story in containers of the article (not a comment section: a
     # commentary is an article)
     ("<div class='commentary-body'>{}</div>", True),
     ("<div class='article-chunk'>{}</div>", True),
+    ("<div class='modality-report'>{}</div>", True),
 ])
 def test_only_the_articles_own_prose_left_out_puts_the_fast_result_in_doubt(
         around: str, doubted: bool) -> None:
@@ -342,6 +347,9 @@ def test_only_the_articles_own_prose_left_out_puts_the_fast_result_in_doubt(
     others = "".join(f"<p>Other {i}: {_PROSE}.</p>" for i in range(6))
     extra = around.format(others) if "<li>" not in around else "<ul>" + "".join(
         f"<li><a href='/o{i}'><p>Other {i}: {_PROSE}.</p></a></li>" for i in range(6)) + "</ul>"
+    if around == "cards":  # other stories as cards, a paragraph each
+        extra = "".join(f"<article class='card'><h3>Other {i}</h3><p>Other {i}: {_PROSE}.</p>"
+                        "</article>" for i in range(6))
     page = ("<html><body><article>" + "".join(f"<p>{p}</p>" for p in story) + "</article>"
             f"{extra}</body></html>")
     texts, elements = _paragraph_texts(load_html(page))
