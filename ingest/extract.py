@@ -459,18 +459,20 @@ def _paragraph_texts(tree: Any) -> tuple[list[str], list[Any]]:
 # Paragraphs that are not the article's prose however long they are: in a link (a teaser of
 # another story), a page header or footer, a sidebar, a menu, <noscript>, a comment section
 # (class or id "comment", "comments-area", "commentsContainer"; not "commentary"), a cookie or
-# consent notice, a modal or popup, or the only paragraph of an <article> (a story card: a
-# teaser's description). Left out of the prose a fast result is doubted for leaving out: on the
+# consent notice, a modal or popup, or the only paragraph of an <article> when it is short (a
+# story card: a teaser's description). Left out of the prose a fast result is doubted for leaving out: on the
 # shared Zyte set, of its 16 doubts of that kind, the 14 where readability-lxml's text did not
 # win came from such paragraphs alone, the 2 where it won from paragraphs of the story.
+CARD_CHARS = 500  # a card's paragraph is a teaser's few sentences, not a story in one <p>
 _BESIDE_TAGS = frozenset(("a", "header", "footer", "aside", "nav", "noscript"))
 _BESIDE_NAME = re.compile(r"(?<![A-Za-z])(?:[Cc]omments?|[Cc]ookies?|[Cc]onsent|[Mm]odal|[Pp]opup"
                           r"|gdpr|GDPR)(?![a-z])")
 
 
-def _beside_article(element: Any) -> bool:
-    """Whether paragraph ``element`` is not part of the article (see above)."""
-    card = True  # until the nearest <article> is passed
+def _beside_article(element: Any, text: str) -> bool:
+    """Whether paragraph ``element`` (whose text is ``text``) is not part of the article (see
+    above)."""
+    card = len(text) < CARD_CHARS  # until the nearest <article> is passed
     for ancestor in element.iterancestors():
         if ancestor.tag in _BESIDE_TAGS or _BESIDE_NAME.search(
                 f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"):
@@ -488,7 +490,7 @@ def _doubt(text: str, paragraphs: list[str], elements: list[Any] | None = None) 
     flat = " ".join(text.split())
     missing = sum(len(p) for n, p in enumerate(paragraphs)
                   if p[:60] not in flat and textunits.words(p) >= PROSE_WORDS
-                  and (elements is None or not _beside_article(elements[n])))
+                  and (elements is None or not _beside_article(elements[n], p)))
     if missing >= MISSING_SHARE * len(flat):
         return f"page has {missing} characters of prose outside the fast result ({len(flat)})"
     mass = sum(map(len, paragraphs))

@@ -331,6 +331,7 @@ _PROSE = ("the council met on Monday to weigh the plan for the harbour, and memb
     ("<div class='commentary-body'>{}</div>", True),
     ("<div class='article-chunk'>{}</div>", True),
     ("<div class='modality-report'>{}</div>", True),
+    ("one-paragraph story", True),
 ])
 def test_only_the_articles_own_prose_left_out_puts_the_fast_result_in_doubt(
         around: str, doubted: bool) -> None:
@@ -350,10 +351,14 @@ def test_only_the_articles_own_prose_left_out_puts_the_fast_result_in_doubt(
     if around == "cards":  # other stories as cards, a paragraph each
         extra = "".join(f"<article class='card'><h3>Other {i}</h3><p>Other {i}: {_PROSE}.</p>"
                         "</article>" for i in range(6))
+    if around == "one-paragraph story":  # a story written as one long <p> is no card
+        extra = "<article><p>" + " ".join(f"Other {i}: {_PROSE}." for i in range(6)) + \
+            "</p></article>"
     page = ("<html><body><article>" + "".join(f"<p>{p}</p>" for p in story) + "</article>"
             f"{extra}</body></html>")
     texts, elements = _paragraph_texts(load_html(page))
-    assert len(texts) == 9, etree.tostring(load_html(page))
+    assert len(texts) == (4 if around == "one-paragraph story" else 9), etree.tostring(
+        load_html(page))
     reason = _doubt("\n".join(story), texts, elements)
     assert ("prose outside the fast result" in reason) is doubted, reason
     # without the elements (the texts alone), every long paragraph counts
