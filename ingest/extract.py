@@ -223,13 +223,11 @@ def _judge(text: str, meta: Document, url: str, min_words: int, paragraphs: list
     return body, _doubt(body.text, paragraphs, elements), None
 
 
-# Characters XML forbids (C0 controls but tab and line ends, U+FFFE, U+FFFF), as trafilatura's
-# INVALID_XML_CHARS, in a page's UTF-8: a bytes scan for them is about ten times cheaper than
-# its regex over the decoded text, which finds none on almost every page
 def _has_xml_forbidden(data: bytes) -> bool:
     """Whether UTF-8 ``data`` holds a character XML forbids (a C0 control other than tab and
-    line ends, U+FFFE, U+FFFF), found with numpy: a tenth of the cost of
-    ``INVALID_XML_CHARS``' search of the text, which finds none on almost every page."""
+    line ends, U+FFFE, U+FFFF; trafilatura's ``INVALID_XML_CHARS``), found with numpy: a
+    tenth of the cost of that regex's search of the text, which finds none on almost every
+    page."""
     codes = np.frombuffer(data, np.uint8)
     low = codes[codes < 0x20]
     if low.size and bool(((low != 0x09) & (low != 0x0A) & (low != 0x0D)).any()):
