@@ -33,10 +33,12 @@ def site() -> Iterator[MovingSite]:
 
 def test_a_busy_host_drains_its_backlog_oldest_first_and_loses_nothing(
         settings: Settings, stores: Stores, site: MovingSite) -> None:
-    # one host, 2 requests at once, 0.05 s between starts: the queue for 20 pages is longer
-    # than the per-URL deadline, and a run may start requests for 0.6 s (about 12 pages)
-    busy = settings.model_copy(update={"per_host_concurrency": 2, "per_host_delay": 0.05,
-                                       "page_deadline": 0.5, "poll_time_budget": 0.6})
+    # one host, 2 requests at once, 0.1 s between starts: the queue for 20 pages (1.9 s) is
+    # longer than the per-URL deadline and than the run's budget for starting requests (1.5 s,
+    # counted from the poll's start: reading the feed and saving its state come out of it, so
+    # on a loaded machine a run starts fewer pages; each run starts some)
+    busy = settings.model_copy(update={"per_host_concurrency": 2, "per_host_delay": 0.1,
+                                       "page_deadline": 1.0, "poll_time_budget": 1.5})
     catalog = site.catalog(["wire"])
     order: list[str] = []
     for run in range(5):  # 20 new entries a run; the feed lists only its latest 20
@@ -44,7 +46,7 @@ def test_a_busy_host_drains_its_backlog_oldest_first_and_loses_nothing(
         result = poll_group(busy, stores, catalog, "g", hour(run))
         outcome = result.outcomes[0]
         assert outcome.pages_failed == 0, outcome.page_errors  # no page timed out in a queue
-        assert outcome.pages_deferred > 0 and outcome.pages_ok >= 5
+        assert outcome.pages_deferred > 0 and outcome.pages_ok >= 1
         invariants.check(stores, "g", site.all_listed())
         pending = invariants.feed_states(stores, "g")["wire"]["pending"]
         assert {p["attempts"] for p in pending} == {0}  # never requested: no attempt spent
@@ -57,7 +59,7 @@ def test_a_busy_host_drains_its_backlog_oldest_first_and_loses_nothing(
         result = poll_group(busy, stores, catalog, "g", hour(run))
         order += [r.url for r in read_warc(stores.raw.get(result.capture_key)) if r.kind == "page"]
         run += 1
-        assert run < 30
+        assert run < 60
     assert set(order) == site.all_listed() and len(order) == 100  # each page fetched once
     numbers = [int(u.rsplit("/", 1)[1].split(".")[0]) for u in order]
     assert numbers == sorted(numbers)  # oldest first, across runs
