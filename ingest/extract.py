@@ -190,14 +190,16 @@ def extract(html: str | bytes, url: str, min_words: int = 40) -> Extracted:
 RECALL_RETRY_CHARS = 2 * trafilatura.core.ESCALATION_MAX_LENGTH
 _RETRY_LOCK = threading.Lock()
 
-# trafilatura's pruning expressions (the lists its fast pass and recall retry prune with), each
-# as a Python query returning the same elements (``ingest.xpathsubset``: lxml calls back into
-# Python for every ``re:test`` of every element; about a quarter of the fast pass's cost on
-# the scale pages, three quarters of it saved). An expression outside the subset stays lxml's.
+# trafilatura's pruning expressions (the lists its fast pass and recall retry prune with) and
+# the ones it looks for the article's container with, each as a Python query returning the
+# same elements (``ingest.xpathsubset``: lxml calls back into Python for every ``re:test`` of
+# every element; about a quarter of the fast pass's cost on the scale pages, three quarters
+# of it saved). An expression outside the subset stays lxml's.
 _PRUNING = ((trafilatura.core, ("RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH",
                                 "REMOVE_COMMENTS_XPATH")),
             (trafilatura.main_extractor, ("OVERALL_DISCARD_XPATH", "DISCARD_IMAGE_ELEMENTS",
-                                          "TEASER_DISCARD_XPATH", "PRECISION_DISCARD_XPATH")))
+                                          "TEASER_DISCARD_XPATH", "PRECISION_DISCARD_XPATH",
+                                          "BODY_XPATH")))
 _QUERIES = [(module, name, [compile_xpath(x.path) or x for x in getattr(module, name)])
             for module, names in _PRUNING for name in names]
 

@@ -1,12 +1,12 @@
 """trafilatura's pruning XPaths evaluated as Python instead of by libxml2: the same elements.
 
-trafilatura prunes its tree with XPath expressions of the form ``.//*[...][...]`` whose
-predicates test attributes, many with EXSLT regular expressions (``re:test``). lxml runs each
-``re:test`` as a call back into Python, element by element, and libxml2 evaluates the rest of
-the predicate for every element of the tree: on the scale bench's pages the pruning expressions
-were about a quarter of the fast pass's cost. The same test written as a loop over the elements
-of the named tags (lxml filters tags in C) with the regular expressions called directly is
-about four times cheaper.
+trafilatura prunes its tree and finds the article's container with XPath expressions of the
+form ``.//*[...][...]`` whose predicates test attributes, many with EXSLT regular expressions
+(``re:test``). lxml runs each ``re:test`` as a call back into Python, element by element, and
+libxml2 evaluates the rest of the predicate for every element of the tree: on the scale
+bench's pages these expressions were about a quarter of the fast pass's cost. The same test
+written as a loop over the elements of the named tags (lxml filters tags in C) with the
+regular expressions called directly is two to four times cheaper.
 
 ``compile_xpath(source)`` turns an expression of the subset those expressions use into a
 function ``tree -> list of elements`` that returns what ``lxml.etree.XPath(source)(tree)``
@@ -14,8 +14,9 @@ returns, in the same (document) order, or ``None`` when the expression is outsid
 (the caller keeps lxml's XPath then: a trafilatura release that writes its expressions
 differently falls back by itself). The subset, with XPath 1.0's meaning:
 
-- the path ``.//*`` (every descendant element of the context element) with one or more
-  predicates ``[...]`` (never a position);
+- the path ``.//*`` (every descendant element of the context element) or ``.//name``, with
+  predicates ``[...]``; kept whole, or only its first match: ``path[1]`` (each parent's first
+  matching child) and ``(path)[1]`` (the first in document order); no other position;
 - ``or``, ``and``, ``not(...)``, parentheses;
 - ``self::name``; ``.//name`` (has such a descendant);
 - ``@a`` (has the attribute), ``@a='v'``; ``@a|@b`` (either attribute);
@@ -44,6 +45,7 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<attr>@[A-Za-z_][\w.:-]*)
   | (?P<self>self::[A-Za-z_][\w.-]*)
   | (?P<name>[A-Za-z_][\w.:-]*)
+  | (?P<number>\d+)
 )""", re.VERBOSE)
 
 
@@ -101,17 +103,49 @@ class _Parser:
 
     # --- the path -----------------------------------------------------------------------------
 
-    def query(self) -> list[tuple[Any, ...]]:
-        """The predicates of ``.//*[...]...`` as trees of tuples."""
-        self.take(".//*")
+    def query(self) -> tuple[list[tuple[Any, ...]], str]:
+        """The predicates of the path as trees of tuples, and which of the matches it keeps:
+        ``all``, ``first`` (``(path)[1]``: the first in document order) or ``first child``
+        (``path[1]``: each parent's first matching child)."""
+        grouped = self.peek() == "("
+        if grouped:
+            self.take("(")
+        predicates = self.steps()
+        keep = "all"
+        if grouped:
+            self.take(")")
+            self.first()
+            keep = "first"
+        elif self.peek() == "[" and self.at + 1 < len(self.tokens) \
+                and self.tokens[self.at + 1][0] == "number":
+            self.first()
+            keep = "first child"
+        if self.peek() is not None:
+            raise Unsupported("more after the path")
+        return predicates, keep
+
+    def steps(self) -> list[tuple[Any, ...]]:
+        """``.//*[...]...`` or ``.//name[...]...`` (a tag test as its first predicate)."""
         predicates: list[tuple[Any, ...]] = []
-        while self.peek() == "[":
+        if self.peek() == ".//":
+            self.take(".//")
+            predicates.append(("self", self.take(kind="name")))
+        else:
+            self.take(".//*")
+        while self.peek() == "[" and (self.at + 1 >= len(self.tokens)
+                                      or self.tokens[self.at + 1][0] != "number"):
             self.take("[")
             predicates.append(self.disjunction())
             self.take("]")
-        if not predicates or self.peek() is not None:
-            raise Unsupported("not a .//*[...] path")
+        if not predicates:
+            raise Unsupported("every element: not worth a query")
         return predicates
+
+    def first(self) -> None:
+        self.take("[")
+        if self.take(kind="number") != "1":
+            raise Unsupported("a position other than the first")
+        self.take("]")
 
     # --- predicates, as trees of tuples --------------------------------------------------------
 
@@ -259,7 +293,7 @@ class _Writer:
             return f"{value}.startswith({literal!r})"
         raise Unsupported(kind)  # pragma: no cover - the parser makes no other kind
 
-    def query(self, predicates: list[tuple[Any, ...]]) -> Query:
+    def query(self, predicates: list[tuple[Any, ...]], keep: str) -> Query:
         tags = _tags(predicates[0])
         if tags:
             predicates = predicates[1:]
@@ -268,8 +302,16 @@ class _Writer:
         walk = (f"tree.iterdescendants(*{tags!r})" if tags
                 else "tree.iterdescendants(_element)")
         self.constants["_element"] = etree.Element
-        source = (f"def query(tree):\n    found = []\n    for e in {walk}:\n{reads}"
-                  f"        if {test}:\n            found.append(e)\n    return found\n")
+        take = {"all": "found.append(e)",
+                "first": "return [e]",
+                # XPath's path[1]: a match whose parent already gave one is not first
+                "first child": "parent = e.getparent()\n"
+                               "            if parent not in parents:\n"
+                               "                parents.add(parent)\n"
+                               "                found.append(e)"}[keep]
+        source = (f"def query(tree):\n    found = []\n    parents = set()\n"
+                  f"    for e in {walk}:\n{reads}"
+                  f"        if {test}:\n            {take}\n    return found\n")
         space = dict(self.constants)
         # the source holds no text of the expression but through repr() (names, literals)
         exec(compile(source, "<xpathsubset>", "exec"), space)
@@ -281,6 +323,6 @@ class _Writer:
 def compile_xpath(source: str) -> Query | None:
     """``source`` as a Python query returning lxml's result, or None outside the subset."""
     try:
-        return _Writer().query(_Parser(source).query())
+        return _Writer().query(*_Parser(source).query())
     except Unsupported:
         return None
