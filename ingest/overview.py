@@ -172,6 +172,7 @@ class Overview:
         self._asked: dict[tuple[Any, ...], tuple[float, Callable[[], Any]]] = {}
         self._refresher: threading.Thread | None = None
         self.refresh = refresh
+        self._warming = threading.local()
         self._poll = _Reports(stores.raw)
         self._complete = _Reports(stores.processed)
         self._runs = _Reports(stores.processed)
@@ -185,14 +186,29 @@ class Overview:
         now = time.monotonic()
         with self._cache_lock:
             hit = self._cache.get(key)
-            self._asked[key] = (now, compute)
-            self._start_refresher()
+            if not getattr(self._warming, "on", False):
+                self._asked[key] = (now, compute)
+                self._start_refresher()
             if hit and hit[0] > now:
                 return cast(T, hit[1])
         value = compute()
         with self._cache_lock:
             self._cache[key] = (now + self.ttl, value)
         return value
+
+    def warm(self) -> None:
+        """The four screens' first answers computed into the cache (what a page view asks
+        first), without keeping them fresh in the background: that is for answers someone
+        asked for, so a deployment nobody looks at does not read its reports every
+        ``ttl / 3`` seconds."""
+        self._warming.on = True
+        try:
+            self.feeds()
+            self.runs()
+            self.completeness(*self.completeness_range(None, None))
+            self.coverage(*self.coverage_range(None, None))
+        finally:
+            self._warming.on = False
 
     def _start_refresher(self) -> None:
         if self.refresh and self._refresher is None:

@@ -133,11 +133,7 @@ def app() -> Any:
 
 def _warm() -> None:
     try:
-        view = overview()
-        view.feeds()
-        view.runs()
-        view.completeness(*view.completeness_range(None, None))
-        view.coverage(*view.coverage_range(None, None))
+        overview().warm()
     except Exception as exc:  # noqa: BLE001 - a cold cache only slows the first view
         log.warning("news view: warming the caches failed: %s", exc)
 

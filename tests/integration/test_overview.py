@@ -148,6 +148,20 @@ def test_a_new_deployment_shows_empty_screens(settings: Settings, stores: Stores
     assert view.runs()["runs"] == []
 
 
+def test_warming_fills_the_caches_without_keeping_them_fresh(settings: Settings,
+                                                             stores: Stores) -> None:
+    """The API server warms the view at start; only answers a page asked for are refreshed
+    in the background afterwards (a stack nobody looks at reads no reports every 10 s)."""
+    catalog = load_catalog(SAMPLE_CATALOG, env={"NEWS_INGEST_SAMPLE_BASE": "http://127.0.0.1:9"})
+    view = Overview(settings, stores, catalog, refresh=True)
+    view.warm()
+    assert {key[0] for key in view._cache} == {"feeds", "runs", "completeness", "coverage"}
+    assert view._asked == {} and view._refresher is None
+    view.refresh = False  # no thread outliving the test
+    assert view.feeds() == view._cache[("feeds",)][1]  # from the warm cache
+    assert list(view._asked) == [("feeds",)]
+
+
 def test_day_ranges_are_checked() -> None:
     today = date(2026, 11, 28)
     assert day_range(None, None, 30, today) == (date(2026, 10, 30), today)
