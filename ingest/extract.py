@@ -12,6 +12,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
@@ -23,6 +24,7 @@ import trafilatura.main_extractor
 from htmldate import find_date
 from lxml import etree
 from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import Document
 from trafilatura.utils import (
@@ -204,23 +206,40 @@ _QUERIES = [(module, name, [compile_xpath(x.path) or x for x in getattr(module, 
             for module, names in _PRUNING for name in names]
 
 
+_PREPARE_TREE = trafilatura.core._prepare_tree
+
+
+def _prepare_without_backup(tree: Any, options: Any, url: str | None) -> tuple[Any, Any]:
+    """trafilatura's ``_prepare_tree`` (clean and convert a copy of the page's tree) without
+    the copy of the cleaned tree it keeps as a backup when neither of its two readers runs:
+    the comparison with other extractors (off in fast mode) and the comment handling (off
+    here). That copy of the whole page was about 4 % of the fast pass. ``None`` stands in
+    for it, so a reader that appeared in a new trafilatura would fail loudly, not quietly."""
+    if not options.fast or options.comments:
+        return _PREPARE_TREE(tree, options, url)
+    return convert_tags(tree_cleaning(copy(tree), options), options, url), None
+
+
 @contextlib.contextmanager
 def _trafilatura_as_used(recall_retry: bool) -> Iterator[None]:
     """trafilatura as the fast pass uses it, for the calls inside: its pruning lists
-    evaluated by the Python queries (``_QUERIES``), and without its recall retry unless asked
-    (it has no option for it: its length limit is set to 0). Both restored after; a lock keeps
-    two threads from interleaving."""
+    evaluated by the Python queries (``_QUERIES``), no backup copy it would not read
+    (``_prepare_without_backup``), and without its recall retry unless asked (it has no
+    option for it: its length limit is set to 0). All restored after; a lock keeps two
+    threads from interleaving."""
     with _RETRY_LOCK:
         saved = [(module, name, getattr(module, name)) for module, name, _ in _QUERIES]
         limit = trafilatura.core.ESCALATION_MAX_LENGTH
         for module, name, queries in _QUERIES:
             setattr(module, name, queries)
+        trafilatura.core._prepare_tree = _prepare_without_backup
         if not recall_retry:
             trafilatura.core.ESCALATION_MAX_LENGTH = 0
         try:
             yield
         finally:
             trafilatura.core.ESCALATION_MAX_LENGTH = limit
+            trafilatura.core._prepare_tree = _PREPARE_TREE
             for module, name, expressions in saved:
                 setattr(module, name, expressions)
 

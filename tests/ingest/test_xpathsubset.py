@@ -15,7 +15,7 @@ from trafilatura import xpaths
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 
-from ingest.extract import _PRUNING, _QUERIES, _load_html, extract
+from ingest.extract import _PRUNING, _QUERIES, _load_html, _prepare_without_backup, extract
 from ingest.xpathsubset import compile_xpath
 from tests.conftest import shared_path
 
@@ -137,6 +137,7 @@ def test_extraction_leaves_trafilaturas_own_lists_in_place() -> None:
     directly afterwards (the benches' baseline) uses its own XPaths."""
     before = {(module.__name__, name): getattr(module, name) for module, names in _PRUNING
               for name in names}
+    prepare = trafilatura.core._prepare_tree
     page = ("<html><body><article><h1>Council</h1>"
             + "<p>The council met on Monday to weigh the plan for the harbour again.</p>" * 12
             + "<div class='share-buttons'>Share this</div></article></body></html>")
@@ -146,3 +147,19 @@ def test_extraction_leaves_trafilaturas_own_lists_in_place() -> None:
             else trafilatura.main_extractor
         assert getattr(module, name) is value
         assert all(isinstance(x, etree.XPath) for x in value)
+    assert trafilatura.core._prepare_tree is prepare
+
+
+def test_the_fast_pass_prepares_the_tree_trafilatura_prepares() -> None:
+    """Without the backup copy nothing reads in fast mode without comments, the cleaned and
+    converted tree is trafilatura's own; with comments or outside fast mode, its function."""
+    paths = sorted(shared_path("benchdata", "extraction", "html").glob("*.html.gz"))[:40]
+    fast = Extractor(fast=True, comments=False)
+    for path in paths:
+        tree = _load_html(gzip.decompress(path.read_bytes()))
+        ours, backup = _prepare_without_backup(tree, fast, "https://example.org/a")
+        theirs, _ = trafilatura.core._prepare_tree(tree, fast, "https://example.org/a")
+        assert backup is None
+        assert etree.tostring(ours) == etree.tostring(theirs), path.name
+    slow = Extractor(fast=False, comments=True)
+    assert _prepare_without_backup(tree, slow, None)[1] is not None
