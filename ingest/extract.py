@@ -197,13 +197,14 @@ _RETRY_LOCK = threading.Lock()
 # same elements (``ingest.xpathsubset``: lxml calls back into Python for every ``re:test`` of
 # every element; about a quarter of the fast pass's cost on the scale pages, three quarters
 # of it saved). An expression outside the subset stays lxml's.
-_PRUNING = ((trafilatura.core, ("RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH",
-                                "REMOVE_COMMENTS_XPATH")),
-            (trafilatura.main_extractor, ("OVERALL_DISCARD_XPATH", "DISCARD_IMAGE_ELEMENTS",
-                                          "TEASER_DISCARD_XPATH", "PRECISION_DISCARD_XPATH",
-                                          "BODY_XPATH")))
+_XPATH_LISTS = (
+    (trafilatura.core, ("RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH",
+                        "REMOVE_COMMENTS_XPATH")),
+    (trafilatura.main_extractor, ("OVERALL_DISCARD_XPATH", "DISCARD_IMAGE_ELEMENTS",
+                                  "TEASER_DISCARD_XPATH", "PRECISION_DISCARD_XPATH",
+                                  "BODY_XPATH")))
 _QUERIES = [(module, name, [compile_xpath(x.path) or x for x in getattr(module, name)])
-            for module, names in _PRUNING for name in names]
+            for module, names in _XPATH_LISTS for name in names]
 
 
 _PREPARE_TREE = trafilatura.core._prepare_tree

@@ -101,6 +101,13 @@ class _Parser:
     def literal(self) -> str:
         return self.take(kind="string")[1:-1]
 
+    def local_name(self, name: str) -> str:
+        """An element or attribute name without a namespace prefix (a prefixed one means a
+        namespace lxml resolves and ``get``/``iter`` would not)."""
+        if ":" in name:
+            raise Unsupported(f"a namespaced name {name!r}")
+        return name
+
     # --- the path -----------------------------------------------------------------------------
 
     def query(self) -> tuple[list[tuple[Any, ...]], str]:
@@ -129,7 +136,7 @@ class _Parser:
         predicates: list[tuple[Any, ...]] = []
         if self.peek() == ".//":
             self.take(".//")
-            predicates.append(("self", self.take(kind="name")))
+            predicates.append(("self", self.local_name(self.take(kind="name"))))
         else:
             self.take(".//*")
         while self.peek() == "[" and (self.at + 1 >= len(self.tokens)
@@ -172,10 +179,10 @@ class _Parser:
             return inner
         if kind == "self":
             self.take()
-            return ("self", value.split("::", 1)[1])  # type: ignore[union-attr]
+            return ("self", self.local_name(value.split("::", 1)[1]))  # type: ignore[union-attr]
         if value == ".//":
             self.take()
-            return ("descendant", self.take(kind="name"))
+            return ("descendant", self.local_name(self.take(kind="name")))
         if kind == "attr":
             names = self.attributes()
             if self.peek() == "=":
@@ -201,10 +208,10 @@ class _Parser:
         raise Unsupported(f"unsupported {value!r}")
 
     def attributes(self) -> tuple[str, ...]:
-        names = [self.take(kind="attr")[1:]]
+        names = [self.local_name(self.take(kind="attr")[1:])]
         while self.peek() == "|":
             self.take("|")
-            names.append(self.take(kind="attr")[1:])
+            names.append(self.local_name(self.take(kind="attr")[1:]))
         return tuple(names)
 
     def strings(self) -> tuple[Any, ...]:

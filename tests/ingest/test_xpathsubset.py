@@ -15,7 +15,7 @@ from trafilatura import xpaths
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 
-from ingest.extract import _PRUNING, _QUERIES, _load_html, _prepare_without_backup, extract
+from ingest.extract import _QUERIES, _XPATH_LISTS, _load_html, _prepare_without_backup, extract
 from ingest.xpathsubset import compile_xpath
 from tests.conftest import shared_path
 
@@ -61,7 +61,7 @@ def test_the_fast_pass_lists_are_all_python_queries() -> None:
         left = [q.path for q in queries if isinstance(q, etree.XPath)]
         assert len(left) == (1 if name == "BODY_XPATH" else 0), name
         assert len(queries) == len(getattr(module, name))
-    assert [name for _, names in _PRUNING for name in names][:5] == [
+    assert [name for _, names in _XPATH_LISTS for name in names][:5] == [
         "RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH", "REMOVE_COMMENTS_XPATH",
         "OVERALL_DISCARD_XPATH", "DISCARD_IMAGE_ELEMENTS"]
 
@@ -127,6 +127,7 @@ def test_each_construct_means_what_xpath_means(source: str) -> None:
     ".//*[self::div][2]", "(.//div)[2]", ".//*[1][@id]", "(.//div)", ".//*[@a]|.//*[@b]",
     ".//*[normalize-space(@class)='x']", ".//*[@class!='x']", ".//*[", "//*[@id]",
     ".//*", ".//*[@id][position() < 2]", ".//*[contains(text(), 'x')]",
+    ".//*[@xml:lang='en']", ".//svg:path", ".//*[self::svg:g]",
 ])
 def test_an_expression_outside_the_subset_is_left_to_lxml(source: str) -> None:
     assert compile_xpath(source) is None
@@ -135,7 +136,7 @@ def test_an_expression_outside_the_subset_is_left_to_lxml(source: str) -> None:
 def test_extraction_leaves_trafilaturas_own_lists_in_place() -> None:
     """The queries replace trafilatura's lists only inside the fast pass; trafilatura called
     directly afterwards (the benches' baseline) uses its own XPaths."""
-    before = {(module.__name__, name): getattr(module, name) for module, names in _PRUNING
+    before = {(module.__name__, name): getattr(module, name) for module, names in _XPATH_LISTS
               for name in names}
     prepare = trafilatura.core._prepare_tree
     page = ("<html><body><article><h1>Council</h1>"
