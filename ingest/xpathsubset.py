@@ -123,8 +123,7 @@ class _Parser:
             self.take(")")
             self.first()
             keep = "first"
-        elif self.peek() == "[" and self.at + 1 < len(self.tokens) \
-                and self.tokens[self.at + 1][0] == "number":
+        elif self.at_position():
             self.first()
             keep = "first child"
         if self.peek() is not None:
@@ -139,14 +138,18 @@ class _Parser:
             predicates.append(("self", self.local_name(self.take(kind="name"))))
         else:
             self.take(".//*")
-        while self.peek() == "[" and (self.at + 1 >= len(self.tokens)
-                                      or self.tokens[self.at + 1][0] != "number"):
+        while self.peek() == "[" and not self.at_position():
             self.take("[")
             predicates.append(self.disjunction())
             self.take("]")
         if not predicates:
             raise Unsupported("every element: not worth a query")
         return predicates
+
+    def at_position(self) -> bool:
+        """Whether a ``[number]`` (a position, not a predicate) comes next."""
+        return self.peek() == "[" and self.at + 1 < len(self.tokens) \
+            and self.tokens[self.at + 1][0] == "number"
 
     def first(self) -> None:
         self.take("[")
@@ -157,18 +160,18 @@ class _Parser:
     # --- predicates, as trees of tuples --------------------------------------------------------
 
     def disjunction(self) -> tuple[Any, ...]:
-        parts = [self.conjunction()]
-        while self.peek() == "or" and self.kind() == "name":
-            self.take("or")
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else ("or", parts)
+        return self.chain("or", self.conjunction)
 
     def conjunction(self) -> tuple[Any, ...]:
-        parts = [self.unary()]
-        while self.peek() == "and" and self.kind() == "name":
-            self.take("and")
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else ("and", parts)
+        return self.chain("and", self.unary)
+
+    def chain(self, operator: str, operand: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+        """``operand (operator operand)*``: one operand alone, or (operator, [operands])."""
+        parts = [operand()]
+        while self.peek() == operator and self.kind() == "name":
+            self.take(operator)
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (operator, parts)
 
     def unary(self) -> tuple[Any, ...]:
         kind, value = self.kind(), self.peek()
