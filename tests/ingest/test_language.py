@@ -63,3 +63,18 @@ def test_declarations_are_normalised() -> None:
 
 def test_the_same_text_always_gets_the_same_answer() -> None:
     assert {decide(TEXTS["ru"], page="en") for _ in range(3)} == {decide(TEXTS["ru"], page="en")}
+
+
+def test_the_faster_scoring_table_ranks_exactly_as_py3langid_does() -> None:
+    # ingest.language keeps its restricted table contiguous and in float32; py3langid's own
+    # identifier, restricted the same way, must give the very same probabilities
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from ingest.language import rank
+
+    plain = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    plain.set_languages([code for code in plain.nb_classes if len(code) == 2])
+    for text in TEXTS.values():
+        ours = rank(text)
+        assert ours is not None
+        assert ours == [(str(c), float(p)) for c, p in plain.rank(text)]
