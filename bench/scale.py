@@ -357,8 +357,9 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
             for k, v in c.get("seconds", {}).items():
                 seconds[k] = seconds.get(k, 0.0) + v
         committed = sum(c.get("counts", {}).get("pages", 0) for c in commits)
-        serial = sum(seconds.get(step, 0.0) for step in ("staging", "decide_write", "extract",
-                                                         "reports"))
+        # the commit tasks' serial stage once its index was in (its own wall time: its steps
+        # overlap, the table commit of a group of captures with the deciding of the next)
+        serial = seconds.get("serial", 0.0)
         rss = {task: max((t["xcom"].get("peak_rss_mib", 0) for t in group
                           if isinstance(t["xcom"], dict)), default=0)
                for task, group in tis.items()}

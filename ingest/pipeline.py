@@ -10,7 +10,7 @@ import logging
 import resource
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -237,16 +237,33 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
         return read_staged(stores, stage, key, (stores.raw.stat(key) or ("",))[0])
 
     pending: list[tuple[str, Decided]] = []
+    writing: list[Future[list[tuple[str, Decided]]]] = []  # the write in flight, if any
 
-    def flush() -> None:
-        """Write the decided batches gathered so far in one table commit, then finish them."""
-        write_batches(settings, stores, [decided for _, decided in pending], pool, writer,
+    def write(group: list[tuple[str, Decided]]) -> list[tuple[str, Decided]]:
+        """Write decided batches in one table commit, then drop their inbox markers and
+        staging."""
+        write_batches(settings, stores, [decided for _, decided in group], pool, writer,
                       reports=False)
         each(lambda key: _clean(stores, key, marked, stage if staged else None),
-             [key for key, _ in pending])
-        for _, decided in pending:
-            _finish(decided.result, summary)
-        pending.clear()
+             [key for key, _ in group])
+        return group
+
+    def settle() -> None:
+        """Wait for the write in flight; a failed one raises here, so nothing decided after
+        it is written."""
+        while writing:
+            for _, decided in writing.pop().result():
+                _finish(decided.result, summary)
+
+    def flush() -> None:
+        """Hand the batches decided so far to the writer thread, once the previous group's
+        write is done: the table commit (delta-rs lets go of the GIL) and the segment,
+        manifest and count writes of one group overlap the deciding of the next, and the
+        groups are written one at a time, in order."""
+        settle()
+        if pending:
+            writing.append(writer_thread.submit(write, list(pending)))
+            pending.clear()
 
     # the next capture's staging is read while this one is decided (four ahead was measured:
     # no faster, and the commit task's peak memory grew from 704 to 862 MiB); consecutive
@@ -257,9 +274,13 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
     # this extraction may have replaced (ingest.sitestate)
     redone: set[str] = set()
     splits = {item["capture"]: item["shards"] for item in items}
-    with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead:
+    began = time.monotonic()
+    with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead, \
+            ThreadPoolExecutor(1, thread_name_prefix="writer") as writer_thread:
         coming = ahead.submit(read, captures[0]) if staged and captures else None
         for n, key in enumerate(captures):
+            if writing and writing[-1].done():
+                settle()  # (a failed write stops the run here, not after another batch)
             shards: dict[str, StagedShard] = {}
             reading = time.monotonic()
             chain = dataset.capture_chain(key)
@@ -291,11 +312,15 @@ def commit_with(settings: Settings, catalog: Catalog, stores: Stores,
             if sum(d.result.counts["pages"] for _, d in pending) >= settings.commit_pages:
                 flush()
         flush()
+        settle()
     # each interval's completeness report once, from every capture of it (after each batch,
     # it would read every group's objects again: the square of the groups)
     reporting = time.monotonic()
     completeness.write_reports(stores, captures)
     summary["seconds"]["reports"] = time.monotonic() - reporting
+    # the serial stage's own time once its index is in: the whole of it but the index's
+    # loading (its steps overlap: the sum of the others is more than this)
+    summary["seconds"]["serial"] = time.monotonic() - began - summary["seconds"].get("index", 0.0)
     summary["partitions"] = sorted(set(summary["partitions"]))
     summary["reports"] = sorted(set(summary["reports"]))
     log.info("index: %d days read for %d captures; seconds %s", pool.reads, len(captures),

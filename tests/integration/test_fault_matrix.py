@@ -375,3 +375,35 @@ def test_a_commit_gathering_several_captures_killed_or_cut_at_any_write_reruns_t
     _matrix(env, raw, prepare,
             lambda settings: Step(_commit_staged, settings, (plans[settings.processed_bucket],)),
             where=group)
+
+
+def test_a_commit_writing_one_capture_while_deciding_the_next_killed_or_cut_reruns_to_the_same_bytes(
+        env: Env) -> None:
+    """The commit task writes a group of captures (here each capture its own group) in a
+    thread of its own while it decides the next: killed or cut off at any write of a group
+    that is not the first (the previous group written, the next one being decided), its retry
+    leaves what an uninterrupted run leaves, each group committed once."""
+    raw, _ = env.buckets(keep_raw=f"fm-corpus-{os.getpid()}")
+    keys = corpus.write(env.stores(raw, "unused"), corpus.exchanges(4, captures=2))
+    assert len(keys) == 3
+    plans: dict[str, list[dict[str, Any]]] = {}
+
+    def one_by_one(settings: Settings) -> Settings:
+        return settings.model_copy(update={"commit_pages": 1})
+
+    def prepare(stores: Stores, settings: Settings) -> None:
+        parts = plans[settings.processed_bucket] = pipeline.plan(keys, settings)
+        for part in parts:
+            pipeline.extract(part, settings)
+
+    def second_group(writes: list[str]) -> list[int]:
+        """Every write from the second capture's segment to the third's (exclusive)."""
+        segments = [n for n, w in enumerate(writes, 1) if "state/dedupe/" in w
+                    and w.startswith("put_object")]
+        assert len(segments) == len(keys)
+        return list(range(segments[1], segments[2]))
+
+    _matrix(env, raw, prepare,
+            lambda settings: Step(_commit_staged, one_by_one(settings),
+                                  (plans[settings.processed_bucket],)),
+            where=second_group)
