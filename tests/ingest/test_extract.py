@@ -242,3 +242,19 @@ def test_the_headline_is_taken_out_whatever_its_quotes() -> None:
     doc = extract(html, "https://www.city.test/news/ferry")
     assert doc.title == 'Ferry "will open" in spring - harbour'
     assert doc.text.startswith("The harbour authority")
+
+
+def test_a_page_wrapped_in_one_form_keeps_its_article_and_drops_its_search_form() -> None:
+    # ASP.NET WebForms put the whole page in one <form>: trafilatura keeps a form that holds
+    # most of the text (read through its element classes' text_content) and drops the others
+    paras = "".join(f"<p>The harbour board met on day {n} to weigh the dredging plan, and its "
+                    f"members said the vote on item {n} would come before the end of the month."
+                    "</p>" for n in range(1, 7))
+    page = ("<html lang='en'><head><title>Harbour plan</title></head><body>"
+            "<form id='aspnetForm' action='/x'><div id='main'><article><h1>Harbour plan</h1>"
+            f"{paras}</article></div>"
+            "<form class='search'><label>Search the archive of every story we keep</label>"
+            "<input name='q' value='type here'></form></form></body></html>")
+    got = extract(page, "https://news.example/harbour.html")
+    assert "dredging plan" in got.text and "day 6" in got.text
+    assert "Search the archive" not in got.text and "type here" not in got.text

@@ -299,6 +299,7 @@ def test_the_page_is_parsed_into_trafilaturas_tree() -> None:
     import gzip
 
     from lxml import etree
+    from lxml.html import HtmlElement
     from trafilatura.utils import load_html
 
     from ingest.extract import _load_html
@@ -310,6 +311,10 @@ def test_the_page_is_parsed_into_trafilaturas_tree() -> None:
         theirs, ours = load_html(source), _load_html(source)
         assert (None if theirs is None else etree.tostring(theirs)) == (
             None if ours is None else etree.tostring(ours)), repr(source[:60])
+        # every element an HtmlElement, as trafilatura's type checks and text_content() expect
+        # (lxml's element classes given in C, not by lxml.html's per-element Python lookup)
+        assert ours is None or all(isinstance(e, HtmlElement) for e in ours.iter()
+                                   if isinstance(e.tag, str)), repr(source[:60])
 
 
 _PROSE = ("the council met on Monday to weigh the plan for the harbour, and members said the"
