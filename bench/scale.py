@@ -332,7 +332,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
                                     "taskInstances", params={"limit": 1000})["task_instances"]
                 for ti in found:
                     ti["xcom"] = _xcom(airflow, dag, run["dag_run_id"], ti) \
-                        if ti["state"] == "success" and "announce" not in ti["task_id"] else {}
+                        if ti["state"] == "success" else {}
                     tis.setdefault(ti["task_id"], []).append(ti)
         articles = table.read(settings).num_rows
         failed = [f"{t['task_id']}[{t['map_index']}]={t['state']}" for group in tis.values()
@@ -367,7 +367,7 @@ def run_once(sites: int, per_site: int, cache: Path, tmp: Path,
                               if isinstance(t["xcom"], dict)) for task, group in tis.items()}
         return {"sites": sites, "pages": pages, "articles": articles, "wall": wall,
                 "pages_per_s": pages / wall, "articles_per_s": articles / wall,
-                "stages": {"poll": span("feed_group.poll"), "plan": span("plan"),
+                "stages": {"poll": span("poll"), "plan": span("plan"),
                            "extract": span("extract"), "commit": span("commit")},
                 "extract_tasks": len(tis.get("extract", [])), "process_runs": len(process_runs),
                 "serial": {"pages": committed, "index_s": seconds.get("index", 0.0),

@@ -2,14 +2,15 @@
 ### news_poll
 
 Polls the feed catalog (`feeds.yaml`, or `NEWS_INGEST_CATALOG_PATH`) once per data interval:
-one mapped task group per **feed group**: `poll` does conditional GETs of the group's feeds,
-fetches the new articles politely and writes one raw WARC capture per group and interval to the
-raw bucket; right after it, that group's `announce` emits an event on the **news-raw** asset
-whose extra names the capture, so `news_process` starts on the first group's capture while the
-other groups are still polling. No event is emitted for a group that captured nothing.
+one mapped `poll` task per **feed group** does conditional GETs of the group's feeds, fetches
+the new articles politely, writes one raw WARC capture per group and interval to the raw
+bucket and, as it ends, emits an event on the **news-raw** asset whose extra names the
+capture (through the **news-raw-captures** asset alias, so a group that captured nothing emits
+none), so `news_process` starts on the first group's capture while the other groups are still
+polling.
 
 A group's poll fails (and is retried) when **every** feed of the group failed, with a message
-naming them; the other groups are announced as they finish. Feeds that failed while others
+naming them (a failed task emits no event); the other groups' events go out as they finish. Feeds that failed while others
 worked leave the task green: see its log summary and return value (counts of failed feeds,
 pages failed and deferred, backlog) and the poll report in the raw bucket.
 
@@ -25,12 +26,15 @@ with conf `{"history": true}`.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import dag, task, task_group
-from news_assets import POLL_POOL, RAW
+from airflow.sdk import dag, task
+from news_assets import POLL_POOL, RAW, RAW_CAPTURES
 from news_ingest_airflow import cron_schedule
+
+log = logging.getLogger(__name__)
 
 
 def _interval(context: dict[str, Any]) -> Any:
@@ -70,39 +74,29 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    @task(pool=POLL_POOL, max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}")
+    @task(pool=POLL_POOL, max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}",
+          outlets=[RAW_CAPTURES])
     def poll(group: str, **context: Any) -> dict[str, Any]:
-        """Poll one feed group for this run's data interval; fails when every feed failed."""
+        """Poll one feed group for this run's data interval; fails when every feed failed. A
+        group that captured something emits a news-raw event naming its capture."""
         from airflow.sdk import get_current_context
         from news_ingest_airflow import settings
 
         from ingest.pipeline import poll
 
         get_current_context()["feed_group"] = group  # type: ignore[typeddict-unknown-key]
-        return poll(group, _interval(context), settings(), history=_history(context))
-
-    @task(outlets=[RAW], map_index_template="{{ feed_group }}")
-    def announce(result: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """Emit the news-raw asset event naming the capture the group's poll wrote; no event
-        when it captured nothing."""
-        from airflow.sdk import get_current_context
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        get_current_context()["feed_group"] = result["group"]  # type: ignore[typeddict-unknown-key]
         interval = _interval(context)
-        if not result["captures"]:
-            raise AirflowSkipException(f"group {result['group']} captured nothing for "
-                                       f"{interval.label}: no news-raw event")
-        extra = {"captures": sorted(result["captures"]), "interval": interval.label,
-                 "groups": [result["group"]], "reports": [result["report"]]}
-        context["outlet_events"][RAW].extra = extra
-        return extra
+        result = poll(group, interval, settings(), history=_history(context))
+        if result["captures"]:
+            context["outlet_events"][RAW_CAPTURES].add(RAW, extra={
+                "captures": sorted(result["captures"]), "interval": interval.label,
+                "groups": [group], "reports": [result["report"]]})
+        else:
+            log.info("group %s captured nothing for %s: no news-raw event", group,
+                     interval.label)
+        return result
 
-    @task_group
-    def feed_group(group: str) -> None:
-        announce(poll(group))
-
-    feed_group.expand(group=feed_groups())
+    poll.expand(group=feed_groups())
 
 
 news_poll()

@@ -98,7 +98,7 @@ class Stack:
         self.celery_workers = dict(celery_workers or {})
         # extraction may use every core (LocalExecutor) or every worker's processes (Celery):
         # the news_extract pool's size; the slots beside it are the polls' pool and two for
-        # plan, announcements and the serial commit, so no kind of task waits for another's
+        # plan and the serial commit, so no kind of task waits for another's
         # (with Celery the workers' processes, given explicitly; on one machine its cores, the
         # default, so that a size an operator set in the UI stands across restarts)
         if self.celery_workers:

@@ -39,13 +39,13 @@ def test_poll_is_interval_scheduled_and_emits_the_raw_asset(dagbag: Any) -> None
     dag = dagbag.dags["news_poll"]
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.catchup is False
-    assert [t.task_id for t in dag.topological_sort()] == [
-        "feed_groups", "feed_group.poll", "feed_group.announce"]
-    announce = dag.get_task("feed_group.announce")
-    # one announce per group, right after that group's poll (a mapped task group)
-    assert announce.get_closest_mapped_task_group() is not None
-    assert announce.upstream_task_ids == {"feed_group.poll"}
-    assert [a.name for a in announce.outlets] == ["news-raw"]
+    assert [t.task_id for t in dag.topological_sort()] == ["feed_groups", "poll"]
+    poll = dag.get_task("poll")
+    # one poll per group, each emitting its own event (through an alias: a poll that captured
+    # nothing emits none, tests/dags/test_dag_runs.py)
+    assert poll.is_mapped
+    assert [(type(a).__name__, a.name) for a in poll.outlets] == [
+        ("AssetAlias", "news-raw-captures")]
 
 
 def test_process_is_scheduled_on_the_raw_asset(dagbag: Any) -> None:
@@ -124,5 +124,5 @@ def test_tasks_run_in_the_pools_the_deployment_creates(dagbag: Any) -> None:
     assert pool_sizes(Settings())[EXTRACT_POOL] >= 1  # default: this machine's cores
     pools = {(d.dag_id, t.task_id): t.pool for d in dagbag.dags.values() for t in d.tasks}
     assert pools[("news_process", "extract")] == EXTRACT_POOL
-    assert pools[("news_poll", "feed_group.poll")] == POLL_POOL
+    assert pools[("news_poll", "poll")] == POLL_POOL
     assert set(pools.values()) <= {"default_pool", *sizes}

@@ -35,6 +35,19 @@ def load(dag_id: str, retries: int | None = None) -> Any:
     return dag
 
 
+def raw_events(run_id: str) -> list[dict[str, Any]]:
+    """The extras of the news-raw events a news_poll run emitted."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        found = session.query(AssetEvent).join(
+            AssetModel, AssetEvent.asset_id == AssetModel.id).filter(
+            AssetModel.name == "news-raw", AssetEvent.source_dag_id == "news_poll",
+            AssetEvent.source_run_id == run_id).order_by(AssetEvent.id).all()
+        return [dict(event.extra or {}) for event in found]
+
+
 def test_poll_then_process(airflow_db: Path, settings: Settings, stores: Stores,
                            sample_server: SampleServer, monkeypatch: pytest.MonkeyPatch) -> None:
     use(settings, monkeypatch)
@@ -75,12 +88,13 @@ def test_a_group_whose_every_feed_fails_fails_its_task_and_the_others_are_announ
         tis = {(ti.task_id, ti.rendered_map_index): ti.state for ti in session.query(
             TaskInstance).filter(TaskInstance.run_id == run.run_id)}
     # mapped tasks are named by their group; the failing group's task failed, the others ran
-    assert tis[("feed_group.poll", "down")] == "failed"
-    assert tis[("feed_group.poll", "sample")] == "success"
-    assert tis[("feed_group.announce", "sample")] == "success"
-    # the failed group's announce never runs (no event)
-    assert sorted(str(state) for (task, _), state in tis.items()
-                  if task == "feed_group.announce") == ["success", "upstream_failed"], tis
+    assert tis[("poll", "down")] == "failed"
+    assert tis[("poll", "sample")] == "success"
+    # the group that worked emitted its news-raw event naming its capture; the failed one none
+    events = raw_events(run.run_id)
+    assert [e["groups"] for e in events] == [["sample"]], events
+    assert events[0]["captures"] == [
+        "captures/dt=2014-03-31/group=sample/20140331T0000Z-20140331T0100Z.warc.gz"]
     report = stores.raw.get_json(
         "reports/poll/dt=2014-03-31/20140331T0000Z-20140331T0100Z/down.json")
     assert {f["feed_id"]: f["status"] for f in report["feeds"]} == {"dead": "error",
@@ -96,14 +110,15 @@ def test_a_run_that_captured_nothing_emits_no_event(
     from airflow.utils.session import create_session
 
     use(settings, monkeypatch)
-    load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
+    first = load("news_poll").test(logical_date=datetime(2014, 3, 31, 1, tzinfo=UTC))
     again = load("news_poll").test(logical_date=datetime(2014, 3, 31, 2, tzinfo=UTC))
     assert again.state == "success"  # every feed answered 304: nothing new
     with create_session() as session:
-        announce = session.query(TaskInstance).filter(
-            TaskInstance.run_id == again.run_id,
-            TaskInstance.task_id == "feed_group.announce").one()
-    assert announce.state == "skipped"  # a skipped outlet task emits no asset event
+        poll = session.query(TaskInstance).filter(TaskInstance.run_id == again.run_id,
+                                                  TaskInstance.task_id == "poll").one()
+    assert poll.state == "success"
+    assert len(raw_events(first.run_id)) == 1
+    assert raw_events(again.run_id) == []  # (the alias outlet: no event added, none emitted)
 
 
 def test_s3_settings_come_from_the_news_s3_connection(
