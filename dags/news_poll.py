@@ -74,7 +74,7 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    @task(pool=POLL_POOL, max_active_tis_per_dagrun=4, map_index_template="{{ feed_group }}",
+    @task(pool=POLL_POOL, map_index_template="{{ feed_group }}",
           outlets=[RAW_CAPTURES])
     def poll(group: str, **context: Any) -> dict[str, Any]:
         """Poll one feed group for this run's data interval; fails when every feed failed. A

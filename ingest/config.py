@@ -23,6 +23,7 @@ SAMPLE_CATALOG = PACKAGE_DIR / "sample" / "catalog.yaml"
 # the sample plus one outlet per language the tagger reads (make demo, make sample-data)
 DEMO_CATALOG = PACKAGE_DIR / "sample" / "demo.yaml"
 ENV_PREFIX = "NEWS_INGEST_"
+POLLS_PER_SLOT = 4  # default polls at once per extraction slot (Settings.poll_slots)
 log = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
@@ -63,6 +64,11 @@ class Settings(BaseModel):
     # extraction tasks that can run at once in the whole deployment (the news_extract pool's
     # size; news_process cuts a run into about two parts per slot); 0: this machine's cores
     extract_slots: int = Field(default=0, ge=0)
+    # polls at once in the whole deployment (the news_poll pool's size); 0: POLLS_PER_SLOT per
+    # extraction slot (a poll mostly waits on the network and on per-host politeness: on a
+    # 2-core machine a poll fetching 2,000 pages used a fifth of a core, so an hour's polls,
+    # which all start at once, keep the cores busy only several at a time)
+    poll_slots: int = Field(default=0, ge=0)
     # pages the commit task gathers (whole captures, each still its own batch) into one table
     # commit: fewer, bigger files and one commit's overhead for many small captures (the
     # commit's memory grows with it: 704 MiB at 2,000 pages a commit, 852-862 at 6,000)
@@ -111,6 +117,11 @@ class Settings(BaseModel):
     def extraction_slots(self) -> int:
         """Extraction tasks at once: ``extract_slots``, or this machine's cores."""
         return self.extract_slots or os.cpu_count() or 1
+
+    @property
+    def polling_slots(self) -> int:
+        """Polls at once: ``poll_slots``, or ``POLLS_PER_SLOT`` per extraction slot."""
+        return self.poll_slots or POLLS_PER_SLOT * self.extraction_slots
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change processed output (not secrets or paths)."""

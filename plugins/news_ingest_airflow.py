@@ -102,17 +102,14 @@ def worker_hostname() -> str:
     return os.environ.get(ENV_PREFIX + "WORKER_NAME") or socket.getfqdn()
 
 
-POLL_SLOTS = 4  # polls at once across all runs (each fetches many hosts concurrently)
-
-
 def pool_sizes(settings: Settings | None = None) -> dict[str, int]:
     """The news pools and their sizes: ``news_extract`` one slot per extraction slot of the
     deployment (``NEWS_INGEST_EXTRACT_SLOTS``, default this machine's cores), ``news_poll``
-    ``POLL_SLOTS``."""
+    its poll slots (``NEWS_INGEST_POLL_SLOTS``, default four per extraction slot)."""
     from news_assets import EXTRACT_POOL, POLL_POOL
 
     settings = settings or Settings.from_env()
-    return {EXTRACT_POOL: settings.extraction_slots, POLL_POOL: POLL_SLOTS}
+    return {EXTRACT_POOL: settings.extraction_slots, POLL_POOL: settings.polling_slots}
 
 
 def ensure_pools(settings: Settings | None = None) -> dict[str, int]:
@@ -133,7 +130,8 @@ def ensure_pools(settings: Settings | None = None) -> dict[str, int]:
     with create_session() as session:
         for name, slots in pool_sizes(settings).items():
             existing = Pool.get_pool(name, session=session)
-            explicit = name == EXTRACT_POOL and settings.extract_slots > 0
+            explicit = (settings.extract_slots if name == EXTRACT_POOL
+                        else settings.poll_slots) > 0
             if existing is not None and not explicit:
                 sizes[name] = existing.slots
                 continue

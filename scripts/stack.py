@@ -34,7 +34,6 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent), str(ROOT / "plu
                 str(ROOT / "dags")]
 
 from embedded_pg import EmbeddedPostgres  # noqa: E402
-from news_ingest_airflow import POLL_SLOTS  # noqa: E402
 from supervisor import Component, Supervisor  # noqa: E402
 
 from ingest.config import Settings  # noqa: E402
@@ -104,9 +103,10 @@ class Stack:
         if self.celery_workers:
             self.env.setdefault("NEWS_INGEST_EXTRACT_SLOTS",
                                 str(sum(self.celery_workers.values())))
-        slots = Settings(extract_slots=int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0))
+        slots = Settings(extract_slots=int(self.env.get("NEWS_INGEST_EXTRACT_SLOTS") or 0),
+                         poll_slots=int(self.env.get("NEWS_INGEST_POLL_SLOTS") or 0))
         self.env.setdefault("AIRFLOW__CORE__PARALLELISM",
-                            str(slots.extraction_slots + POLL_SLOTS + 2))
+                            str(slots.extraction_slots + slots.polling_slots + 2))
         if not self.celery_workers:
             # the executor's workers start from a forkserver that has imported the pipeline and
             # loaded its models (ingest.preload): a task process forked from one does not spend

@@ -48,18 +48,21 @@ def test_ensure_pools_creates_them_and_keeps_an_operators_size(airflow_db: Any) 
     """The pools are created in the metadata database; a size an operator set in the UI stands
     unless NEWS_INGEST_EXTRACT_SLOTS is given, which then wins."""
     from airflow.models.pool import Pool
-    from news_ingest_airflow import POLL_SLOTS, ensure_pools
+    from news_ingest_airflow import ensure_pools
 
     from ingest.config import Settings
 
     for name in ("news_extract", "news_poll"):
         if Pool.get_pool(name) is not None:
             Pool.delete_pool(name)
-    assert ensure_pools(Settings(extract_slots=3)) == {"news_extract": 3, "news_poll": POLL_SLOTS}
+    # polls: four per extraction slot unless given
+    assert ensure_pools(Settings(extract_slots=3)) == {"news_extract": 3, "news_poll": 12}
     assert Pool.get_pool("news_extract").slots == 3
-    assert Pool.get_pool("news_poll").slots == POLL_SLOTS
+    assert Pool.get_pool("news_poll").slots == 12
     Pool.create_or_update_pool("news_extract", 7, "resized in the UI", include_deferred=False)
     Pool.create_or_update_pool("news_poll", 9, "resized in the UI", include_deferred=False)
     assert ensure_pools(Settings()) == {"news_extract": 7, "news_poll": 9}
     assert ensure_pools(Settings(extract_slots=5))["news_extract"] == 5
     assert Pool.get_pool("news_extract").slots == 5 and Pool.get_pool("news_poll").slots == 9
+    assert ensure_pools(Settings(poll_slots=6))["news_poll"] == 6  # given: resizes it
+    assert Pool.get_pool("news_poll").slots == 6
