@@ -105,7 +105,7 @@ def worker_hostname() -> str:
 def pool_sizes(settings: Settings | None = None) -> dict[str, int]:
     """The news pools and their sizes: ``news_extract`` one slot per extraction slot of the
     deployment (``NEWS_INGEST_EXTRACT_SLOTS``, default this machine's cores), ``news_poll``
-    its poll slots (``NEWS_INGEST_POLL_SLOTS``, default four per extraction slot)."""
+    its poll slots (``NEWS_INGEST_POLL_SLOTS``, default 4)."""
     from news_assets import EXTRACT_POOL, POLL_POOL
 
     settings = settings or Settings.from_env()

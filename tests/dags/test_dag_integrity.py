@@ -120,7 +120,7 @@ def test_tasks_run_in_the_pools_the_deployment_creates(dagbag: Any) -> None:
     from ingest.config import Settings
 
     sizes = pool_sizes(Settings(extract_slots=6))
-    assert sizes == {EXTRACT_POOL: 6, POLL_POOL: 24}  # four polls per extraction slot
+    assert sizes == {EXTRACT_POOL: 6, POLL_POOL: 4}
     assert pool_sizes(Settings(extract_slots=6, poll_slots=5))[POLL_POOL] == 5
     assert pool_sizes(Settings())[EXTRACT_POOL] >= 1  # default: this machine's cores
     pools = {(d.dag_id, t.task_id): t.pool for d in dagbag.dags.values() for t in d.tasks}

@@ -55,10 +55,10 @@ def test_ensure_pools_creates_them_and_keeps_an_operators_size(airflow_db: Any) 
     for name in ("news_extract", "news_poll"):
         if Pool.get_pool(name) is not None:
             Pool.delete_pool(name)
-    # polls: four per extraction slot unless given
-    assert ensure_pools(Settings(extract_slots=3)) == {"news_extract": 3, "news_poll": 12}
+    # polls: 4 at once unless given
+    assert ensure_pools(Settings(extract_slots=3)) == {"news_extract": 3, "news_poll": 4}
     assert Pool.get_pool("news_extract").slots == 3
-    assert Pool.get_pool("news_poll").slots == 12
+    assert Pool.get_pool("news_poll").slots == 4
     Pool.create_or_update_pool("news_extract", 7, "resized in the UI", include_deferred=False)
     Pool.create_or_update_pool("news_poll", 9, "resized in the UI", include_deferred=False)
     assert ensure_pools(Settings()) == {"news_extract": 7, "news_poll": 9}
