@@ -10,9 +10,10 @@ none), so `news_process` starts on the first group's capture while the other gro
 polling.
 
 A group's poll fails (and is retried) when **every** feed of the group failed, with a message
-naming them (a failed task emits no event); the other groups' events go out as they finish. Feeds that failed while others
-worked leave the task green: see its log summary and return value (counts of failed feeds,
-pages failed and deferred, backlog) and the poll report in the raw bucket.
+naming them (a failed task emits no event); the other groups' events go out as they finish.
+Feeds that failed while others worked leave the task green: see its log summary and return
+value (counts of failed feeds, pages failed and deferred, backlog) and the poll report in the
+raw bucket.
 
 Schedule: `CronDataIntervalTimetable` (hourly by default; set `NEWS_INGEST_POLL_CRON`). Runs work
 from their data interval only, so re-running an interval rewrites the same keys. A manual run
@@ -74,8 +75,7 @@ def news_poll() -> None:
 
         return feed_groups(settings())
 
-    @task(pool=POLL_POOL, map_index_template="{{ feed_group }}",
-          outlets=[RAW_CAPTURES])
+    @task(pool=POLL_POOL, map_index_template="{{ feed_group }}", outlets=[RAW_CAPTURES])
     def poll(group: str, **context: Any) -> dict[str, Any]:
         """Poll one feed group for this run's data interval; fails when every feed failed. A
         group that captured something emits a news-raw event naming its capture."""
