@@ -14,7 +14,7 @@ seconds per step; ``--profile`` prints the top of a cProfile of the second run.
 
 Target (issue 11): at least 5,000 pages/s once the index is loaded.
 
-Run: python bench/commit.py [--pages 20000] [--captures 10] [--profile]
+Run: python bench/commit.py [--pages 20000] [--captures 10] [--published-days 1.5] [--profile]
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def base_pages(settings: Settings) -> list[StagedPage]:
 
 
 def variants(base: list[StagedPage], count: int, day: datetime, captures: int,
-             seed: int, copy_every: int = 20) -> dict[str, list[StagedPage]]:
+             seed: int, copy_every: int = 20,
+             published_days: float = 1.5) -> dict[str, list[StagedPage]]:
     rng = random.Random(seed)
     vocab = sorted({w for p in base for w in _WORD.findall(p.text)})
     by_capture: dict[str, list[StagedPage]] = {}
@@ -84,7 +85,9 @@ def variants(base: list[StagedPage], count: int, day: datetime, captures: int,
                        source_domain=f"site{i % 1000}.example",
                        fetched_at=day + timedelta(seconds=i), text=text,
                        # news: published within the day and a half before it was fetched
-                       published_at=day + timedelta(seconds=i - rng.randrange(36 * 3600)),
+                       # (by default; a backfill's pages spread over its range)
+                       published_at=day + timedelta(
+                           seconds=i - rng.randrange(int(published_days * 86400))),
                        content_hash=text_hash(text),
                        signature=sk.to_bytes() if sk.size >= MIN_SHINGLES else None,
                        shingles=sk.size)
@@ -142,6 +145,10 @@ def main() -> None:
     parser.add_argument("--captures", type=int, default=10)
     parser.add_argument("--copy-every", type=int, default=20,
                         help="one page in N is a (whole, truncated or edited) copy of another")
+    parser.add_argument("--published-days", type=float, default=1.5,
+                        help="pages published within this many days before their fetch (1.5: "
+                        "an hour's news; 100: the spread of a long backfill, or of the scale "
+                        "bench's pages, which keep the benchmark pages' dates)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--dump", help="write a digest of every output (rows, segments, "
                         "manifests, reports) to this file, to compare two versions")
@@ -152,7 +159,7 @@ def main() -> None:
         for n, day in enumerate((datetime(2026, 10, 1, tzinfo=UTC),
                                  datetime(2026, 10, 2, tzinfo=UTC))):
             made = variants(base, args.pages, day, args.captures, seed=n,
-                            copy_every=args.copy_every)
+                            copy_every=args.copy_every, published_days=args.published_days)
             parts = stage_day(settings, stores, stage, made)
             run(settings, stores, parts, args.pages,
                 "first day (empty index)" if n == 0 else "second day (the first in its window)",

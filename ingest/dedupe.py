@@ -414,22 +414,36 @@ class NearDuplicateIndex:
         this call, sharing a band key) are found and compared for all items at once (numpy);
         only the items that match something are then joined to their clusters one by one, in
         order, which is all that depends on the order."""
-        from ingest.minhash import BANDS, NUM_PERM, band_keys
+        from ingest.minhash import NUM_PERM
 
-        self._merge()
-        start, count = len(self), len(items)
         sizes = np.array([sk.size for _, sk, _ in items], np.int64)
+        sigs = np.zeros((len(items), NUM_PERM), np.uint8)
         indexed = np.flatnonzero(sizes >= MIN_SHINGLES)
-        sigs = np.zeros((count, NUM_PERM), np.uint8)
         if indexed.size:
             sigs[indexed] = np.stack([items[i][1].signature for i in indexed.tolist()])
-        seen = [_micros(seen_at) for _, _, seen_at in items]
+        return self.add_signatures([item_id for item_id, _, _ in items], sigs, sizes,
+                                   [seen_at for _, _, seen_at in items])
+
+    def add_signatures(self, ids: list[str], sigs: npt.NDArray[np.uint8],
+                       sizes: npt.NDArray[np.int64], seen_at: list[str]) -> list[str]:
+        """:meth:`add_sketches` of items given as columns: their ids, their signatures as one
+        matrix (a row per item; an item with fewer than ``MIN_SHINGLES`` shingles is not
+        indexed, whatever its row holds), their shingle counts and first-seen times (the
+        serial stage builds the matrix from the staged bytes at once, with no sketch object
+        per page)."""
+        from ingest.minhash import BANDS, band_keys
+
+        self._merge()
+        start, count = len(self), len(ids)
+        indexed = np.flatnonzero(sizes >= MIN_SHINGLES)
+        sigs = np.where((sizes >= MIN_SHINGLES)[:, None], sigs, np.uint8(0))
+        seen = [_micros(when) for when in seen_at]
         # every item's row, as add_sketch appends them (rows start .. start+count-1)
         self._sig.frombytes(sigs.tobytes())
         self._size.extend(sizes.tolist())
         self._seen.extend(seen)
         self._parent.extend(range(start, start + count))
-        for item_id, _, _ in items:
+        for item_id in ids:
             self._id_bytes += item_id.encode("utf-8")
             self._id_end.append(len(self._id_bytes))
         self._added.extend(range(start, start + count))
@@ -444,14 +458,17 @@ class NearDuplicateIndex:
         at = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
         pairs = [(np.repeat(owner_of_key, counts), self._band_rows[at].astype(np.int64))]
         # pairs among the items of this call: an item and every earlier one in its key groups
+        # (all groups at once: the element at position p of its group pairs with the p before
+        # it; a stable sort keeps each group's owners ascending, and an item has one key per
+        # band, so no owner is in a group twice)
         order = np.argsort(flat, kind="stable")
-        grouped = flat[order]
-        bounds = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1], True])
-        for first, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            if end - first > 1:
-                members = np.sort(owner_of_key[order[first:end]])
-                later, earlier = np.triu_indices(members.size, 1)[::-1]
-                pairs.append((members[later], start + members[earlier]))
+        grouped, members = flat[order], owner_of_key[order]
+        firsts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        position = np.arange(grouped.size) - np.repeat(firsts, np.diff(np.r_[firsts,
+                                                                              grouped.size]))
+        later = np.repeat(np.arange(grouped.size), position)
+        before = np.arange(later.size) - np.repeat(np.cumsum(position) - position, position)
+        pairs.append((members[later], start + members[later - position[later] + before]))
         owners = np.concatenate([p[0] for p in pairs])
         rows = np.concatenate([p[1] for p in pairs])
         unique = np.unique((owners << 32) | rows)
@@ -462,7 +479,7 @@ class NearDuplicateIndex:
             for w, r, j, c in zip(who.tolist(), other.tolist(), jac.tolist(), cont.tolist(),
                                   strict=True):
                 hits.setdefault(w, []).append((r, j, c))
-        clusters = [item_id for item_id, _, _ in items]
+        clusters = list(ids)
         for item in sorted(hits):  # in order: an item joins what the earlier joins made
             row = start + item
             self._join(row, clusters[item], seen[item], hits[item])

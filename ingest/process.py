@@ -21,11 +21,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from ingest import completeness, dataset, language, regions, table
 from ingest.config import Catalog, Settings
 from ingest.dedupe import (
+    MIN_SHINGLES,
     NEAR_VERSION,
     SEGMENT_VERSION,
     ExactIndex,
@@ -39,7 +41,7 @@ from ingest.dedupe import (
     window_days,
 )
 from ingest.extract import EXTRACTORS
-from ingest.minhash import Sketch
+from ingest.minhash import NUM_PERM
 from ingest.regions import Tagger, default_tagger
 from ingest.stage import ARTICLE, SKIPPED, StagedShard, extract_shard
 from ingest.storage import Stores, dumps, each
@@ -130,7 +132,9 @@ class IndexPool:
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
-        self.days: dict[str, dict[str, dict[str, Any]]] = {}
+        # each day's segments by capture: as read, or as a batch of this run stored them (its
+        # JSON bytes, parsed only if an index is built from them again)
+        self.days: dict[str, dict[str, dict[str, Any] | bytes]] = {}
         self.stale = 0
         self.reads = 0  # days read from storage
         self.builds = 0  # indexes built from the segments
@@ -138,15 +142,17 @@ class IndexPool:
         # the kept index: its window, the captures whose segments it was built from, and it
         self._kept: tuple[list[str], set[str], ExactIndex, NearDuplicateIndex] | None = None
 
-    def day(self, day: str) -> dict[str, dict[str, Any]]:
+    def day(self, day: str) -> dict[str, dict[str, Any] | bytes]:
         if day not in self.days:
             found, stale, _, self.compacted[day] = read_day(self.stores, day)
-            self.days[day], self.reads = found, self.reads + 1
+            self.days[day], self.reads = dict(found), self.reads + 1
             self.stale += stale
         return self.days[day]
 
-    def put(self, capture: str, doc: dict[str, Any]) -> None:
-        self.day(capture_day(capture))[capture] = doc
+    def put(self, capture: str, data: bytes) -> None:
+        """A capture's segment as stored (its JSON bytes: an index built from it again reads
+        what a reader of the stored object reads)."""
+        self.day(capture_day(capture))[capture] = data
 
     def window(self, keys: list[str], settings: Settings) -> list[str]:
         """The days whose segments a batch of ``keys`` sees (``dedupe_window_days`` either
@@ -170,7 +176,7 @@ class IndexPool:
             near.begin_batch()
             return exact, near
         self._kept = None
-        segments: dict[str, dict[str, Any]] = {}
+        segments: dict[str, dict[str, Any] | bytes] = {}
         stale = self.stale
         for d in days:
             segments.update(self.day(d))
@@ -179,7 +185,8 @@ class IndexPool:
                         "format and are left out; reprocess their days to index them again",
                         self.stale - stale)
         own = set(keys)
-        docs = [doc for capture, doc in sorted(segments.items()) if capture not in own]
+        docs = [json.loads(doc) if isinstance(doc, bytes) else doc
+                for capture, doc in sorted(segments.items()) if capture not in own]
         exact = ExactIndex(batch, (e for doc in docs for e in entries_from_segment(doc)))
         near = NearDuplicateIndex()
         near_rows = [row for doc in docs if doc.get("near_version") == NEAR_VERSION
@@ -311,7 +318,7 @@ class Decided:
     result: ProcessResult
     keys: list[str]
     rows: pa.Table
-    segments: dict[str, dict[str, Any]]
+    segments: dict[str, bytes]  # each capture's segment, as the JSON bytes to store
     known: bool
     started: float
     marks: tuple[float, float, float, float]
@@ -337,8 +344,9 @@ def _decide(
             continue
         capture_of[page.article_id] = page.capture
         decided.append((page, decision))
-    clusters = near.add_sketches([(page.article_id, _sketch(page), page.seen_at)
-                                  for page, _ in decided])
+    clusters = near.add_signatures([page.article_id for page, _ in decided],
+                                   *_signatures([page for page, _ in decided]),
+                                   [page.seen_at for page, _ in decided])
     kept: list[tuple[_Candidate, str, tuple[str | None, float | None]]] = []
     for (page, decision), cluster_id in zip(decided, clusters, strict=True):
         dup = _duplicate_info(decision, near.matches.get(page.article_id))
@@ -358,9 +366,10 @@ def _decide(
         result.partitions.append(f"dt={dt}/region={region}")
     result.partitions = sorted(set(result.partitions))
     known = any(key in pool.day(capture_day(key)) for key in keys)
-    segments = _segments(keys, index, near, capture_of)
-    for capture, doc in segments.items():
-        pool.put(capture, json.loads(dumps(doc)))  # as a reader of the stored segment sees it
+    segments = {capture: dumps(doc)
+                for capture, doc in _segments(keys, index, near, capture_of).items()}
+    for capture, data in segments.items():
+        pool.put(capture, data)
     pool.settle(near)
     return Decided(result, keys, rows, segments, known, started, (*marks, time.monotonic()))
 
@@ -385,7 +394,8 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         with table.WriterLock(stores.processed, settings.table_lock_ttl):
             first_time = (not any(decided.known for decided in batches)
                           and _never_committed(stores, pool, keys))
-            each(lambda item: stores.processed.put_json(segment_key(item[0]), item[1]),
+            each(lambda item: stores.processed.put(segment_key(item[0]), item[1],
+                                                   "application/json"),
                  [item for decided in batches for item in decided.segments.items()])
             committing = time.monotonic()
             version, done = writer.commit_batches(
@@ -454,11 +464,20 @@ def _segments(keys: list[str], index: ExactIndex, near: NearDuplicateIndex,
                   "near": near_rows[key], "near_version": NEAR_VERSION} for key in keys}
 
 
-def _sketch(page: _Candidate) -> Sketch:
-    """A staged page's MinHash sketch (an empty one when its text was too short to sign)."""
-    if page.signature is None:
-        return Sketch(np.zeros(0, dtype=np.uint8), page.shingles)
-    return Sketch.from_bytes(page.signature, page.shingles)
+def _signatures(pages: list[_Candidate]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """The staged pages' MinHash signatures as one matrix (a row of zeros for a text too short
+    to sign, which is not indexed), and their shingle counts."""
+    blank = bytes(NUM_PERM)
+    for page in pages:
+        if (page.signature is None and page.shingles >= MIN_SHINGLES) or (
+                page.signature is not None and len(page.signature) != NUM_PERM):
+            raise ValueError(f"{page.capture}: the staged page {page.article_id} has a "
+                             f"signature of {len(page.signature or b'')} bytes for "
+                             f"{page.shingles} shingles (a signature has {NUM_PERM} bytes, "
+                             f"and a text of {MIN_SHINGLES} shingles or more has one)")
+    sigs = np.frombuffer(b"".join(page.signature or blank for page in pages), np.uint8)
+    return (sigs.reshape(len(pages), NUM_PERM),
+            np.fromiter((page.shingles for page in pages), np.int64, len(pages)))
 
 
 def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, float | None]:
