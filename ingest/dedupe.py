@@ -435,8 +435,9 @@ class NearDuplicateIndex:
 
         self._merge()
         start, count = len(self), len(ids)
-        indexed = np.flatnonzero(sizes >= MIN_SHINGLES)
-        sigs = np.where((sizes >= MIN_SHINGLES)[:, None], sigs, np.uint8(0))
+        signed = sizes >= MIN_SHINGLES
+        indexed = np.flatnonzero(signed)
+        sigs = np.where(signed[:, None], sigs, np.uint8(0))
         seen = [_micros(when) for when in seen_at]
         # every item's row, as add_sketch appends them (rows start .. start+count-1)
         self._sig.frombytes(sigs.tobytes())
