@@ -9,12 +9,15 @@ half before their fetch, spread over ``--captures`` captures of one day. Each ca
 ``ingest.pipeline.commit_with`` runs as the DAG's commit task does. Then a second day of the same
 size is committed against the first (a window with an index in it). Printed per run: pages,
 seconds and pages/s for the whole serial stage and for the stage once its index is loaded
-(reading staging, deciding, writing segments, the table commit, manifests, reports), and the
-seconds per step; ``--profile`` prints the top of a cProfile of the second run.
+(reading staging, deciding, writing segments, the table commit, manifests, reports), the
+seconds per step and the peak resident memory of the process (each run is in a fresh process
+of its own, as the commit task is); ``--profile`` prints the top of a cProfile of the second
+run.
 
 Target (issue 11): at least 5,000 pages/s once the index is loaded.
 
-Run: python bench/commit.py [--pages 20000] [--captures 10] [--published-days 1.5] [--profile]
+Run: python bench/commit.py [--pages 20000] [--captures 10] [--published-days 1.5]
+     [--commit-pages N] [--profile] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -22,15 +25,19 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
+import io
 import json
+import multiprocessing
 import os
 import pstats
 import random
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ingest import pipeline, table
 from ingest.archive import ArchivedResponse
@@ -108,8 +115,12 @@ def stage_day(settings: Settings, stores: Stores, stage: str,
     return parts
 
 
-def run(settings: Settings, stores: Stores, parts: list[dict[str, object]], pages: int,
-        label: str, profile: bool) -> None:
+def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bool
+                 ) -> tuple[dict[str, Any], float, float, str]:
+    """The commit task's work in this (fresh) process: its summary, its seconds, this
+    process's resident memory before it (MiB: the imports) and the profile's text."""
+    stores = Stores.from_settings(settings)
+    before = high_water_mib()
     prof = cProfile.Profile() if profile else None
     started = time.perf_counter()
     if prof:
@@ -118,6 +129,28 @@ def run(settings: Settings, stores: Stores, parts: list[dict[str, object]], page
     if prof:
         prof.disable()
     took = time.perf_counter() - started
+    text = io.StringIO()
+    if prof:
+        pstats.Stats(prof, stream=text).sort_stats(
+            os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+    return summary | {"peak_rss_mib": high_water_mib()}, took, before, text.getvalue()
+
+
+def high_water_mib() -> float:
+    """This process's peak resident memory in MiB (Linux's VmHWM: the process's own since its
+    exec, unlike ``ru_maxrss``, which a spawned child inherits from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def run(settings: Settings, parts: list[dict[str, object]], pages: int, label: str,
+        profile: bool) -> None:
+    # in a process of its own, as the commit task is, so its peak memory is its own
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        summary, took, before, profiled = child.submit(
+            serial_stage, settings, parts, profile).result()
     seconds = summary["seconds"]
     loaded = took - seconds.get("index", 0.0)
     print(f"{label}: {pages} pages in {len(parts)} captures; {summary['counts']}")
@@ -125,8 +158,9 @@ def run(settings: Settings, stores: Stores, parts: list[dict[str, object]], page
     print(f"  once its index is loaded : {loaded:6.2f} s  {pages / loaded:7.0f} pages/s"
           f"  (target >= 5,000)")
     print("  seconds per step         : " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()))
-    if prof:
-        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+    print(f"  peak resident memory     : {summary['peak_rss_mib']:.0f} MiB "
+          f"({before:.0f} MiB after the imports; target < 1024)")
+    print(profiled, end="")
 
 
 def dump(settings: Settings, stores: Stores, path: Path) -> None:
@@ -149,11 +183,15 @@ def main() -> None:
                         help="pages published within this many days before their fetch (1.5: "
                         "an hour's news; 100: the spread of a long backfill, or of the scale "
                         "bench's pages, which keep the benchmark pages' dates)")
+    parser.add_argument("--commit-pages", type=int, default=0,
+                        help="pages gathered into one table commit (default: the setting's)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--dump", help="write a digest of every output (rows, segments, "
                         "manifests, reports) to this file, to compare two versions")
     args = parser.parse_args()
     with seaweed_store() as (settings, stores):
+        if args.commit_pages:
+            settings = settings.model_copy(update={"commit_pages": args.commit_pages})
         stage = stage_id(config_hash(settings), Catalog(feeds=()))
         base = base_pages(settings)
         for n, day in enumerate((datetime(2026, 10, 1, tzinfo=UTC),
@@ -161,7 +199,7 @@ def main() -> None:
             made = variants(base, args.pages, day, args.captures, seed=n,
                             copy_every=args.copy_every, published_days=args.published_days)
             parts = stage_day(settings, stores, stage, made)
-            run(settings, stores, parts, args.pages,
+            run(settings, parts, args.pages,
                 "first day (empty index)" if n == 0 else "second day (the first in its window)",
                 args.profile and n == 1)
         if args.dump:
