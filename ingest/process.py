@@ -493,6 +493,9 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
 _DECIDING = ("outcome", "feed_id", "url", "reason", "fetched_at", "article_id", "content_hash",
              "signature", "shingles")
 
+# the staged columns that set the order of a batch's rows (``ingest.table.row_order``)
+_ORDERING = ("published_at", "fetched_at", "primary_region", "article_id")
+
 # the articles table's columns a staged page already holds as they are
 _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
                    "text", "authors", "published_at", "fetched_at", "language",
@@ -528,7 +531,11 @@ def _rows(shards: list[StagedShard],
     staged = (pa.concat_tables([s.data for s in shards]) if shards
               else StagedShard("", "", 0, 1).data)
     take = pa.array([offsets[c.shard] + c.row for c, _, _ in kept], pa.int64())
-    picked = staged.take(take)
+    # the rows in the table's order, found from the few columns that set it, so that the
+    # texts are copied once (not taken here and sorted again in table.arrange)
+    order = table.row_order(staged.select(list(_ORDERING)).take(take))
+    picked = staged.select([*_STAGED_COLUMNS, "offset"]).take(take.take(order))
+    kept = [kept[n] for n in order.to_pylist()]
     uris = {s.capture: stores.raw.uri(s.capture) for s in shards}
     columns: dict[str, Any] = {name: picked.column(name) for name in _STAGED_COLUMNS}
     columns.update({
@@ -541,4 +548,4 @@ def _rows(shards: list[StagedShard],
                                                  strict=True)],
         "config_hash": [chash] * len(kept),
     })
-    return table.arrange(columns)
+    return table.arrange(columns, ordered=True)

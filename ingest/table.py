@@ -117,25 +117,44 @@ def to_arrow(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 _DERIVED = ("schema_version", "dt", "region")
 
 
-def arrange(columns: Mapping[str, Any]) -> pa.Table:
-    """The article columns (Arrow arrays or lists; every column of ``SCHEMA`` but
-    ``schema_version``, ``dt`` and ``region``, which are derived here as
-    :func:`partition_of` does) as the table's rows, ordered by (dt, region, article_id)."""
+def _partitions(data: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The ``dt`` and ``region`` columns of the article columns in ``data`` (Arrow arrays), as
+    :func:`partition_of` derives them."""
     import pyarrow.compute as pc
 
+    moment = pc.coalesce(data["published_at"], data["fetched_at"])
+    region = data["primary_region"]
+    return (pc.strftime(moment, format="%Y-%m-%d"),
+            pc.if_else(pc.fill_null(pc.not_equal(region, ""), False), region, NO_REGION))
+
+
+_ORDER = [("dt", "ascending"), ("region", "ascending"), ("article_id", "ascending")]
+
+
+def row_order(rows: pa.Table) -> pa.Array:
+    """The positions of ``rows`` (a table with at least ``published_at``, ``fetched_at``,
+    ``primary_region`` and ``article_id``) in the order :func:`arrange` gives them, so a caller
+    can take its other columns once, already in order (a stable sort, as ``arrange``'s)."""
+    import pyarrow.compute as pc
+
+    dt, region = _partitions({name: rows.column(name) for name in rows.column_names})
+    keys = pa.table({"dt": dt, "region": region, "article_id": rows.column("article_id")})
+    return pc.sort_indices(keys, _ORDER)
+
+
+def arrange(columns: Mapping[str, Any], ordered: bool = False) -> pa.Table:
+    """The article columns (Arrow arrays or lists; every column of ``SCHEMA`` but
+    ``schema_version``, ``dt`` and ``region``, which are derived here as
+    :func:`partition_of` does) as the table's rows, ordered by (dt, region, article_id);
+    ``ordered``: the caller gives them in that order already (:func:`row_order`)."""
     data = {name: pa.array(columns[name], SCHEMA.field(name).type)
             if not isinstance(columns[name], pa.ChunkedArray | pa.Array) else columns[name]
             for name in SCHEMA.names if name not in _DERIVED}
     count = len(data["article_id"])
     data["schema_version"] = pa.array([SCHEMA_VERSION] * count, pa.int32())
-    moment = pc.coalesce(data["published_at"], data["fetched_at"])
-    data["dt"] = pc.strftime(moment, format="%Y-%m-%d")
-    region = data["primary_region"]
-    data["region"] = pc.if_else(pc.fill_null(pc.not_equal(region, ""), False), region,
-                                NO_REGION)
+    data["dt"], data["region"] = _partitions(data)
     built = pa.table([data[name] for name in SCHEMA.names], schema=SCHEMA)
-    return built.sort_by([("dt", "ascending"), ("region", "ascending"),
-                          ("article_id", "ascending")]).combine_chunks()
+    return (built if ordered else built.sort_by(_ORDER)).combine_chunks()
 
 
 def _app_id(batch: str) -> str:
@@ -284,7 +303,7 @@ class Writer:
         ids = [batch for _, _, batch in todo]
         captures = sorted({c for _, cs, _ in todo for c in cs})
         data = todo[0][0] if len(todo) == 1 else pa.concat_tables([r for r, _, _ in todo]).sort_by(
-            [("dt", "ascending"), ("region", "ascending"), ("article_id", "ascending")])
+            _ORDER)
         props = CommitProperties(app_transactions=[Transaction(_app_id(b), 1) for b in ids],
                                  custom_metadata={"news_ingest_batch": " ".join(ids),
                                                   "news_ingest_captures": str(len(captures))})
