@@ -493,9 +493,6 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
 _DECIDING = ("outcome", "feed_id", "url", "reason", "fetched_at", "article_id", "content_hash",
              "signature", "shingles")
 
-# the staged columns that set the order of a batch's rows (``ingest.table.row_order``)
-_ORDERING = ("published_at", "fetched_at", "primary_region", "article_id")
-
 # the articles table's columns a staged page already holds as they are
 _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
                    "text", "authors", "published_at", "fetched_at", "language",
@@ -533,7 +530,7 @@ def _rows(shards: list[StagedShard],
     take = pa.array([offsets[c.shard] + c.row for c, _, _ in kept], pa.int64())
     # the rows in the table's order, found from the few columns that set it, so that the
     # texts are copied once (not taken here and sorted again in table.arrange)
-    order = table.row_order(staged.select(list(_ORDERING)).take(take))
+    order = table.row_order(staged.select(list(table.ORDER_COLUMNS)).take(take))
     picked = staged.select([*_STAGED_COLUMNS, "offset"]).take(take.take(order))
     kept = [kept[n] for n in order.to_pylist()]
     uris = {s.capture: stores.raw.uri(s.capture) for s in shards}

@@ -129,15 +129,17 @@ def _partitions(data: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 _ORDER = [("dt", "ascending"), ("region", "ascending"), ("article_id", "ascending")]
+# the article columns that set a row's place in that order (:func:`row_order` reads them)
+ORDER_COLUMNS = ("published_at", "fetched_at", "primary_region", "article_id")
 
 
 def row_order(rows: pa.Table) -> pa.Array:
-    """The positions of ``rows`` (a table with at least ``published_at``, ``fetched_at``,
-    ``primary_region`` and ``article_id``) in the order :func:`arrange` gives them, so a caller
-    can take its other columns once, already in order (a stable sort, as ``arrange``'s)."""
+    """The positions of ``rows`` (a table with at least the ``ORDER_COLUMNS``) in the order
+    :func:`arrange` gives them, so a caller can take its other columns once, already in order
+    (a stable sort, as ``arrange``'s)."""
     import pyarrow.compute as pc
 
-    dt, region = _partitions({name: rows.column(name) for name in rows.column_names})
+    dt, region = _partitions({name: rows.column(name) for name in ORDER_COLUMNS})
     keys = pa.table({"dt": dt, "region": region, "article_id": rows.column("article_id")})
     return pc.sort_indices(keys, _ORDER)
 
