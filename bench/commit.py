@@ -27,6 +27,7 @@ import cProfile
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import os
 import pstats
@@ -121,6 +122,13 @@ def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bo
     process's resident memory before it (MiB: the imports) and the profile's text."""
     stores = Stores.from_settings(settings)
     before = high_water_mib()
+    # the table's own account of each commit's files (ingest.table.PartitionFiles)
+    files = logging.getLogger("ingest.table")
+    said: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    files.addHandler(handler)
+    files.setLevel(logging.INFO)
     prof = cProfile.Profile() if profile else None
     started = time.perf_counter()
     if prof:
@@ -133,6 +141,8 @@ def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bo
     if prof:
         pstats.Stats(prof, stream=text).sort_stats(
             os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+    text.write("".join(f"  table commit             : {line}\n" for line in said
+                       if " files of " in line))
     return summary | {"peak_rss_mib": high_water_mib()}, took, before, text.getvalue()
 
 

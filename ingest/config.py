@@ -70,9 +70,11 @@ class Settings(BaseModel):
     # bench's polls sooner but started its extraction later, for the same wall time)
     poll_slots: int = Field(default=0, ge=0)
     # pages the commit task gathers (whole captures, each still its own batch) into one table
-    # commit: fewer, bigger files and one commit's overhead for many small captures (the
-    # commit's memory grows with it: 704 MiB at 2,000 pages a commit, 852-862 at 6,000)
-    commit_pages: int = Field(default=2000, ge=1)
+    # commit: a commit writes a file per (day, region) partition it touches, so fewer commits
+    # write fewer, bigger files (bench/commit.py with pages published over 100 days: 1,016-1,112
+    # pages/s at 2,000 pages a commit, 3,169-3,325 at 20,000); its memory grows with it by
+    # the rows' Arrow size, about 6.5 KB a page (peak 503-578 MiB at 2,000, 599-660 at 20,000)
+    commit_pages: int = Field(default=20000, ge=1)
     # seconds the articles table's writer lock of a killed writer blocks others (see ingest.table)
     table_lock_ttl: float = Field(default=120.0, gt=0)
     # stores without conditional writes: let delta-rs commit by an unsafe rename (one writer)

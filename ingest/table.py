@@ -448,7 +448,9 @@ class PartitionFiles:
 
         from deltalake.transaction import AddAction
 
+        began = time.monotonic()
         stats = file_stats(pa.concat_tables(batches))  # (chunks side by side: no copy)
+        spent = {"stats": time.monotonic() - began, "encode": 0.0, "upload": 0.0}
         keep = [n for n in SCHEMA.names if n not in PARTITIONS]
         slices: dict[tuple[str, str], list[pa.Table]] = {}
         for rows in batches:
@@ -464,11 +466,15 @@ class PartitionFiles:
             key = (f"dt={_escape(dt)}/region={_escape(region)}/"
                    f"part-00000-{uuid.uuid4()}-c000.snappy.parquet")
             sink = io.BytesIO()
+            started = time.monotonic()
             _write_parquet(data, sink)
+            spent["encode"] += time.monotonic() - started
             return key, sink.getbuffer()
 
         def upload(part: tuple[str, str], key: str, body: Any) -> Any:
+            started = time.monotonic()
             self._put(f"articles/{key}", body)
+            spent["upload"] += time.monotonic() - started
             return AddAction(key, len(body), {"dt": part[0], "region": part[1]}, now, True,
                              stats[part])
 
@@ -480,7 +486,13 @@ class PartitionFiles:
                                    thread_name_prefix="table-upload") as uploads:
             added = [uploads.submit(upload, part, *done)
                      for part, done in zip(parts, encoders.map(encode, parts), strict=True)]
-            return [future.result() for future in added]
+            actions = [future.result() for future in added]
+        log.info("%s: %d files of %d rows, %.1f MiB in %.2f s (statistics %.2f s; encoding %.2f "
+                 "and uploads %.2f s, summed over their threads)", self.location, len(actions),
+                 sum(rows.num_rows for rows in batches),
+                 sum(a.size for a in actions) / 2**20, time.monotonic() - began,
+                 spent["stats"], spent["encode"], spent["upload"])
+        return actions
 
     def _put(self, key: str, body: Any) -> None:
         import obstore
