@@ -389,6 +389,9 @@ def rows(settings: Settings, version: int | None = None) -> list[dict[str, Any]]
                   key=lambda r: (r["dt"], r["region"], r["article_id"]))
 
 
+# storage options delta-rs reads itself, unknown to object_store (and so to obstore)
+_DELTA_RS_ONLY = {"AWS_S3_ALLOW_UNSAFE_RENAME"}
+
 # the statistics delta-rs records of a file's string column keep at most this many bytes of a
 # value (parquet-rs's statistics truncation): a longer minimum is cut at a character boundary,
 # a longer maximum cut and then raised to the next string (so it stays an upper bound)
@@ -428,7 +431,9 @@ class PartitionFiles:
 
         self.location = uri(settings)
         self.bucket = settings.processed_bucket
-        config: Any = {k.lower(): v for k, v in storage_options(settings).items()}
+        # the table's options but delta-rs's own (object_store rejects keys it does not know)
+        config: Any = {k.lower(): v for k, v in storage_options(settings).items()
+                       if k not in _DELTA_RS_ONLY}
         self.store = S3Store(self.bucket, config=config,
                              client_options={"connect_timeout": timedelta(seconds=5),
                                              "timeout": timedelta(seconds=60)},

@@ -207,3 +207,17 @@ def test_a_batch_without_rows_is_committed_as_such(settings: Settings, stores: S
     assert table.read(settings).num_rows == 0
     assert table.committed(settings, ["b0", "b1", "b2"]) == {"b0", "b1"}
     assert list(stores.processed.list("articles/dt=")) == []
+
+
+def test_a_store_without_conditional_writes_setting_appends_too(
+        settings: Settings, stores: Stores) -> None:
+    """``TABLE_UNSAFE_RENAME`` is delta-rs's own storage option: the files' uploads go
+    without it (object_store refuses keys it does not know), the commits with it."""
+    unsafe = settings.model_copy(update={"table_unsafe_rename": True})
+    assert "AWS_S3_ALLOW_UNSAFE_RENAME" in table.storage_options(unsafe)
+    cols = _columns(40, 5)
+    writer = table.Writer(unsafe)
+    assert writer.commit_batches([(table.arrange(cols), ["k0"], "b0")]) == (0, {"b0"})
+    assert writer.commit_batches([(table.arrange(cols), ["k1"], "b1")], first_time=True) == (
+        1, {"b1"})
+    assert table.read(unsafe).num_rows == 80
