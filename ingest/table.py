@@ -455,7 +455,7 @@ class PartitionFiles:
 
         began = time.monotonic()
         stats = file_stats(pa.concat_tables(batches))  # (chunks side by side: no copy)
-        spent = {"stats": time.monotonic() - began, "encode": 0.0, "upload": 0.0}
+        counted = time.monotonic() - began
         keep = [n for n in SCHEMA.names if n not in PARTITIONS]
         slices: dict[tuple[str, str], list[pa.Table]] = {}
         for rows in batches:
@@ -463,7 +463,7 @@ class PartitionFiles:
                 slices.setdefault(part, []).append(rows.slice(start, length).select(keep))
         now = int(time.time() * 1000)
 
-        def encode(part: tuple[str, str]) -> tuple[str, Any]:
+        def encode(part: tuple[str, str]) -> tuple[str, Any, float]:
             dt, region = part
             rows = slices.pop(part)
             data = (rows[0] if len(rows) == 1
@@ -473,15 +473,13 @@ class PartitionFiles:
             sink = io.BytesIO()
             started = time.monotonic()
             _write_parquet(data, sink)
-            spent["encode"] += time.monotonic() - started
-            return key, sink.getbuffer()
+            return key, sink.getbuffer(), time.monotonic() - started
 
-        def upload(part: tuple[str, str], key: str, body: Any) -> Any:
+        def upload(part: tuple[str, str], key: str, body: Any) -> tuple[Any, float]:
             started = time.monotonic()
             self._put(f"articles/{key}", body)
-            spent["upload"] += time.monotonic() - started
-            return AddAction(key, len(body), {"dt": part[0], "region": part[1]}, now, True,
-                             stats[part])
+            return (AddAction(key, len(body), {"dt": part[0], "region": part[1]}, now, True,
+                              stats[part]), time.monotonic() - started)
 
         # files are encoded ENCODERS at a time (each holds its rows' pages until it is
         # closed) and uploaded many at a time (compressed bytes, waiting on the network)
@@ -489,14 +487,17 @@ class PartitionFiles:
         with ThreadPoolExecutor(self.ENCODERS, thread_name_prefix="table-encode") as encoders, \
                 ThreadPoolExecutor(self.UPLOADS_AT_ONCE,
                                    thread_name_prefix="table-upload") as uploads:
-            added = [uploads.submit(upload, part, *done)
-                     for part, done in zip(parts, encoders.map(encode, parts), strict=True)]
-            actions = [future.result() for future in added]
+            encoding, added = 0.0, []
+            for part, (key, body, took) in zip(parts, encoders.map(encode, parts), strict=True):
+                encoding += took
+                added.append(uploads.submit(upload, part, key, body))
+            done = [future.result() for future in added]
+        actions = [action for action, _ in done]
         log.info("%s: %d files of %d rows, %.1f MiB in %.2f s (statistics %.2f s; encoding %.2f "
                  "and uploads %.2f s, summed over their threads)", self.location, len(actions),
                  sum(rows.num_rows for rows in batches),
                  sum(a.size for a in actions) / 2**20, time.monotonic() - began,
-                 spent["stats"], spent["encode"], spent["upload"])
+                 counted, encoding, sum(took for _, took in done))
         return actions
 
     def _put(self, key: str, body: Any) -> None:
