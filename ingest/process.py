@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -377,8 +378,8 @@ def _decide(
 def write_batches(settings: Settings, stores: Stores, batches: list[Decided], pool: IndexPool,
                   writer: table.Writer, reports: bool = True) -> None:
     """Write decided batches (consecutive ones of a run, in order): under the table's writer
-    lock (so segment compaction never races a rewrite) their segments, then one table commit
-    holding every batch (each its own transaction id, so a re-run in any grouping commits
+    lock (so segment compaction never races a rewrite) their segments (stored while the
+    table's data files are written), then one table commit holding every batch (each its own transaction id, so a re-run in any grouping commits
     what is missing and nothing twice); then each batch's manifest, its captures' processing
     counts and (``reports``; a run of many batches says False and writes them once, at its
     end: ``completeness.write_reports``) the completeness reports of their intervals.
@@ -394,12 +395,18 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         with table.WriterLock(stores.processed, settings.table_lock_ttl):
             first_time = (not any(decided.known for decided in batches)
                           and _never_committed(stores, pool, keys))
-            each(lambda item: stores.processed.put(segment_key(item[0]), item[1],
-                                                   "application/json"),
-                 [item for decided in batches for item in decided.segments.items()])
             committing = time.monotonic()
-            version, done = writer.commit_batches(
-                [(d.rows, d.keys, d.result.batch) for d in batches], first_time)
+            # the segments are stored while the table's files are written, and before the
+            # commit (``ready``); the lock is let go only once their writes have ended
+            with ThreadPoolExecutor(1, thread_name_prefix="segments") as side:
+                storing = side.submit(
+                    each, lambda item: stores.processed.put(segment_key(item[0]), item[1],
+                                                            "application/json"),
+                    [item for decided in batches for item in decided.segments.items()])
+                version, done = writer.commit_batches(
+                    [(d.rows, d.keys, d.result.batch) for d in batches], first_time,
+                    ready=storing.result)
+                storing.result()  # (every batch committed before: ``ready`` was not called)
             committed = time.monotonic()
     except BaseException:
         pool.drop()  # the index holds segments that may not be stored

@@ -72,7 +72,7 @@ from ingest.language import decide as decide_language
 from ingest.minhash import sketch
 from ingest.models import Extracted, parse_iso
 from ingest.regions import Tagger
-from ingest.storage import Stores
+from ingest.storage import Stores, each
 from ingest.urls import article_id, canonical_url, domain, same_site
 
 log = logging.getLogger(__name__)
@@ -390,14 +390,20 @@ def read_staged(stores: Stores, stage: str, capture: str, version: str) -> Stage
     """The staged pages of ``version`` of a capture when every shard of it is stored, else
     None. An object that does not read as staging (another stage version, damaged) counts as
     missing."""
-    complete: dict[int, list[StagedShard]] = {}
-    for key in sorted(stores.processed.list(dataset.staging_prefix(stage, capture, version))):
+    def load(key: str) -> StagedShard | None:
         try:
-            shard = StagedShard.from_parquet(stores.processed.get(key))
+            return StagedShard.from_parquet(stores.processed.get(key))
         except (ValueError, KeyError) as exc:
             log.warning("staging object %s is not usable (%s)", key, exc)
-            continue
-        complete.setdefault(shard.shards, []).append(shard)
+            return None
+
+    complete: dict[int, list[StagedShard]] = {}
+    # the shards are read and decoded side by side (storage calls, Parquet decoding without
+    # the GIL)
+    for shard in each(load, sorted(stores.processed.list(
+            dataset.staging_prefix(stage, capture, version)))):
+        if shard is not None:
+            complete.setdefault(shard.shards, []).append(shard)
     for shards, group in sorted(complete.items()):
         if sorted(s.shard for s in group) == list(range(shards)):
             return merge(group)
@@ -406,5 +412,5 @@ def read_staged(stores: Stores, stage: str, capture: str, version: str) -> Stage
 
 def drop_staged(stores: Stores, stage: str, capture: str) -> None:
     """Remove every staged object of a capture (all its versions) once it is committed."""
-    for key in list(stores.processed.list(dataset.staging_prefix(stage, capture))):
-        stores.processed.delete(key)
+    each(stores.processed.delete, list(stores.processed.list(
+        dataset.staging_prefix(stage, capture))))

@@ -29,7 +29,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -291,12 +291,16 @@ class Writer:
         return version if done else None
 
     def commit_batches(self, batches: Sequence[tuple[pa.Table, Sequence[str], str]],
-                       first_time: bool = False) -> tuple[int | None, set[str]]:
+                       first_time: bool = False, ready: Callable[[], object] = lambda: None
+                       ) -> tuple[int | None, set[str]]:
         """Commit several batches (rows made by :func:`arrange`, their captures, batch id) in
         one transaction that records each batch's id, leaving out those committed before;
         each batch's rows replace its captures' rows (appended when ``first_time``, see
-        :meth:`commit_locked`). Returns the new table version and the batches it committed
-        (None and none when every batch was committed before: a re-run)."""
+        :meth:`commit_locked`). ``ready`` is called once the data files are stored, right
+        before the commit (a caller writing something that must be stored before the commit
+        writes it meanwhile, and raises from ``ready`` when it could not: nothing is
+        committed). Returns the new table version and the batches it committed (None and
+        none when every batch was committed before: a re-run; ``ready`` is not called)."""
         from deltalake import CommitProperties, Schema, Transaction, write_deltalake
         from deltalake.transaction import create_table_with_add_actions
 
@@ -317,19 +321,23 @@ class Writer:
         label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more batches"
         try:
             if table is None:  # the table's first commit creates it
+                files = self._files().write([rows for rows, _, _ in todo])
+                ready()
                 create_table_with_add_actions(
-                    uri(settings), Schema.from_arrow(SCHEMA),
-                    self._files().write([rows for rows, _, _ in todo]),
+                    uri(settings), Schema.from_arrow(SCHEMA), files,
                     partition_by=PARTITIONS, storage_options=storage_options(settings),
                     commit_properties=props)
             elif first_time:
+                files = self._files().write([rows for rows, _, _ in todo])
+                ready()
                 table.create_write_transaction(
-                    self._files().write([rows for rows, _, _ in todo]), mode="append",
-                    schema=table.schema(), partition_by=PARTITIONS, commit_properties=props)
+                    files, mode="append", schema=table.schema(), partition_by=PARTITIONS,
+                    commit_properties=props)
             else:  # delta-rs finds the files holding these captures' rows and rewrites them
                 quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in captures)
                 data = todo[0][0] if len(todo) == 1 else pa.concat_tables(
                     [r for r, _, _ in todo]).sort_by(_ORDER)
+                ready()
                 write_deltalake(table, data, mode="overwrite",
                                 predicate=f"capture IN ({quoted})", partition_by=PARTITIONS,
                                 commit_properties=props)
@@ -454,8 +462,6 @@ class PartitionFiles:
         from deltalake.transaction import AddAction
 
         began = time.monotonic()
-        stats = file_stats(pa.concat_tables(batches))  # (chunks side by side: no copy)
-        counted = time.monotonic() - began
         keep = [n for n in SCHEMA.names if n not in PARTITIONS]
         slices: dict[tuple[str, str], list[pa.Table]] = {}
         for rows in batches:
@@ -463,41 +469,50 @@ class PartitionFiles:
                 slices.setdefault(part, []).append(rows.slice(start, length).select(keep))
         now = int(time.time() * 1000)
 
+        def count() -> tuple[dict[tuple[str, str], str], float]:
+            started = time.monotonic()
+            return (file_stats(pa.concat_tables(batches)),  # (chunks side by side: no copy)
+                    time.monotonic() - started)
+
         def encode(part: tuple[str, str]) -> tuple[str, Any, float]:
             dt, region = part
             rows = slices.pop(part)
+            started = time.monotonic()
             data = (rows[0] if len(rows) == 1
                     else pa.concat_tables(rows).sort_by([("article_id", "ascending")]))
             key = (f"dt={_escape(dt)}/region={_escape(region)}/"
                    f"part-00000-{uuid.uuid4()}-c000.snappy.parquet")
             sink = io.BytesIO()
-            started = time.monotonic()
             _write_parquet(data, sink)
             return key, sink.getbuffer(), time.monotonic() - started
 
-        def upload(part: tuple[str, str], key: str, body: Any) -> tuple[Any, float]:
+        def upload(key: str, body: Any) -> float:
             started = time.monotonic()
             self._put(f"articles/{key}", body)
-            return (AddAction(key, len(body), {"dt": part[0], "region": part[1]}, now, True,
-                              stats[part]), time.monotonic() - started)
+            return time.monotonic() - started
 
+        # the statistics (one grouped aggregation of every row) are counted beside the files;
         # files are encoded ENCODERS at a time (each holds its rows' pages until it is
         # closed) and uploaded many at a time (compressed bytes, waiting on the network)
         parts = sorted(slices)
-        with ThreadPoolExecutor(self.ENCODERS, thread_name_prefix="table-encode") as encoders, \
+        with ThreadPoolExecutor(1, thread_name_prefix="table-stats") as counter, \
+                ThreadPoolExecutor(self.ENCODERS, thread_name_prefix="table-encode") as encoders, \
                 ThreadPoolExecutor(self.UPLOADS_AT_ONCE,
                                    thread_name_prefix="table-upload") as uploads:
-            encoding, added = 0.0, []
+            counting = counter.submit(count)
+            encoding, files = 0.0, []
             for part, (key, body, took) in zip(parts, encoders.map(encode, parts), strict=True):
                 encoding += took
-                added.append(uploads.submit(upload, part, key, body))
-            done = [future.result() for future in added]
-        actions = [action for action, _ in done]
+                files.append((part, key, len(body), uploads.submit(upload, key, body)))
+            uploaded = sum(future.result() for *_, future in files)
+            stats, counted = counting.result()
+        actions = [AddAction(key, size, {"dt": part[0], "region": part[1]}, now, True,
+                             stats[part]) for part, key, size, _ in files]
         log.info("%s: %d files of %d rows, %.1f MiB in %.2f s (statistics %.2f s; encoding %.2f "
                  "and uploads %.2f s, summed over their threads)", self.location, len(actions),
                  sum(rows.num_rows for rows in batches),
                  sum(a.size for a in actions) / 2**20, time.monotonic() - began,
-                 counted, encoding, sum(took for _, took in done))
+                 counted, encoding, uploaded)
         return actions
 
     def _put(self, key: str, body: Any) -> None:
@@ -522,7 +537,8 @@ def _escape(value: str) -> str:
 def _write_parquet(rows: pa.Table, sink: Any) -> None:
     import pyarrow.parquet as pq
 
-    pq.write_table(rows, sink, compression="snappy")
+    pq.write_table(rows, sink, compression="snappy", use_dictionary=False,
+                   write_statistics=[n for n in rows.column_names if n != "text"])
 
 
 def _runs(data: pa.Table) -> list[tuple[tuple[str, str], int, int]]:
