@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -240,7 +241,7 @@ def decide_captures(
     result.counts = counts
     if not keys:
         result.batch = result.batch or batch_id({})
-        return Decided(result, [], table.SCHEMA.empty_table(), {}, False, started,
+        return Decided(result, [], _done(table.SCHEMA.empty_table()), {}, False, started,
                        (started,) * 4)
     staged = staged or {}
     versions: dict[str, str] = {}
@@ -314,15 +315,39 @@ class Decided:
     """A batch decided in memory, not yet written: its rows of the articles table and its
     captures' dedupe segments (the run's index already holds them, so the next batch is
     decided against them), and whether a capture of it was in the index when the run read it
-    (committed before)."""
+    (committed before). The rows are built in a thread of their own (:func:`_build_thread`)
+    while the next batch is decided; ``rows`` waits for them."""
 
     result: ProcessResult
     keys: list[str]
-    rows: pa.Table
+    built: Future[pa.Table]
     segments: dict[str, bytes]  # each capture's segment, as the JSON bytes to store
     known: bool
     started: float
     marks: tuple[float, float, float, float]
+
+    @property
+    def rows(self) -> pa.Table:
+        return self.built.result()
+
+
+_builder: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _build_thread() -> ThreadPoolExecutor:
+    """The thread that builds each decided batch's rows of the table (Arrow takes, without
+    the GIL) while the run decides the next batch: one, so batches are built in the order
+    they were decided; a forked process makes its own (a pool's thread is not forked)."""
+    global _builder
+    if _builder is None or _builder[0] != os.getpid():
+        _builder = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="rows"))
+    return _builder[1]
+
+
+def _done(rows: pa.Table) -> Future[pa.Table]:
+    built: Future[pa.Table] = Future()
+    built.set_result(rows)
+    return built
 
 
 def _decide(
@@ -359,20 +384,28 @@ def _decide(
             counts["near_duplicates"] += 1
             result.tally(page.capture, page.feed_id, "near_duplicates")
         kept.append((page, cluster_id, dup))
-    rows = _rows(shards, kept, stores, config_hash(settings))
-    counts["articles"] = rows.num_rows
-    for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
-                                       rows.column("region").to_pylist(), strict=True)).items():
-        result.regions[region] = result.regions.get(region, 0) + n
-        result.partitions.append(f"dt={dt}/region={region}")
-    result.partitions = sorted(set(result.partitions))
+    counts["articles"] = len(kept)
+    uris = {s.capture: stores.raw.uri(s.capture) for s in shards}
+
+    def build() -> pa.Table:
+        """The rows, and the partitions and regions they fall in (the result's)."""
+        rows = _rows(shards, kept, uris, config_hash(settings))
+        for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
+                                           rows.column("region").to_pylist(),
+                                           strict=True)).items():
+            result.regions[region] = result.regions.get(region, 0) + n
+            result.partitions.append(f"dt={dt}/region={region}")
+        result.partitions = sorted(set(result.partitions))
+        return rows
+
+    built = _build_thread().submit(build)
     known = any(key in pool.day(capture_day(key)) for key in keys)
     segments = {capture: dumps(doc)
                 for capture, doc in _segments(keys, index, near, capture_of).items()}
     for capture, data in segments.items():
         pool.put(capture, data)
     pool.settle(near)
-    return Decided(result, keys, rows, segments, known, started, (*marks, time.monotonic()))
+    return Decided(result, keys, built, segments, known, started, (*marks, time.monotonic()))
 
 
 def write_batches(settings: Settings, stores: Stores, batches: list[Decided], pool: IndexPool,
@@ -526,7 +559,7 @@ class _Candidate:
 
 def _rows(shards: list[StagedShard],
           kept: list[tuple[_Candidate, str, tuple[str | None, float | None]]],
-          stores: Stores, chash: str) -> pa.Table:
+          uris: dict[str, str], chash: str) -> pa.Table:
     """The batch's rows of the articles table: the kept pages' staged columns taken as they
     are (no Python object per text), with the decisions' columns beside them."""
     offsets = [0]
@@ -540,7 +573,6 @@ def _rows(shards: list[StagedShard],
     order = table.row_order(staged.select(list(table.ORDER_COLUMNS)).take(take))
     picked = staged.select([*_STAGED_COLUMNS, "offset"]).take(take.take(order))
     kept = [kept[n] for n in order.to_pylist()]
-    uris = {s.capture: stores.raw.uri(s.capture) for s in shards}
     columns: dict[str, Any] = {name: picked.column(name) for name in _STAGED_COLUMNS}
     columns.update({
         "dup_cluster_id": [cluster for _, cluster, _ in kept],
