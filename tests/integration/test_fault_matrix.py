@@ -79,7 +79,8 @@ class Env:
         via = self.settings.model_copy(update={"s3_endpoint_url": self.proxy.endpoint})
         client = FaultyClient(make_s3_client(via), fault, cut=self.proxy.cut)
         try:
-            stage(stores_on(client, raw, processed))
+            with client.table_writes():
+                stage(stores_on(client, raw, processed))
             return "ok"
         except StorageUnavailable:
             return "cut"
@@ -88,7 +89,8 @@ class Env:
 
     def count_writes(self, raw: str, processed: str, stage: Step) -> int:
         client = FaultyClient(make_s3_client(self.settings))
-        stage(stores_on(client, raw, processed))
+        with client.table_writes():
+            stage(stores_on(client, raw, processed))
         return len(client.writes)
 
 
@@ -224,7 +226,8 @@ def _matrix(env: Env, raw: str, prepare: Callable[[Stores, Settings], Any],
     stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
     prepare(stores, settings)
     client = FaultyClient(make_s3_client(env.settings))
-    stage(settings)(stores_on(client, raw, processed))
+    with client.table_writes():
+        stage(settings)(stores_on(client, raw, processed))
     writes = len(client.writes)
     assert writes >= 4
     reference = tables.state(settings, stores)
@@ -277,7 +280,9 @@ def test_processing_killed_or_cut_at_any_write_then_a_rebuild_leaves_each_articl
     _, processed = env.buckets(keep_raw=raw)
     stores, settings = env.stores(raw, processed), env.settings_for(raw, processed)
     client = FaultyClient(make_s3_client(env.settings))
-    process(settings)(stores_on(client, raw, processed))
+    with client.table_writes():
+        process(settings)(stores_on(client, raw, processed))
+    assert any(w.startswith("table_put ") for w in client.writes)
     reference = tables.rows(settings)
     for fault in faults(len(client.writes)):
         _, processed = env.buckets(keep_raw=raw)
@@ -365,12 +370,17 @@ def test_a_commit_gathering_several_captures_killed_or_cut_at_any_write_reruns_t
             pipeline.extract(part, settings)
 
     def group(writes: list[str]) -> list[int]:
-        """The group's writes: its segments, the lock around its commit, the first write after
-        it (the rest, one batch's manifest and cleanup after another, the other cases test)."""
-        at = [n for n, w in enumerate(writes, 1) if "state/dedupe/" in w or "_locks/" in w]
-        segments = [w for w in writes if "state/dedupe/" in w]
-        assert len(segments) == len(keys) and at == list(range(at[0], at[0] + len(keys) + 2))
-        return [*at, at[-1] + 1]
+        """The group's writes: the lock around its commit and every write under it (its
+        segments and the table's data files, stored side by side), the first write after it
+        (the rest, one batch's manifest and cleanup after another, the other cases test)."""
+        locks = [n for n, w in enumerate(writes, 1) if "_locks/" in w]
+        assert len(locks) == 2  # one commit: the lock taken, then let go
+        under = writes[locks[0]:locks[1] - 1]
+        assert sorted(w.split(" ")[0] for w in under if "state/dedupe/" in w) == [
+            "put_object"] * len(keys)
+        assert any(w.startswith("table_put articles/") for w in under)
+        assert all("state/dedupe/" in w or w.startswith("table_put ") for w in under)
+        return list(range(locks[0], locks[1] + 2))
 
     _matrix(env, raw, prepare,
             lambda settings: Step(_commit_staged, settings, (plans[settings.processed_bucket],)),
@@ -397,11 +407,12 @@ def test_a_commit_writing_one_capture_while_deciding_the_next_killed_or_cut_reru
             pipeline.extract(part, settings)
 
     def second_group(writes: list[str]) -> list[int]:
-        """Every write from the second capture's segment to the third's (exclusive)."""
-        segments = [n for n, w in enumerate(writes, 1) if "state/dedupe/" in w
-                    and w.startswith("put_object")]
-        assert len(segments) == len(keys)
-        return list(range(segments[1], segments[2]))
+        """Every write from the second capture's commit lock to the third's (exclusive): its
+        segment and table files, the commit's lock let go, its manifest and cleanup."""
+        locks = [n for n, w in enumerate(writes, 1) if w.startswith("put_object _locks/")]
+        assert len(locks) == len(keys)
+        assert any(w.startswith("table_put ") for w in writes[locks[1]:locks[2] - 1])
+        return list(range(locks[1], locks[2]))
 
     _matrix(env, raw, prepare,
             lambda settings: Step(_commit_staged, one_by_one(settings),

@@ -5,6 +5,10 @@ storage connection there.
 writes; at the chosen write it kills its own process or cuts a ``CuttableProxy`` that stands
 between it and the store, so what follows fails the way a real outage fails. Kills run in a
 child process (``run_killable``), so the test process lives on to re-run and check.
+
+The articles table's data files are uploaded by ``ingest.table.PartitionFiles`` (obstore, not
+boto3); within ``FaultyClient.table_writes()`` each upload counts as a write too
+(``table_put <key>``), and after a cut every later upload fails as it would without storage.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest import table
 from ingest.config import Settings
 from ingest.storage import ObjectStore, Stores, make_s3_client
 
@@ -47,6 +53,7 @@ class FaultyClient:
         self._fault = fault
         self._cut = cut
         self.writes: list[str] = []
+        self.cut_off = False  # the fault cut storage off: later table uploads fail
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
@@ -55,24 +62,51 @@ class FaultyClient:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:  # writes may come from several threads at once
-                self.writes.append(f"{name} {kwargs.get('Key', '')}")
-                hit = self._fault is not None and len(self.writes) == self._fault.at
-            if hit and self._fault is not None and self._fault.when == "before":
-                self._act()
-            result = attr(*args, **kwargs)
-            if hit and self._fault is not None and self._fault.when == "after":
-                self._act()
-            return result
+            return self._write(f"{name} {kwargs.get('Key', '')}",
+                               lambda: attr(*args, **kwargs))
 
         return call
+
+    def _write(self, what: str, write: Callable[[], Any]) -> Any:
+        with self._lock:  # writes may come from several threads at once
+            self.writes.append(what)
+            hit = self._fault is not None and len(self.writes) == self._fault.at
+        if hit and self._fault is not None and self._fault.when == "before":
+            self._act()
+        result = write()
+        if hit and self._fault is not None and self._fault.when == "after":
+            self._act()
+        return result
+
+    @contextmanager
+    def table_writes(self) -> Iterator[None]:
+        """Count the table's data file uploads as this client's writes (and fault them)."""
+        put = table.PartitionFiles._put
+        client = self
+
+        def counted(files: table.PartitionFiles, key: str, body: Any) -> None:
+            def upload() -> None:
+                if client.cut_off:
+                    raise OSError(f"cannot store s3://{files.bucket}/{key}: the connection "
+                                  "was cut (fault injected by the test)")
+                put(files, key, body)
+
+            client._write(f"table_put {key}", upload)
+
+        table.PartitionFiles._put = counted  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            table.PartitionFiles._put = put  # type: ignore[method-assign]
 
     def _act(self) -> None:
         assert self._fault is not None
         if self._fault.action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
-        elif self._cut is not None:
-            self._cut()
+        else:
+            self.cut_off = True
+            if self._cut is not None:
+                self._cut()
 
 
 def stores_on(client: Any, raw_bucket: str, processed_bucket: str) -> Stores:
@@ -97,7 +131,8 @@ def _killable_child(client_settings: Settings, fault: Fault, raw: str, processed
                     step: Step) -> None:
     try:
         client = FaultyClient(make_s3_client(client_settings), fault)
-        step(stores_on(client, raw, processed))
+        with client.table_writes():
+            step(stores_on(client, raw, processed))
     except BaseException:  # noqa: BLE001 - reported through the exit code
         traceback.print_exc()
         sys.stderr.flush()
