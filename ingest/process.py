@@ -412,10 +412,11 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
                   writer: table.Writer, reports: bool = True) -> None:
     """Write decided batches (consecutive ones of a run, in order): under the table's writer
     lock (so segment compaction never races a rewrite) their segments (stored while the
-    table's data files are written), then one table commit holding every batch (each its own transaction id, so a re-run in any grouping commits
-    what is missing and nothing twice); then each batch's manifest, its captures' processing
-    counts and (``reports``; a run of many batches says False and writes them once, at its
-    end: ``completeness.write_reports``) the completeness reports of their intervals.
+    table's data files are written), then one table commit holding every batch (each its own
+    transaction id, so a re-run in any grouping commits what is missing and nothing twice);
+    then each batch's manifest, its captures' processing counts and (``reports``; a run of
+    many batches says False and writes them once, at its end: ``completeness.write_reports``)
+    the completeness reports of their intervals.
     A run killed between the segments and the commit has its articles in the index but not
     yet in the table (other batches skip them) until its re-run commits them, rather than in
     the table twice."""
