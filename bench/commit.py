@@ -17,7 +17,7 @@ run.
 Target (issue 11): at least 5,000 pages/s once the index is loaded.
 
 Run: python bench/commit.py [--pages 20000] [--captures 10] [--published-days 1.5]
-     [--commit-pages N] [--profile] [--dump FILE]
+     [--commit-pages N] [--profile] [--trace-memory] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import os
 import pstats
 import random
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -116,12 +117,15 @@ def stage_day(settings: Settings, stores: Stores, stage: str,
     return parts
 
 
-def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bool
-                 ) -> tuple[dict[str, Any], float, float, str]:
+def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bool,
+                 trace: bool = False) -> tuple[dict[str, Any], float, float, str]:
     """The commit task's work in this (fresh) process: its summary, its seconds, this
-    process's resident memory before it (MiB: the imports) and the profile's text."""
+    process's resident memory before it (MiB: the imports) and the profile's text (and with
+    ``trace``, the resident memory at each of the pipeline's log lines and the most between
+    them)."""
     stores = Stores.from_settings(settings)
     before = high_water_mib()
+    sampler = RssTrace() if trace else None
     # the table's own account of each commit's files (ingest.table.PartitionFiles)
     files = logging.getLogger("ingest.table")
     said: list[str] = []
@@ -133,17 +137,66 @@ def serial_stage(settings: Settings, parts: list[dict[str, object]], profile: bo
     started = time.perf_counter()
     if prof:
         prof.enable()
-    summary = pipeline.commit_with(settings, Catalog(feeds=()), stores, parts, staged=True)
+    try:
+        summary = pipeline.commit_with(settings, Catalog(feeds=()), stores, parts, staged=True)
+    finally:
+        if sampler:
+            sampler.stop()
     if prof:
         prof.disable()
     took = time.perf_counter() - started
     text = io.StringIO()
+    if sampler:
+        text.write(sampler.report())
     if prof:
         pstats.Stats(prof, stream=text).sort_stats(
             os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
     text.write("".join(f"  table commit             : {line}\n" for line in said
                        if " files of " in line))
     return summary | {"peak_rss_mib": high_water_mib()}, took, before, text.getvalue()
+
+
+class RssTrace(logging.Handler):
+    """Resident memory sampled every 20 ms in a thread, and every log line of the pipeline
+    (``ingest.*``, INFO and up) with the memory when it was said and the most since the line
+    before."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[float, float, float, str]] = []
+        self.most = self.now = rss_mib()
+        self.began = time.perf_counter()
+        self.running = True
+        logging.getLogger("ingest").addHandler(self)
+        logging.getLogger("ingest").setLevel(logging.INFO)
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            self.now = rss_mib()
+            self.most = max(self.most, self.now)
+            time.sleep(0.02)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        now = rss_mib()
+        self.lines.append((time.perf_counter() - self.began, now, max(self.most, now),
+                           record.getMessage()[:110]))
+        self.most = now
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+        logging.getLogger("ingest").removeHandler(self)
+
+    def report(self) -> str:
+        return "".join(f"  {at:7.2f} s {now:6.0f} MiB (most before {most:6.0f}) {said}\n"
+                       for at, now, most, said in self.lines)
+
+
+def rss_mib() -> float:
+    """This process's resident memory now, in MiB."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGESIZE") / 2**20
 
 
 def high_water_mib() -> float:
@@ -156,11 +209,11 @@ def high_water_mib() -> float:
 
 
 def run(settings: Settings, parts: list[dict[str, object]], pages: int, label: str,
-        profile: bool) -> None:
+        profile: bool, trace: bool = False) -> None:
     # in a process of its own, as the commit task is, so its peak memory is its own
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         summary, took, before, profiled = child.submit(
-            serial_stage, settings, parts, profile).result()
+            serial_stage, settings, parts, profile, trace).result()
     seconds = summary["seconds"]
     loaded = took - seconds.get("index", 0.0)
     print(f"{label}: {pages} pages in {len(parts)} captures; {summary['counts']}")
@@ -196,6 +249,8 @@ def main() -> None:
     parser.add_argument("--commit-pages", type=int, default=0,
                         help="pages gathered into one table commit (default: the setting's)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="print the resident memory at each log line of the pipeline")
     parser.add_argument("--dump", help="write a digest of every output (rows, segments, "
                         "manifests, reports) to this file, to compare two versions")
     args = parser.parse_args()
@@ -211,7 +266,7 @@ def main() -> None:
             parts = stage_day(settings, stores, stage, made)
             run(settings, parts, args.pages,
                 "first day (empty index)" if n == 0 else "second day (the first in its window)",
-                args.profile and n == 1)
+                args.profile and n == 1, args.trace_memory)
         if args.dump:
             dump(settings, stores, Path(args.dump))
 

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -431,6 +432,7 @@ class PartitionFiles:
 
     UPLOADS_AT_ONCE = 16
     ENCODERS = 2
+    IN_FLIGHT = ENCODERS + UPLOADS_AT_ONCE
 
     def __init__(self, settings: Settings) -> None:
         from datetime import timedelta
@@ -457,7 +459,7 @@ class PartitionFiles:
         file cannot be stored (files stored before it stay unreferenced: the table is
         unchanged, and vacuum removes them)."""
         import io
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         from deltalake.transaction import AddAction
 
@@ -491,23 +493,40 @@ class PartitionFiles:
             self._put(f"articles/{key}", body)
             return time.monotonic() - started
 
+        def encode_and_upload(part: tuple[str, str]) -> tuple[tuple[str, str], str, int, float,
+                                                               Future[float]]:
+            """Encode a file here (an encoder thread) and hand it to the uploads; its room in
+            the window is given back when its upload has ended (stored or failed)."""
+            try:
+                key, body, took = encode(part)
+                uploading = uploads.submit(upload, key, body)
+            except BaseException:
+                room.release()
+                raise
+            uploading.add_done_callback(lambda _: room.release())
+            return part, key, len(body), took, uploading
+
         # the statistics (one grouped aggregation of every row) are counted beside the files;
         # files are encoded ENCODERS at a time (each holds its rows' pages until it is
-        # closed) and uploaded many at a time (compressed bytes, waiting on the network)
-        parts = sorted(slices)
+        # closed) and uploaded many at a time (compressed bytes, waiting on the network), with
+        # at most IN_FLIGHT files between the start of their encoding and the end of their
+        # upload (without a bound, encoded files waited for their uploads in memory)
+        room = threading.Semaphore(self.IN_FLIGHT)
         with ThreadPoolExecutor(1, thread_name_prefix="table-stats") as counter, \
                 ThreadPoolExecutor(self.ENCODERS, thread_name_prefix="table-encode") as encoders, \
                 ThreadPoolExecutor(self.UPLOADS_AT_ONCE,
                                    thread_name_prefix="table-upload") as uploads:
             counting = counter.submit(count)
-            encoding, files = 0.0, []
-            for part, (key, body, took) in zip(parts, encoders.map(encode, parts), strict=True):
-                encoding += took
-                files.append((part, key, len(body), uploads.submit(upload, key, body)))
+            started = []
+            for part in sorted(slices):
+                room.acquire()
+                started.append(encoders.submit(encode_and_upload, part))
+            files = [future.result() for future in started]
+            encoding = sum(took for *_, took, _ in files)
             uploaded = sum(future.result() for *_, future in files)
             stats, counted = counting.result()
         actions = [AddAction(key, size, {"dt": part[0], "region": part[1]}, now, True,
-                             stats[part]) for part, key, size, _ in files]
+                             stats[part]) for part, key, size, _, _ in files]
         log.info("%s: %d files of %d rows, %.1f MiB in %.2f s (statistics %.2f s; encoding %.2f "
                  "and uploads %.2f s, summed over their threads)", self.location, len(actions),
                  sum(rows.num_rows for rows in batches),

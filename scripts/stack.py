@@ -108,9 +108,9 @@ class Stack:
         self.env.setdefault("AIRFLOW__CORE__PARALLELISM",
                             str(slots.extraction_slots + slots.polling_slots + 2))
         if not self.celery_workers:
-            # the executor's workers start from a forkserver that has imported the pipeline and
-            # loaded its models (ingest.preload): a task process forked from one does not spend
-            # a second of CPU doing that again
+            # the executor's workers start from a forkserver that has imported the pipeline
+            # (ingest.preload): a task process forked from one does not spend half a second of
+            # CPU doing that again
             self.env.setdefault("AIRFLOW__SCHEDULER__MP_START_METHOD", "forkserver")
             self.env.setdefault("AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD", PRELOAD)
         else:
