@@ -331,6 +331,7 @@ def _commit_with(settings: Settings, catalog: Catalog, stores: Stores,
              resident_mib())
     began = time.monotonic()
     with ThreadPoolExecutor(1, thread_name_prefix="staging") as ahead, \
+            ThreadPoolExecutor(1, thread_name_prefix="rows") as builder, \
             ThreadPoolExecutor(1, thread_name_prefix="writer") as writer_thread:
         coming = ahead.submit(read, captures[0]) if staged and captures else None
         for n, key in enumerate(captures):
@@ -363,7 +364,7 @@ def _commit_with(settings: Settings, catalog: Catalog, stores: Stores,
                 summary["seconds"]["extract"] = summary["seconds"].get("extract", 0.0) + (
                     time.monotonic() - extracting)
             pending.append((key, decide_captures(settings, stores, [key], catalog=catalog,
-                                                 staged=shards, pool=pool)))
+                                                 staged=shards, pool=pool, builder=builder)))
             if sum(d.result.counts["pages"] for _, d in pending) >= settings.commit_pages:
                 flush()
         flush()

@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -222,6 +221,7 @@ def decide_captures(
     day: str = "",
     staged: dict[str, StagedShard] | None = None,
     pool: IndexPool | None = None,
+    builder: Executor | None = None,
 ) -> Decided:
     """Decide the captures named by ``capture_keys`` as one batch, in memory
     (:func:`write_batches` writes it).
@@ -230,6 +230,8 @@ def decide_captures(
     manifest under that day instead of the first capture's. ``staged``: captures the extraction
     stage has done already (``ingest.stage``); the others are extracted here. ``pool``: the
     run's dedupe index (read once per run); without it the window is read for this batch.
+    ``builder``: the run's executor of one thread that builds each batch's table rows while
+    the run decides the next (Arrow's takes let go of the GIL); without it they are built here.
     """
     started = time.monotonic()
     keys = sorted(set(capture_keys))
@@ -281,7 +283,7 @@ def decide_captures(
     deciding = time.monotonic()
     try:
         return _decide(settings, result, keys, candidates, shards, index, near, pool, stores,
-                       started, (extracting, loading, deciding))
+                       started, (extracting, loading, deciding), builder)
     except BaseException:
         pool.drop()
         raise
@@ -315,8 +317,8 @@ class Decided:
     """A batch decided in memory, not yet written: its rows of the articles table and its
     captures' dedupe segments (the run's index already holds them, so the next batch is
     decided against them), and whether a capture of it was in the index when the run read it
-    (committed before). The rows are built in a thread of their own (:func:`_build_thread`)
-    while the next batch is decided; ``rows`` waits for them."""
+    (committed before). The rows may be built in a thread of the run's while the next batch is
+    decided (``decide_captures``' ``builder``); ``rows`` waits for them."""
 
     result: ProcessResult
     keys: list[str]
@@ -331,19 +333,6 @@ class Decided:
         return self.built.result()
 
 
-_builder: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _build_thread() -> ThreadPoolExecutor:
-    """The thread that builds each decided batch's rows of the table (Arrow takes, without
-    the GIL) while the run decides the next batch: one, so batches are built in the order
-    they were decided; a forked process makes its own (a pool's thread is not forked)."""
-    global _builder
-    if _builder is None or _builder[0] != os.getpid():
-        _builder = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="rows"))
-    return _builder[1]
-
-
 def _done(rows: pa.Table) -> Future[pa.Table]:
     built: Future[pa.Table] = Future()
     built.set_result(rows)
@@ -354,7 +343,7 @@ def _decide(
     settings: Settings, result: ProcessResult, keys: list[str],
     candidates: list[_Candidate], shards: list[StagedShard], index: ExactIndex,
     near: NearDuplicateIndex, pool: IndexPool, stores: Stores, started: float,
-    marks: tuple[float, float, float],
+    marks: tuple[float, float, float], builder: Executor | None,
 ) -> Decided:
     """The serial part of a batch before its writes: decide in fetch-time order, build the
     rows and the segments, and put the segments in the run's index."""
@@ -387,18 +376,9 @@ def _decide(
     counts["articles"] = len(kept)
     uris = {s.capture: stores.raw.uri(s.capture) for s in shards}
 
-    def build() -> pa.Table:
-        """The rows, and the partitions and regions they fall in (the result's)."""
-        rows = _rows(shards, kept, uris, config_hash(settings))
-        for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
-                                           rows.column("region").to_pylist(),
-                                           strict=True)).items():
-            result.regions[region] = result.regions.get(region, 0) + n
-            result.partitions.append(f"dt={dt}/region={region}")
-        result.partitions = sorted(set(result.partitions))
-        return rows
-
-    built = _build_thread().submit(build)
+    hashed = config_hash(settings)
+    built = (builder.submit(_rows, shards, kept, uris, hashed) if builder is not None
+             else _done(_rows(shards, kept, uris, hashed)))
     known = any(key in pool.day(capture_day(key)) for key in keys)
     segments = {capture: dumps(doc)
                 for capture, doc in _segments(keys, index, near, capture_of).items()}
@@ -406,6 +386,15 @@ def _decide(
         pool.put(capture, data)
     pool.settle(near)
     return Decided(result, keys, built, segments, known, started, (*marks, time.monotonic()))
+
+
+def _tally_rows(result: ProcessResult, rows: pa.Table) -> None:
+    """The partitions a batch's rows fall in, and its rows per region (the result's)."""
+    for (dt, region), n in Counter(zip(rows.column("dt").to_pylist(),
+                                       rows.column("region").to_pylist(), strict=True)).items():
+        result.regions[region] = result.regions.get(region, 0) + n
+        result.partitions.append(f"dt={dt}/region={region}")
+    result.partitions = sorted(set(result.partitions))
 
 
 def write_batches(settings: Settings, stores: Stores, batches: list[Decided], pool: IndexPool,
@@ -447,6 +436,7 @@ def write_batches(settings: Settings, stores: Stores, batches: list[Decided], po
         raise
     for decided in batches:
         result = decided.result
+        _tally_rows(result, decided.rows)
         result.table_version = version if result.batch in done else None
         result.manifest_key = dataset.manifest_key(result.day, result.batch)
         result.reports = completeness.report_keys(decided.keys)
