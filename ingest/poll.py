@@ -30,12 +30,13 @@ import contextlib
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ingest import inbox
-from ingest.archive import Exchange, build_warc, read_warc, to_exchange
+from ingest.archive import Encoded, Exchange, build_warc, encode, read_warc, to_exchange
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.errors import (
     IngestError,
@@ -156,7 +157,7 @@ def poll_group(
 class StoredCapture:
     """A capture as read back from the raw bucket (empty when there is none yet)."""
 
-    exchanges: list[Exchange] = field(default_factory=list)
+    exchanges: list[Exchange | Encoded] = field(default_factory=list)
     etag: str | None = None
     damaged: bytes | None = None  # the stored bytes, when they did not read to the end
 
@@ -165,8 +166,8 @@ class StoredCapture:
         out: dict[str, dict[str, str]] = {}
         for ex in self.exchanges:
             if ex.kind == "page":
-                out.setdefault(str(ex.meta.get("feed_id", "")), {})[ex.response.url] = (
-                    ex.response.fetched_at.isoformat())
+                out.setdefault(str(ex.meta.get("feed_id", "")), {})[ex.url] = (
+                    ex.fetched_at.isoformat())
         return out
 
     def feeds_with_document(self) -> set[str]:
@@ -180,7 +181,7 @@ def read_capture(stores: Stores, key: str) -> StoredCapture:
     if got is None:
         return StoredCapture()
     data, etag = got
-    exchanges: list[Exchange] = []
+    exchanges: list[Exchange | Encoded] = []
     try:
         for archived in read_warc(data, key):
             exchanges.append(to_exchange(archived))
@@ -191,12 +192,12 @@ def read_capture(stores: Stores, key: str) -> StoredCapture:
     return StoredCapture(exchanges, etag)
 
 
-def _identity(ex: Exchange) -> tuple[str, str, str]:
-    return ex.kind, str(ex.meta.get("feed_id", "")), ex.response.url
+def _identity(ex: Exchange | Encoded) -> tuple[str, str, str]:
+    return ex.kind, str(ex.meta.get("feed_id", "")), ex.url
 
 
 def commit_capture(stores: Stores, result: PollResult, key: str, stored: StoredCapture,
-                   new: list[Exchange]) -> None:
+                   new: Sequence[Exchange | Encoded]) -> None:
     """Store the capture when ``new`` adds to it, then queue it for processing.
 
     The capture is queued (its inbox marker) just before it is written, so a stored capture is
@@ -262,7 +263,7 @@ class _GroupPoll:
         self.in_capture = stored.page_urls()
         self.has_document = stored.feeds_with_document()
 
-    async def run(self, fetcher: Fetcher | None) -> tuple[list[Exchange], dict[str, FeedChange]]:
+    async def run(self, fetcher: Fetcher | None) -> tuple[list[Encoded], dict[str, FeedChange]]:
         own = fetcher is None
         fetcher = fetcher or Fetcher(self.settings)
         if fetcher.start_by is None:
@@ -290,10 +291,10 @@ class _GroupPoll:
             change.listed = []  # saved already
         return new, changes
 
-    async def _read(self, feed: FeedSpec) -> tuple[FeedOutcome, Exchange | None, FeedChange]:
+    async def _read(self, feed: FeedSpec) -> tuple[FeedOutcome, Encoded | None, FeedChange]:
         """Fetch and parse the feed document; its new entries become pending items."""
         outcome, change = FeedOutcome(feed.id), FeedChange()
-        document: Exchange | None = None
+        document: Encoded | None = None
         try:
             feed_state = self.state.feed(feed.id)
             resp = await self.fetcher.fetch(
@@ -303,7 +304,7 @@ class _GroupPoll:
             outcome.http_status = resp.status
             entries = self._parse(feed, resp, feed_state, outcome, change)
             if resp.status == 200 and entries is not None and feed.id not in self.has_document:
-                document = Exchange(resp, "feed", {"feed_id": feed.id})
+                document = encode(Exchange(resp, "feed", {"feed_id": feed.id}))
             listed: dict[str, FeedEntry] = {}
             is_known = known(feed_state)
             for entry in entries or []:
@@ -345,23 +346,22 @@ class _GroupPoll:
         return list(parsed.entries)
 
     async def _fetch_backlog(self, feed: FeedSpec, outcome: FeedOutcome,
-                             change: FeedChange) -> list[Exchange]:
-        """Fetch the feed's pending pages, oldest first, up to ``max_pages_per_feed``."""
+                             change: FeedChange) -> list[Encoded]:
+        """Fetch the feed's pending pages, oldest first, up to ``max_pages_per_feed``, each
+        written as its capture records as soon as it arrives."""
         in_capture = self.in_capture.get(feed.id, {})
         todo = [item for item in backlog(self.state.feed(feed.id)) if item["url"] not in in_capture]
         if not self.settings.fetch_pages:
             todo = []
         todo = todo[: self.settings.max_pages_per_feed]
-        got = await asyncio.gather(*(self._fetch_page(feed, item["url"]) for item in todo))
-        exchanges: list[Exchange] = []
-        for item, (response, error) in zip(todo, got, strict=True):
+        got = await asyncio.gather(*(self._fetch_page(feed, item) for item in todo))
+        exchanges: list[Encoded] = []
+        for item, (page, error) in zip(todo, got, strict=True):
             url = item["url"]
-            if response is not None:
+            if page is not None:
                 outcome.pages_ok += 1
-                meta = {k: item.get(k) for k in ("feed_id", "entry_id", "entry_title",
-                                                 "entry_published_at")}
-                exchanges.append(Exchange(response, "page", {**meta, "feed_id": feed.id}))
-                change.captured[url] = response.fetched_at.isoformat()
+                exchanges.append(page)
+                change.captured[url] = page.fetched_at.isoformat()
             elif isinstance(error, NotRequested):
                 outcome.pages_deferred += 1
             else:
@@ -376,14 +376,20 @@ class _GroupPoll:
             outcome.status = "ok"
         return exchanges
 
-    async def _fetch_page(self, feed: FeedSpec, url: str
-                          ) -> tuple[Response | None, IngestError | None]:
+    async def _fetch_page(self, feed: FeedSpec, item: dict[str, Any]
+                          ) -> tuple[Encoded | None, IngestError | None]:
+        """A pending page, fetched and written as its capture records (the body is not kept:
+        a poll of thousands of pages holds their compressed records only)."""
+        url = item["url"]
         try:
-            return await self.fetcher.fetch(url, kind="page",
-                                            allow_private=feed.allow_private), None
+            response = await self.fetcher.fetch(url, kind="page",
+                                                allow_private=feed.allow_private)
         except IngestError as exc:
             log.info("feed %s: page %s: %s", feed.id, url, exc)
             return None, exc
+        meta = {k: item.get(k) for k in ("feed_id", "entry_id", "entry_title",
+                                         "entry_published_at")}
+        return encode(Exchange(response, "page", {**meta, "feed_id": feed.id})), None
 
 
 def entry_meta(entry: FeedEntry) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from ingest.archive import Exchange, build_warc, read_warc, to_exchange
+from ingest.archive import Exchange, build_warc, encode, read_warc, to_exchange
 from ingest.errors import PermanentError
 from ingest.models import Response
 
@@ -31,6 +31,18 @@ def exchanges() -> list[Exchange]:
 
 def test_same_exchanges_give_the_same_bytes() -> None:
     assert build_warc(exchanges()) == build_warc(exchanges())
+
+
+def test_exchanges_encoded_ahead_give_the_same_bytes_alone_or_mixed() -> None:
+    # a poll keeps each page as its encoded records until its capture is written
+    plain = build_warc(exchanges())
+    encoded = [encode(ex) for ex in exchanges()]
+    assert build_warc(encoded) == plain
+    assert build_warc([exchanges()[0], encoded[1], exchanges()[2]]) == plain
+    first = encoded[1]
+    assert (first.kind, first.url, first.fetched_at) == ("page", resp(1).url, resp(1).fetched_at)
+    assert first.meta["entry_title"] == "Ünïcode title"
+    assert [a.body for a in read_warc(first.records)] == [resp(1).body]
 
 
 def test_round_trip_keeps_bodies_metadata_and_rebuilds_identically() -> None:
