@@ -164,7 +164,7 @@ class RssTrace(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[tuple[float, float, float, str]] = []
-        self.most = self.now = rss_mib()
+        self.most = self.now = pipeline.resident_mib()
         self.began = time.perf_counter()
         self.running = True
         logging.getLogger("ingest").addHandler(self)
@@ -174,12 +174,12 @@ class RssTrace(logging.Handler):
 
     def _sample(self) -> None:
         while self.running:
-            self.now = rss_mib()
+            self.now = pipeline.resident_mib()
             self.most = max(self.most, self.now)
             time.sleep(0.02)
 
     def emit(self, record: logging.LogRecord) -> None:
-        now = rss_mib()
+        now = pipeline.resident_mib()
         self.lines.append((time.perf_counter() - self.began, now, max(self.most, now),
                            record.getMessage()[:110]))
         self.most = now
@@ -192,11 +192,6 @@ class RssTrace(logging.Handler):
     def report(self) -> str:
         return "".join(f"  {at:7.2f} s {now:6.0f} MiB (most before {most:6.0f}) {said}\n"
                        for at, now, most, said in self.lines)
-
-
-def rss_mib() -> float:
-    """This process's resident memory now, in MiB."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGESIZE") / 2**20
 
 
 def high_water_mib() -> float:

@@ -57,8 +57,8 @@ class Exchange:
 class Encoded:
     """An exchange already written as its capture records (:func:`encode`): what a poll keeps
     of each page it fetched until its capture is stored. A poll held every page's decoded
-    body until then: a poll of 2,000 of the scale bench's pages peaked at 560 MiB resident
-    and one of 4,000 at 1,020 MiB; holding the compressed records, 311 and 528 MiB.
+    body until then: a poll of 2,000 of the scale bench's pages peaked at 573 MiB resident
+    and one of 4,000 at 1,045 MiB; holding the compressed records, 319 and 540 MiB.
     :func:`build_warc` writes the records as they are, so the capture's bytes are the same."""
 
     kind: str
