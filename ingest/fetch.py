@@ -28,6 +28,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from isal import isal_zlib
 from protego import Protego
 
+from ingest.archive import GzipError
 from ingest.config import Settings
 from ingest.errors import (
     BlockedAddress,
@@ -215,17 +216,23 @@ class Fetcher:
         etag: str = "",
         last_modified: str = "",
         allow_private: bool = False,
+        keep_encoding: bool = False,
     ) -> Response:
         """GET ``url`` under every rule; ``kind`` is "page", "feed", "sitemap" or "robots"
-        (sets the accepted types)."""
+        (sets the accepted types). ``keep_encoding``: a gzip-encoded body is returned as it
+        came (``Response.content_encoding`` says so), for a caller that archives it as
+        received instead of decoding it; any other coding is decoded."""
         allow_private = allow_private or self.settings.allow_private_addresses
-        return await self._fetch(url, kind, etag, last_modified, allow_private)
+        return await self._fetch(url, kind, etag, last_modified, allow_private, keep_encoding)
 
     async def _fetch(
-        self, url: str, kind: str, etag: str, last_modified: str, allow_private: bool
+        self, url: str, kind: str, etag: str, last_modified: str, allow_private: bool,
+        keep_encoding: bool = False,
     ) -> Response:
         budget = [self.settings.page_deadline]  # request time left for this URL, all hops
         headers = {"Accept": _accept(kind)}
+        if keep_encoding:
+            headers["Accept-Encoding"] = "gzip"
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -241,8 +248,10 @@ class Fetcher:
                 raise BlockedAddress(f"{url}: redirect refused: {exc}") from None
             if self.settings.respect_robots and kind == "page":
                 await self._check_robots(current, allow_private)
-            response = await self._request_with_retry(current, host, port, headers, url, budget)
+            response = await self._request_with_retry(current, host, port, headers, url, budget,
+                                                      keep_encoding)
             status, resp_headers, body, fetched_at = response
+            coding = _kept_coding(resp_headers) if keep_encoding else ""
             if status in (301, 302, 303, 307, 308):
                 location = header_value(resp_headers, "location")
                 if not location:
@@ -263,9 +272,12 @@ class Fetcher:
                                   _retry_after(header_value(resp_headers, "retry-after")))
             if status >= 400:
                 raise ClientError(f"{current}: HTTP {status}", status)
-            _check_content(current, kind, header_value(resp_headers, "content-type"), body)
+            if keep_encoding:
+                body, coding = _decode_unkept(current, coding, body, self.settings.max_body_bytes)
+            _check_content(current, kind, header_value(resp_headers, "content-type"),
+                           _head(current, body) if coding else body)
             return Response(url, current, status, resp_headers, body, fetched_at,
-                            tuple(headers.items()), tuple(chain))
+                            tuple(headers.items()), tuple(chain), content_encoding=coding)
         raise TooManyRedirects(
             f"{url}: more than {self.settings.max_redirects} redirects ({' -> '.join(chain)})"
         )
@@ -301,7 +313,7 @@ class Fetcher:
 
     async def _request_with_retry(
         self, url: str, host: str, port: int, headers: dict[str, str], first_url: str,
-        budget: list[float],
+        budget: list[float], keep_encoding: bool = False,
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes, datetime]:
         gate = self._gates.setdefault(
             f"{host}:{port}",
@@ -315,7 +327,7 @@ class Fetcher:
                 async with self._global:
                     started = time.monotonic()
                     try:
-                        result = await asyncio.wait_for(self._request(url, headers),
+                        result = await asyncio.wait_for(self._request(url, headers, keep_encoding),
                                                         timeout=max(budget[0], 0.001))
                     except TimeoutError:
                         raise FetchTimeout(
@@ -334,11 +346,12 @@ class Fetcher:
             return result
 
     async def _request(
-        self, url: str, headers: dict[str, str]
+        self, url: str, headers: dict[str, str], keep_encoding: bool = False
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes, datetime]:
         limit = self.settings.max_body_bytes
         try:
-            async with self.session.get(url, headers=headers, allow_redirects=False) as resp:
+            async with self.session.get(url, headers=headers, allow_redirects=False,
+                                        auto_decompress=not keep_encoding) as resp:
                 fetched_at = datetime.now(UTC)
                 declared = resp.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > limit:
@@ -423,6 +436,41 @@ def _retry_after(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _kept_coding(headers: tuple[tuple[str, str], ...]) -> str:
+    """The response's content coding, lower-cased ("" for none or identity)."""
+    coding = header_value(headers, "content-encoding").strip().lower()
+    return "" if coding == "identity" else coding
+
+
+def _decode_unkept(url: str, coding: str, body: bytes, limit: int) -> tuple[bytes, str]:
+    """A body fetched undecoded, with the coding it is kept in: gzip stays as it came (its
+    records say so and WARC readers decode it); deflate, the one other coding a client may
+    be sent without asking, is decoded here under the size cap; any other is refused."""
+    if coding in ("", "gzip", "x-gzip"):
+        return body, "gzip" if coding else ""
+    if coding != "deflate":
+        raise UnsupportedContent(f"{url}: content coding {coding!r} was not asked for and "
+                                 "cannot be decoded")
+    try:  # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
+        inflate = isal_zlib.decompressobj(isal_zlib.MAX_WBITS if body[:1] == b"x"
+                                          else -isal_zlib.MAX_WBITS)
+        plain = inflate.decompress(body, limit + 1)
+    except GzipError as exc:
+        raise ConnectFailed(f"{url}: incomplete or undecodable body: {exc}") from None
+    if len(plain) > limit:
+        raise TooLarge(f"{url}: body exceeds the {limit}-byte cap once decoded")
+    return plain, ""
+
+
+def _head(url: str, body: bytes) -> bytes:
+    """The first kilobyte of a gzip-encoded body, decoded (what content sniffing reads): a
+    body that does not even begin as gzip fails here, as a decoding client fails on it."""
+    try:
+        return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS).decompress(body, 1024)
+    except GzipError as exc:
+        raise ConnectFailed(f"{url}: incomplete or undecodable body: {exc}") from None
 
 
 def looks_binary(body: bytes) -> bool:

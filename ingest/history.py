@@ -231,7 +231,8 @@ async def _fetch_pages(settings: Settings, fetcher: Fetcher, feed: FeedSpec,
             if stamp:  # listed only by the archive: read the archived copy
                 return await wayback.page(fetcher, settings.wayback_url, entry, stamp,
                                           entry_meta(entry))
-            return await fetcher.fetch(entry.url, kind="page", allow_private=feed.allow_private)
+            return await fetcher.fetch(entry.url, kind="page", keep_encoding=True,
+                                       allow_private=feed.allow_private)
         except IngestError as exc:
             return exc
 

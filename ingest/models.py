@@ -114,6 +114,9 @@ class Response:
     fetched_at: datetime
     request_headers: tuple[tuple[str, str], ...] = ()
     redirects: tuple[str, ...] = ()
+    # the content coding ``body`` is still in ("gzip"), or "" for a decoded body (the
+    # fetcher's ``keep_encoding``: a page is archived as it was received)
+    content_encoding: str = ""
 
     def header(self, name: str, default: str = "") -> str:
         """The first value of header ``name`` (case-insensitive)."""

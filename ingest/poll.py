@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ingest import inbox
-from ingest.archive import Encoded, Exchange, build_warc, encode, read_warc, to_exchange
+from ingest.archive import Encoded, Exchange, build_warc, encode, read_encoded
 from ingest.config import Catalog, FeedSpec, Settings
 from ingest.errors import (
     IngestError,
@@ -183,8 +183,8 @@ def read_capture(stores: Stores, key: str) -> StoredCapture:
     data, etag = got
     exchanges: list[Exchange | Encoded] = []
     try:
-        for archived in read_warc(data, key):
-            exchanges.append(to_exchange(archived))
+        for stored in read_encoded(data, key):  # kept as stored: a rewrite adds to its bytes
+            exchanges.append(stored)
     except PermanentError as exc:
         log.warning("%s is damaged (%s); its %d readable records are kept and the rest fetched "
                     "again", key, exc, len(exchanges))
@@ -382,7 +382,7 @@ class _GroupPoll:
         a poll of thousands of pages holds their compressed records only)."""
         url = item["url"]
         try:
-            response = await self.fetcher.fetch(url, kind="page",
+            response = await self.fetcher.fetch(url, kind="page", keep_encoding=True,
                                                 allow_private=feed.allow_private)
         except IngestError as exc:
             log.info("feed %s: page %s: %s", feed.id, url, exc)

@@ -277,7 +277,7 @@ def extract_shard(settings: Settings, stores: Stores, capture: str, shard: int, 
     # the capture
     read: list[tuple[ArchivedResponse, StagedPage | Extracted]] = []
     try:
-        for page in read_warc(data, capture,
+        for page in read_warc(data, capture, max_body=settings.max_body_bytes,
                               select=lambda _n, url: site_shard(url, shards) == shard):
             if page.kind == "page" and page.status == 200:
                 read.append((replace(page, body=b""), extract_page(settings, capture, page)))
@@ -320,6 +320,8 @@ def extract_page(settings: Settings, capture: str, page: ArchivedResponse
     """The extracted document, or the staged page of a page that is not an article or
     failed."""
     base = _base(capture, page)
+    if page.problem:  # its stored body cannot be decoded
+        return replace(base, reason=page.problem)
     try:
         return extract(page.body, page.final_url, min_words=settings.min_article_words)
     except NotAnArticle as exc:

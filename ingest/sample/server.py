@@ -9,6 +9,7 @@ add a fixed latency per response. Extra routes can be registered as callables fo
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 import socketserver
@@ -161,11 +162,18 @@ def _not_modified(req: BaseHTTPRequestHandler, etag: str, modified: float) -> bo
 
 def send(req: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str | None,
          headers: dict[str, str] | None = None) -> None:
-    """Write a complete response."""
+    """Write a complete response; a page is gzip-encoded for a client that accepts it, as
+    news sites' pages are (deterministically: the same page gives the same bytes)."""
+    headers = dict(headers or {})
+    if (status == 200 and body and (ctype or "").startswith("text/html")
+            and "content-encoding" not in {k.lower() for k in headers}
+            and "gzip" in (req.headers.get("Accept-Encoding") or "")):
+        body = gzip.compress(body, mtime=0)
+        headers["Content-Encoding"] = "gzip"
     req.send_response(status)
     if ctype:
         req.send_header("Content-Type", ctype)
-    for key, value in (headers or {}).items():
+    for key, value in headers.items():
         req.send_header(key, value)
     if status != 304:
         req.send_header("Content-Length", str(len(body)))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from ingest.archive import Exchange, build_warc, encode, read_warc, to_exchange
+from ingest.archive import Encoded, Exchange, build_warc, encode, read_encoded, read_warc
 from ingest.errors import PermanentError
 from ingest.models import Response
 
@@ -54,7 +55,60 @@ def test_round_trip_keeps_bodies_metadata_and_rebuilds_identically() -> None:
     assert back[1].url == "https://news.example/1"
     assert back[1].final_url == "https://news.example/1?r=1"
     assert back[1].fetched_at == resp(1).fetched_at
-    assert build_warc([to_exchange(a) for a in back]) == data
+
+
+def test_stored_exchanges_read_back_as_their_records_rebuild_identically() -> None:
+    # a poll adding to a capture keeps its records' bytes, whatever wrote them
+    data = build_warc(exchanges())
+    stored = list(read_encoded(data))
+    assert stored == [encode(ex) for ex in exchanges()]
+    assert build_warc(stored) == data
+    assert build_warc([*stored, encode(Exchange(resp(3), "page", {"feed_id": "g"}))]) == \
+        build_warc([*exchanges(), Exchange(resp(3), "page", {"feed_id": "g"})])
+
+
+@pytest.mark.parametrize("cut", [1, 30, 500])
+def test_a_cut_capture_reads_back_as_its_whole_exchanges_only(cut: int) -> None:
+    data = build_warc(exchanges())
+    got: list[Encoded] = []
+    with pytest.raises(PermanentError, match="truncated or corrupt WARC"):
+        got.extend(read_encoded(data[:-cut], "captures/x.warc.gz"))
+    assert got == [encode(ex) for ex in exchanges()[:len(got)]] and len(got) >= 1
+    assert len(list(read_warc(build_warc(got)))) == len(got)  # rewritten, it reads to its end
+
+
+def encoded_page(n: int, payload: bytes) -> Exchange:
+    """A page kept as it was received: its body gzip-encoded."""
+    return Exchange(replace(resp(n), body=payload, content_encoding="gzip"), "page",
+                    {"feed_id": "f"})
+
+
+def test_a_gzip_encoded_body_is_stored_as_received_and_read_decoded() -> None:
+    html = b"<html><p>" + b"Nairobi news. " * 5000 + b"</p></html>"
+    ex = encoded_page(1, gzip.compress(html))
+    data = build_warc([ex])
+    [back] = read_warc(data)
+    assert back.body == html and back.problem == ""
+    assert back.header("Content-Encoding") == "gzip"
+    # any WARC reader sees the body as the server sent it and decodes it (warcio here)
+    record = next(r for r in ArchiveIterator(io.BytesIO(data)) if r.rec_type == "response")
+    assert record.http_headers.get_header("Content-Length") == str(len(ex.response.body))
+    assert record.content_stream().read() == html
+    # the response's member is not deflated again: the capture is about the body's size
+    assert len(ex.response.body) < len(data) < len(ex.response.body) + 2000
+    assert build_warc(list(read_encoded(data))) == data
+
+
+def test_a_body_that_cannot_be_decoded_is_that_page_s_problem_only() -> None:
+    html = b"<html>" + b"x" * 100_000 + b"</html>"
+    whole = gzip.compress(html)
+    pages = [encoded_page(1, b"not gzip at all"), encoded_page(2, whole[:len(whole) // 2]),
+             encoded_page(3, gzip.compress(b"<p>" * 200_000)), encoded_page(4, whole)]
+    back = list(read_warc(build_warc(pages), max_body=500_000))
+    assert [b.problem.split(":")[0] for b in back] == [
+        "the gzip-encoded body cannot be decoded", "the gzip-encoded body is cut short",
+        "the gzip-encoded body decodes to more than 500000 bytes", ""]
+    assert [b.body for b in back] == [b"", b"", b"", html]
 
 
 def test_it_is_a_standard_warc_with_request_response_and_metadata_records() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from ingest.config import Settings
 from ingest.errors import (
     BlockedAddress,
     ClientError,
+    ConnectFailed,
     FetchTimeout,
     NotRequested,
     PermanentError,
@@ -60,7 +62,31 @@ def test_ok_page(fault_server: Any) -> None:
 
 def test_a_gzip_encoded_page_arrives_decoded(fault_server: Any) -> None:
     resp = fetch(fault_server[0], "/gzipped")
-    assert resp.status == 200 and resp.body == GZIPPED
+    assert resp.status == 200 and resp.body == GZIPPED and resp.content_encoding == ""
+
+
+def test_kept_encoding_gives_a_gzip_body_as_received_and_decodes_any_other(
+        fault_server: Any) -> None:
+    # a poll archives a page as it came: asked for gzip only, a gzip body is kept encoded
+    kept = fetch(fault_server[0], "/gzipped", keep_encoding=True)
+    assert kept.content_encoding == "gzip" and gzip.decompress(kept.body) == GZIPPED
+    assert dict(kept.request_headers)["Accept-Encoding"] == "gzip"
+    plain = fetch(fault_server[0], "/identity", keep_encoding=True)
+    assert plain.content_encoding == "" and plain.body == GZIPPED
+    deflated = fetch(fault_server[0], "/deflated", keep_encoding=True)
+    assert deflated.content_encoding == "" and deflated.body == GZIPPED
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [("/brotli", UnsupportedContent, "content coding 'br' was not asked for"),
+     ("/gzip-lie", ConnectFailed, "undecodable body"),
+     ("/gzip-binary.html", UnsupportedContent, "binary data")],
+)
+def test_kept_encoding_still_refuses_what_cannot_be_read(
+        fault_server: Any, path: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        fetch(fault_server[0], path, keep_encoding=True)
 
 
 @pytest.mark.parametrize(
@@ -76,6 +102,7 @@ def test_a_gzip_encoded_page_arrives_decoded(fault_server: Any) -> None:
         ("/to-loopback", BlockedAddress, "127.0.0.1", PermanentError),
         ("/huge", TooLarge, "Content-Length .* exceeds", PermanentError),
         ("/huge-chunked", TooLarge, "exceeds the 1048576-byte cap", PermanentError),
+        ("/huge-gzipped", TooLarge, "exceeds the 1048576-byte cap", PermanentError),
         ("/binary.html", UnsupportedContent, "binary data", PermanentError),
         ("/image.png", UnsupportedContent, "'image/png' is not page content", PermanentError),
         ("/private/secret", RobotsDisallowed, "robots.txt", PermanentError),

@@ -92,7 +92,8 @@ def fault_site() -> Iterator[tuple[SampleServer, dict[str, int]]]:
     with SampleServer() as server:
         switches = install_fault_routes(server)
         server.files["/good.xml"] = rss(server.base, ["/ok", "/flaky", "/gone", "/to-metadata",
-                                                      "/huge", "/binary.html", "/loop-a"])
+                                                      "/huge", "/binary.html", "/loop-a",
+                                                      "/huge-gzipped"])
         server.files["/feed500.xml"] = b""
         server.routes["/feed500.xml"] = server.routes["/error500"]
         server.files["/latin1.xml"] = (  # declared UTF-8, sent as Latin-1
@@ -122,7 +123,8 @@ def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
     result = poll_group(settings, stores, catalog, "g", INTERVAL)
     by_id = {o.feed_id: o for o in result.outcomes}
     assert by_id["good"].status == "ok"
-    assert by_id["good"].pages_ok == 1 and by_id["good"].pages_failed == 6
+    # /huge-gzipped is stored as it came (a few kB of gzip); extraction finds it too big
+    assert by_id["good"].pages_ok == 2 and by_id["good"].pages_failed == 6
     errors = {e["url"].rsplit("/", 1)[1]: e for e in by_id["good"].page_errors}
     assert errors["flaky"]["kind"] == "transient" and "HTTP 503" in errors["flaky"]["error"]
     assert "HTTP 404" in errors["gone"]["error"]
@@ -154,6 +156,9 @@ def test_faults_are_recorded_and_a_rerun_completes_what_was_missed(
     titles = sorted(r["title"] for r in rows(settings))
     assert titles == ["A fine story", "Flaky story back online"]
     assert processed.counts["articles"] == 2
+    (too_big,) = [e for e in processed.errors if e.get("url", "").endswith("/huge-gzipped")]
+    assert f"decodes to more than {settings.max_body_bytes} bytes" in too_big["error"]
+    assert processed.counts["failed"] == 1
 
 
 def test_storage_outage_mid_run_loses_nothing_and_a_rerun_completes(

@@ -13,6 +13,7 @@ import select
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -61,6 +62,27 @@ def install_fault_routes(server: SampleServer) -> dict[str, int]:
         send(req, 200, gzip.compress(GZIPPED), "text/html; charset=utf-8",
              {"Content-Encoding": "gzip"})
 
+    @route("/identity")
+    def _identity(req: BaseHTTPRequestHandler) -> None:
+        send(req, 200, GZIPPED, "text/html", {"Content-Encoding": "identity"})
+
+    @route("/deflated")
+    def _deflated(req: BaseHTTPRequestHandler) -> None:
+        send(req, 200, zlib.compress(GZIPPED), "text/html; charset=utf-8",
+             {"Content-Encoding": "deflate"})
+
+    @route("/brotli")
+    def _brotli(req: BaseHTTPRequestHandler) -> None:  # sent though only gzip was asked for
+        send(req, 200, b"\x1b\x10\x00\xf8\xa5\x82", "text/html", {"Content-Encoding": "br"})
+
+    @route("/gzip-lie")
+    def _gzip_lie(req: BaseHTTPRequestHandler) -> None:  # plain HTML said to be gzip
+        send(req, 200, GZIPPED, "text/html", {"Content-Encoding": "gzip"})
+
+    @route("/gzip-binary.html")
+    def _gzip_binary(req: BaseHTTPRequestHandler) -> None:
+        send(req, 200, gzip.compress(PNG), "text/html", {"Content-Encoding": "gzip"})
+
     @route("/error500")
     def _e500(req: BaseHTTPRequestHandler) -> None:
         send(req, 500, b"internal error", "text/plain")
@@ -106,7 +128,12 @@ def install_fault_routes(server: SampleServer) -> dict[str, int]:
              "text/html; charset=utf-8")
 
     @route("/huge")
-    def _huge(req: BaseHTTPRequestHandler) -> None:
+    def _huge(req: BaseHTTPRequestHandler) -> None:  # its Content-Length tells
+        send(req, 200, b"<html>" + b"x" * (3 * 1024 * 1024), "text/html",
+             {"Content-Encoding": "identity"})
+
+    @route("/huge-gzipped")
+    def _huge_gzipped(req: BaseHTTPRequestHandler) -> None:  # a few kB, 3 MB decoded
         send(req, 200, b"<html>" + b"x" * (3 * 1024 * 1024), "text/html")
 
     @route("/huge-chunked")
