@@ -35,7 +35,7 @@ from ingest.models import Response, header_value, parse_iso
 # as zlib's do, and warcio handles both alike)
 BufferedReader.DECOMPRESSORS["gzip"] = lambda: isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
 # what ISA-L raises on data it cannot inflate (its stubs declare it an instance, not a class)
-GzipError = cast("type[Exception]", isal_zlib.error)
+_GzipError = cast("type[Exception]", isal_zlib.error)
 
 _NS = uuid.UUID("5f0c8f1e-3a43-4c55-9a39-5c1b8a1f0e42")
 _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -240,10 +240,7 @@ def read_warc(data: bytes, source: str = "capture",
                     requests.pop(target, None)
                     last = stream.get_record_offset()
                     continue
-                try:
-                    metas[target] = json.loads(record.content_stream().read().decode("utf-8"))
-                except ValueError:
-                    metas[target] = {}
+                metas[target] = _meta(record)
             # the record's offset, asked once its content was read (warcio reads the record
             # to its end to answer)
             last = stream.get_record_offset()
@@ -266,6 +263,30 @@ def read_warc(data: bytes, source: str = "capture",
 _STEP = 32 * 1024  # compressed bytes decoded at a time: at most ~33 MB out of a deflate bomb
 
 
+def inflate(data: bytes, wbits: int, limit: int | None) -> tuple[bytes, str, bool]:
+    """``data`` decoded (``wbits`` as zlib's: gzip, zlib-wrapped or raw deflate) a piece at a
+    time under ``limit`` bytes out; with why it could not be ("" when it could) and whether
+    that was the limit. A deflate bomb is stopped within a piece of its output."""
+    raw = memoryview(data)
+    decoder = isal_zlib.decompressobj(wbits)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for start in range(0, len(raw), _STEP):
+            part = decoder.decompress(raw[start:start + _STEP])
+            size += len(part)
+            if limit is not None and size > limit:
+                return b"", f"decodes to more than {limit} bytes", True
+            parts.append(part)
+            if decoder.eof:
+                break
+    except _GzipError as exc:
+        return b"", f"cannot be decoded: {exc}", False
+    if not decoder.eof:
+        return b"", "is cut short", False
+    return b"".join(parts), "", False
+
+
 def _body(record: Any, limit: int | None) -> tuple[bytes, str]:
     """A response record's body, decoded when it was stored gzip-encoded; with the reason
     when it cannot be (the record itself read: the capture is sound, the page is not)."""
@@ -273,24 +294,16 @@ def _body(record: Any, limit: int | None) -> tuple[bytes, str]:
     coding = (http.get_header("Content-Encoding") or "").strip().lower() if http else ""
     if coding != "gzip":
         return record.content_stream().read(), ""
-    raw = memoryview(record.raw_stream.read())  # the payload as stored
-    inflate = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
-    parts: list[bytes] = []
-    size = 0
+    body, problem, _ = inflate(record.raw_stream.read(), 16 + isal_zlib.MAX_WBITS, limit)
+    return body, f"the gzip-encoded body {problem}" if problem else ""
+
+
+def _meta(record: Any) -> dict[str, Any]:
+    """A metadata record's JSON ({} when it is not JSON)."""
     try:
-        for start in range(0, len(raw), _STEP):
-            part = inflate.decompress(raw[start:start + _STEP])
-            size += len(part)
-            if limit is not None and size > limit:
-                return b"", f"the gzip-encoded body decodes to more than {limit} bytes"
-            parts.append(part)
-            if inflate.eof:
-                break
-    except GzipError as exc:
-        return b"", f"the gzip-encoded body cannot be decoded: {exc}"
-    if not inflate.eof:
-        return b"", "the gzip-encoded body is cut short"
-    return b"".join(parts), ""
+        return dict(json.loads(record.content_stream().read().decode("utf-8")))
+    except ValueError:
+        return {}
 
 
 def _tail_problem(data: bytes, last: int) -> str:
@@ -352,12 +365,7 @@ def read_encoded(data: bytes, source: str = "capture") -> Iterator[Encoded]:
             kind = record.rec_type
             own = record.rec_headers.get_header(
                 "WARC-Record-ID" if kind == "response" else "WARC-Concurrent-To") or ""
-            meta: dict[str, Any] = {}
-            if kind == "metadata":
-                try:
-                    meta = json.loads(record.content_stream().read().decode("utf-8"))
-                except ValueError:
-                    meta = {}
+            meta = _meta(record) if kind == "metadata" else {}
             last = stream.get_record_offset()  # (reads the record to its end)
             members.setdefault(own, []).append(data[last:last + stream.get_record_length()])
             if kind == "response":

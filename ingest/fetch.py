@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import socket
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -28,7 +29,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from isal import isal_zlib
 from protego import Protego
 
-from ingest.archive import GzipError
+from ingest.archive import inflate
 from ingest.config import Settings
 from ingest.errors import (
     BlockedAddress,
@@ -453,23 +454,23 @@ def _decode_unkept(url: str, coding: str, body: bytes, limit: int) -> tuple[byte
     if coding != "deflate":
         raise UnsupportedContent(f"{url}: content coding {coding!r} was not asked for and "
                                  "cannot be decoded")
-    try:  # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
-        inflate = isal_zlib.decompressobj(isal_zlib.MAX_WBITS if body[:1] == b"x"
-                                          else -isal_zlib.MAX_WBITS)
-        plain = inflate.decompress(body, limit + 1)
-    except GzipError as exc:
-        raise ConnectFailed(f"{url}: incomplete or undecodable body: {exc}") from None
-    if len(plain) > limit:
+    # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
+    plain, problem, over = inflate(body, isal_zlib.MAX_WBITS if body[:1] == b"x"
+                                   else -isal_zlib.MAX_WBITS, limit)
+    if over:
         raise TooLarge(f"{url}: body exceeds the {limit}-byte cap once decoded")
+    if problem:
+        raise ConnectFailed(f"{url}: incomplete or undecodable body: the body {problem}")
     return plain, ""
 
 
 def _head(url: str, body: bytes) -> bytes:
     """The first kilobyte of a gzip-encoded body, decoded (what content sniffing reads): a
-    body that does not even begin as gzip fails here, as a decoding client fails on it."""
+    body that does not even begin as gzip fails here, as a decoding client fails on it. zlib
+    rather than ISA-L: it stops at the kilobyte (0.016 ms a page against 0.12)."""
     try:
-        return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS).decompress(body, 1024)
-    except GzipError as exc:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, 1024)
+    except zlib.error as exc:
         raise ConnectFailed(f"{url}: incomplete or undecodable body: {exc}") from None
 
 
