@@ -237,6 +237,24 @@ def _micros(seen_at: str) -> int:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def iso_times(column: Any) -> tuple[list[str | None], list[int | None]]:
+    """The ISO forms (as ``datetime.isoformat`` gives them: ``+00:00``, microseconds only
+    when there are some) and the :func:`_micros` of an Arrow column of UTC timestamps in
+    microseconds, without a Python ``datetime`` per value; a null stays None in both."""
+    import pyarrow as pa
+
+    micros = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    valid = np.asarray(column.is_valid(), dtype=bool)
+    seconds = np.datetime_as_string(micros.astype("datetime64[us]"), unit="s").tolist()
+    fractions = (micros % 1_000_000).tolist()
+    ints: list[int | None] = micros.tolist() if valid.all() else [
+        m if ok else None for m, ok in zip(micros.tolist(), valid.tolist(), strict=True)]
+    isos: list[str | None] = [
+        (f"{at}+00:00" if not fraction else f"{at}.{fraction:06d}+00:00") if ok else None
+        for at, fraction, ok in zip(seconds, fractions, valid.tolist(), strict=True)]
+    return isos, ints
+
+
 def _iso(micros: int) -> str:
     """Inverse of :func:`_micros` (UTC, ISO 8601)."""
     return "" if micros == _NO_TIME else (_EPOCH + timedelta(microseconds=micros)).isoformat()
@@ -425,12 +443,14 @@ class NearDuplicateIndex:
                                    [seen_at for _, _, seen_at in items])
 
     def add_signatures(self, ids: list[str], sigs: npt.NDArray[np.uint8],
-                       sizes: npt.NDArray[np.int64], seen_at: list[str]) -> list[str]:
+                       sizes: npt.NDArray[np.int64], seen_at: list[str],
+                       seen_us: list[int | None] | None = None) -> list[str]:
         """:meth:`add_sketches` of items given as columns: their ids, their signatures as one
         matrix (a row per item; an item with fewer than ``MIN_SHINGLES`` shingles is not
         indexed, whatever its row holds), their shingle counts and first-seen times (the
         serial stage builds the matrix from the staged bytes at once, with no sketch object
-        per page)."""
+        per page); ``seen_us``: the same times as microseconds since the epoch, when the
+        caller has them already."""
         from ingest.minhash import BANDS, band_keys
 
         self._merge()
@@ -438,7 +458,9 @@ class NearDuplicateIndex:
         signed = sizes >= MIN_SHINGLES
         indexed = np.flatnonzero(signed)
         sigs = np.where(signed[:, None], sigs, np.uint8(0))
-        seen = [_micros(when) for when in seen_at]
+        seen = ([_micros(when) for when in seen_at] if seen_us is None else
+                [_micros(when) if us is None else us
+                 for when, us in zip(seen_at, seen_us, strict=True)])
         # every item's row, as add_sketch appends them (rows start .. start+count-1)
         self._sig.frombytes(sigs.tobytes())
         self._size.extend(sizes.tolist())

@@ -334,6 +334,10 @@ def _commit_with(settings: Settings, catalog: Catalog, stores: Stores,
             ThreadPoolExecutor(1, thread_name_prefix="rows") as builder, \
             ThreadPoolExecutor(1, thread_name_prefix="writer") as writer_thread:
         coming = ahead.submit(read, captures[0]) if staged and captures else None
+        if captures:  # the first batch's window is read while its staging is
+            reading = time.monotonic()
+            pool.read_window(captures[:1], settings)
+            summary["seconds"]["index"] = time.monotonic() - reading
         for n, key in enumerate(captures):
             if writing and writing[-1].done():
                 settle()  # (a failed write stops the run here, not after another batch)

@@ -37,6 +37,7 @@ from ingest.dedupe import (
     capture_day,
     day_key,
     entries_from_segment,
+    iso_times,
     read_day,
     segment_key,
     window_days,
@@ -165,6 +166,12 @@ class IndexPool:
         return window_days((first + timedelta(days=span // 2)).isoformat(),
                            settings.dedupe_window_days + (span + 1) // 2)
 
+    def read_window(self, keys: list[str], settings: Settings) -> None:
+        """Read the days of the window of a batch of ``keys`` that are not read yet (a run
+        reads its first batch's window while that batch's staging is read)."""
+        for d in self.window(keys, settings):
+            self.day(d)
+
     def index_for(self, keys: list[str], batch: str, settings: Settings
                   ) -> tuple[ExactIndex, NearDuplicateIndex]:
         """The exact and near-duplicate indexes of every other capture in the batch's window;
@@ -260,14 +267,17 @@ def decide_captures(
         n = len(shards)
         shards.append(shard)
         cols = {name: shard.data.column(name).to_pylist() for name in _DECIDING}
+        # fetch times as ISO text and microseconds, by Arrow and numpy (no datetime per page)
+        seen_at, seen_us = iso_times(shard.data.column("fetched_at"))
         for i, (outcome, feed_id, url, reason) in enumerate(zip(
                 cols["outcome"], cols["feed_id"], cols["url"], cols["reason"], strict=True)):
             counts["pages"] += 1
             result.tally(key, feed_id, "pages")
             if outcome == ARTICLE:
                 candidates.append(_Candidate(
-                    cols["fetched_at"][i].isoformat(), cols["article_id"][i], n, i, key, feed_id,
-                    cols["content_hash"][i], cols["signature"][i], cols["shingles"][i]))
+                    seen_at[i] or "", cols["article_id"][i], n, i, key, feed_id,
+                    cols["content_hash"][i], cols["signature"][i], cols["shingles"][i],
+                    seen_us[i]))
             elif outcome == SKIPPED:
                 counts["skipped"] += 1
                 result.tally(key, feed_id, "skipped")
@@ -361,7 +371,8 @@ def _decide(
         decided.append((page, decision))
     clusters = near.add_signatures([page.article_id for page, _ in decided],
                                    *_signatures([page for page, _ in decided]),
-                                   [page.seen_at for page, _ in decided])
+                                   [page.seen_at for page, _ in decided],
+                                   [page.seen_us for page, _ in decided])
     kept: list[tuple[_Candidate, str, tuple[str | None, float | None]]] = []
     for (page, decision), cluster_id in zip(decided, clusters, strict=True):
         dup = _duplicate_info(decision, near.matches.get(page.article_id))
@@ -521,8 +532,8 @@ def _duplicate_info(decision: Any, match: Match | None) -> tuple[str | None, flo
 
 
 # the staged columns the decisions read (the texts stay in Arrow)
-_DECIDING = ("outcome", "feed_id", "url", "reason", "fetched_at", "article_id", "content_hash",
-             "signature", "shingles")
+_DECIDING = ("outcome", "feed_id", "url", "reason", "article_id", "content_hash", "signature",
+             "shingles")
 
 # the articles table's columns a staged page already holds as they are
 _STAGED_COLUMNS = ("article_id", "url", "canonical_url", "feed_id", "source_domain", "title",
@@ -546,6 +557,7 @@ class _Candidate:
     content_hash: str = field(compare=False)
     signature: bytes | None = field(compare=False)
     shingles: int = field(compare=False)
+    seen_us: int | None = field(compare=False, default=None)  # seen_at in microseconds
 
 
 def _rows(shards: list[StagedShard],

@@ -56,3 +56,24 @@ def test_the_same_url_twice_in_one_batch_gives_one_row() -> None:
     again = idx.decide("a", "h", "2014-03-31T01:00:05")
     assert (again.status, again.seen_in) == ("seen", "b1")
     assert len(idx.segment()["entries"]) == 1  # type: ignore[arg-type]
+
+
+def test_iso_times_are_isoformat_and_micros_of_each_timestamp() -> None:
+    """The serial stage's fetch times from an Arrow column (no datetime per page) are what
+    ``datetime.isoformat`` and the index's own parsing give, nulls included."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from ingest.dedupe import _micros, iso_times
+
+    values = [datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 1, 0, 0, 5, 123, tzinfo=UTC),
+              None, datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+              datetime(2000, 2, 29, 12, 0, 0, 500000, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+              datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    kind = pa.timestamp("us", tz="UTC")
+    column = pa.chunked_array([pa.array(values[:3], kind), pa.array(values[3:], kind)])
+    isos, micros = iso_times(column)
+    assert isos == [v.isoformat() if v else None for v in values]
+    assert micros == [_micros(v.isoformat()) if v else None for v in values]
+    assert iso_times(pa.chunked_array([], kind)) == ([], [])

@@ -229,3 +229,26 @@ def test_related_reading_lines_and_cjk_sign_offs_are_not_part_of_the_story() -> 
     for extra in ("\n相关阅读：股市收盘上涨", "\n【编辑:王五】", "\n（记者 李四）\n（完）",
                   "\n関連記事：株価が続伸", "\n（ロイター）"):
         assert normalise(body + extra) == normalise(body), extra
+
+
+def test_signatures_with_their_times_in_micros_equal_those_with_iso_times() -> None:
+    """add_signatures given the fetch times as microseconds too (the serial stage has them)
+    decides as when it parses the ISO times itself."""
+    import numpy as np
+
+    from ingest.dedupe import _micros
+    from ingest.minhash import NUM_PERM
+
+    items = _variants(200, 3)
+    sketches = [sketch(t) for _, t, _ in items]
+    sigs = np.stack([sk.signature if sk.size else np.zeros(NUM_PERM, np.uint8)
+                     for sk in sketches]).astype(np.uint8)
+    sizes = np.array([sk.size for sk in sketches], np.int64)
+    ids, times = [i for i, _, _ in items], [s for _, _, s in items]
+    parsed, given = NearDuplicateIndex(), NearDuplicateIndex()
+    clusters = parsed.add_signatures(ids, sigs, sizes, times)
+    micros = [_micros(s) for s in times]
+    micros[0] = None  # (a missing one is parsed from its ISO time)
+    assert given.add_signatures(ids, sigs, sizes, times, micros) == clusters
+    assert given.matches == parsed.matches and len(parsed.matches) > 20
+    assert given.segment_rows() == parsed.segment_rows()
