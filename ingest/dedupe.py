@@ -245,14 +245,17 @@ def iso_times(column: Any) -> tuple[list[str | None], list[int | None]]:
 
     micros = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     valid = np.asarray(column.is_valid(), dtype=bool)
+    if valid.all():
+        return list(_isos(micros)), micros.tolist()
+    return ([iso if ok else None for iso, ok in zip(_isos(micros), valid.tolist(), strict=True)],
+            [m if ok else None for m, ok in zip(micros.tolist(), valid.tolist(), strict=True)])
+
+
+def _isos(micros: npt.NDArray[np.int64]) -> list[str]:
+    """:func:`_iso` of each value (none of them ``_NO_TIME``), by numpy."""
     seconds = np.datetime_as_string(micros.astype("datetime64[us]"), unit="s").tolist()
-    fractions = (micros % 1_000_000).tolist()
-    ints: list[int | None] = micros.tolist() if valid.all() else [
-        m if ok else None for m, ok in zip(micros.tolist(), valid.tolist(), strict=True)]
-    isos: list[str | None] = [
-        (f"{at}+00:00" if not fraction else f"{at}.{fraction:06d}+00:00") if ok else None
-        for at, fraction, ok in zip(seconds, fractions, valid.tolist(), strict=True)]
-    return isos, ints
+    return [f"{at}+00:00" if not fraction else f"{at}.{fraction:06d}+00:00"
+            for at, fraction in zip(seconds, (micros % 1_000_000).tolist(), strict=True)]
 
 
 def _iso(micros: int) -> str:
@@ -585,13 +588,15 @@ class NearDuplicateIndex:
     def segment_rows(self) -> list[list[object]]:
         """The items added by this index (not loaded ones), for the stored segment:
         ``[id, seen_at, cluster_id, size, base64 signature]``."""
-        rows: list[list[object]] = []
-        for row in self._added:
-            if self._size[row] >= MIN_SHINGLES:
-                start = row * self._width
-                sig = self._sig[start:start + self._width].tobytes()
-                rows.append([self._id(row), _iso(self._seen[row]), self._id(self._find(row)),
-                             self._size[row], base64.b64encode(sig).decode()])
+        size, width = self._size, self._width
+        signed = [row for row in self._added if size[row] >= MIN_SHINGLES]
+        seen = np.frombuffer(self._seen, dtype=np.int64)[signed]
+        timed = seen != _NO_TIME
+        isos = iter(_isos(seen[timed]))
+        rows: list[list[object]] = [
+            [self._id(row), next(isos) if has_time else "", self._id(self._find(row)), size[row],
+             base64.b64encode(self._sig[row * width:(row + 1) * width]).decode()]
+            for row, has_time in zip(signed, timed.tolist(), strict=True)]
         return sorted(rows, key=lambda r: (str(r[1]), str(r[0])))
 
     def load_rows(self, rows: Iterable[list[Any]]) -> None:

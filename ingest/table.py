@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ingest.config import Settings
@@ -432,6 +433,7 @@ class PartitionFiles:
 
     UPLOADS_AT_ONCE = 16
     ENCODERS = 2
+    TEXT_ROWS = 2000  # rows whose texts are gathered at once (see ``write``)
     IN_FLIGHT = ENCODERS + UPLOADS_AT_ONCE
 
     def __init__(self, settings: Settings) -> None:
@@ -465,28 +467,55 @@ class PartitionFiles:
 
         began = time.monotonic()
         keep = [n for n in SCHEMA.names if n not in PARTITIONS]
-        # the commit's rows in the table's order at once (one take of every column, instead
-        # of a concatenation and a sort per partition: a few hundred partitions cost about a
-        # millisecond each that way), each partition's rows then a slice of them
-        whole = pa.concat_tables(batches)  # (chunks side by side: no copy)
+        # the commit's rows in the table's order, each partition's rows then a slice of them
+        # (instead of a concatenation and a sort of every column per partition: a few hundred
+        # partitions cost about a millisecond each that way): every column but the text taken
+        # at once, the texts (most of the bytes) for about TEXT_ROWS rows at a time as their
+        # files are encoded, so that they are never copied whole
+        rows = pa.concat_tables(batches)  # (chunks side by side: no copy)
+        order: Any = None
         if len(batches) > 1:
             import pyarrow.compute as pc
 
-            whole = whole.take(pc.sort_indices(whole.select([*PARTITIONS, "article_id"]),
-                                               _ORDER))
-        whole = whole.combine_chunks()
-        slices = {part: (start, length) for part, start, length in _runs(whole)}
+            order = pc.sort_indices(rows.select([*PARTITIONS, "article_id"]),
+                                    _ORDER).to_numpy().astype(np.int64)
+            rest = rows.drop_columns(["text"]).take(order).combine_chunks()
+        else:
+            rest = rows.combine_chunks()
+        runs = _runs(rest)
+        slices = {part: (start, length) for part, start, length in runs}
+        texts: dict[tuple[str, str], tuple[Any, int]] = {}  # a group's texts, where its start
+        ends = np.cumsum([batch.num_rows for batch in batches], dtype=np.int64)
         now = int(time.time() * 1000)
+
+        def gather(first: int, last: int) -> Any:
+            """The texts of the rows ``first`` .. ``last`` - 1 of ``rest``, taken from each
+            batch's own."""
+            wanted = order[first:last]
+            batch_of = np.searchsorted(ends, wanted, "right")
+            by_batch = np.argsort(batch_of, kind="stable")
+            pieces = []
+            for n in np.unique(batch_of).tolist():
+                own = wanted[batch_of == n] - (ends[n] - batches[n].num_rows)
+                pieces.append(batches[n].column("text").take(own).combine_chunks())
+            back = np.empty_like(by_batch)
+            back[by_batch] = np.arange(by_batch.size)
+            return pa.concat_arrays(pieces).take(back)
 
         def count() -> tuple[dict[tuple[str, str], str], float]:
             started = time.monotonic()
-            return file_stats(whole), time.monotonic() - started
+            return file_stats(rows), time.monotonic() - started
 
         def encode(part: tuple[str, str]) -> tuple[str, Any, float]:
             dt, region = part
             start, length = slices[part]
             started = time.monotonic()
-            data = whole.slice(start, length).select(keep)
+            data = rest.slice(start, length)
+            if order is not None:
+                group, at = texts.pop(part)
+                data = data.add_column(keep.index("text"), SCHEMA.field("text"),
+                                       group.slice(at, length))
+            data = data.select(keep)
             key = (f"dt={_escape(dt)}/region={_escape(region)}/"
                    f"part-00000-{uuid.uuid4()}-c000.snappy.parquet")
             sink = io.BytesIO()
@@ -523,7 +552,14 @@ class PartitionFiles:
                                    thread_name_prefix="table-upload") as uploads:
             counting = counter.submit(count)
             started = []
-            for part in sorted(slices):
+            for n, (part, start, _) in enumerate(runs):  # (in the table's order)
+                if order is not None and part not in texts:  # the texts of the next group
+                    last = n
+                    while last < len(runs) and runs[last][1] - start < self.TEXT_ROWS:
+                        last += 1
+                    end = runs[last - 1][1] + runs[last - 1][2]
+                    group = gather(start, end)
+                    texts.update({p: (group, at - start) for p, at, _ in runs[n:last]})
                 room.acquire()
                 started.append(encoders.submit(encode_and_upload, part))
             files = [future.result() for future in started]

@@ -63,6 +63,7 @@ def test_iso_times_are_isoformat_and_micros_of_each_timestamp() -> None:
     ``datetime.isoformat`` and the index's own parsing give, nulls included."""
     from datetime import UTC, datetime
 
+    import numpy as np
     import pyarrow as pa
 
     from ingest.dedupe import _micros, iso_times
@@ -77,3 +78,8 @@ def test_iso_times_are_isoformat_and_micros_of_each_timestamp() -> None:
     assert isos == [v.isoformat() if v else None for v in values]
     assert micros == [_micros(v.isoformat()) if v else None for v in values]
     assert iso_times(pa.chunked_array([], kind)) == ([], [])
+    # the index's own stored times (a segment's near rows) are written the same way
+    from ingest.dedupe import _iso, _isos
+
+    assert _isos(np.array(micros[:2] + micros[3:], np.int64)) == [
+        _iso(m) for m in micros if m is not None]

@@ -6,6 +6,7 @@ error and leaves the table as it was."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -221,3 +222,33 @@ def test_a_store_without_conditional_writes_setting_appends_too(
     assert writer.commit_batches([(table.arrange(cols), ["k1"], "b1")], first_time=True) == (
         1, {"b1"})
     assert table.read(unsafe).num_rows == 80
+
+
+def test_texts_gathered_a_few_rows_at_a_time_stay_with_their_rows(
+        settings: Settings, stores: Stores, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit of several batches takes every column but the text in the table's order at
+    once and gathers the texts a group of rows at a time: with groups of a few rows (a group
+    ending inside a partition's rows or spanning several partitions), every file still holds
+    each row with its own text, in article order."""
+    monkeypatch.setattr(table.PartitionFiles, "TEXT_ROWS", 5)
+    cols = _columns(300, 11)
+    rows = table.arrange(cols)
+    cuts = [0, 40, 41, 170, 300]
+    batches = [(table.arrange({name: values[a:b] for name, values in cols.items()}),
+                [f"k{n}"], f"b{n}") for n, (a, b) in enumerate(itertools.pairwise(cuts))]
+    assert table.Writer(settings).commit_batches(batches) == (0, {"b0", "b1", "b2", "b3"})
+    local = tmp_path / "reference"
+    write_deltalake(str(local), rows, partition_by=table.PARTITIONS)
+    assert _comparable(table.read(settings)).equals(
+        _comparable(DeltaTable(str(local)).to_pyarrow_table()))
+    texts = dict(zip(rows.column("url").to_pylist(), rows.column("text").to_pylist(),
+                     strict=True))
+    files = list(stores.processed.list("articles/dt="))
+    assert len(files) == len(table._runs(rows)) and len(files) > 10
+    for key in files:
+        got = pq.read_table(pa.BufferReader(stores.processed.get(key)))
+        ids = got.column("article_id").to_pylist()
+        assert ids == sorted(ids)
+        assert [texts[url] for url in got.column("url").to_pylist()] == got.column(
+            "text").to_pylist()
