@@ -246,21 +246,17 @@ def iso_times(column: Any) -> tuple[list[str | None], list[int | None]]:
     micros = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     valid = np.asarray(column.is_valid(), dtype=bool)
     if valid.all():
-        return list(_isos(micros)), micros.tolist()
+        return list[str | None](_isos(micros)), micros.tolist()
     return ([iso if ok else None for iso, ok in zip(_isos(micros), valid.tolist(), strict=True)],
             [m if ok else None for m, ok in zip(micros.tolist(), valid.tolist(), strict=True)])
 
 
 def _isos(micros: npt.NDArray[np.int64]) -> list[str]:
-    """:func:`_iso` of each value (none of them ``_NO_TIME``), by numpy."""
+    """The ISO form of each :func:`_micros` value (none of them ``_NO_TIME``), as
+    ``datetime.isoformat`` gives it, by numpy."""
     seconds = np.datetime_as_string(micros.astype("datetime64[us]"), unit="s").tolist()
     return [f"{at}+00:00" if not fraction else f"{at}.{fraction:06d}+00:00"
             for at, fraction in zip(seconds, (micros % 1_000_000).tolist(), strict=True)]
-
-
-def _iso(micros: int) -> str:
-    """Inverse of :func:`_micros` (UTC, ISO 8601)."""
-    return "" if micros == _NO_TIME else (_EPOCH + timedelta(microseconds=micros)).isoformat()
 
 
 class NearDuplicateIndex:
